@@ -1,0 +1,16 @@
+DROP TABLE problems;
+DROP TABLE flags;
+DROP TABLE publications;
+DROP TABLE unit_results;
+DROP TABLE peer_group_results;
+DROP TABLE aggregations;
+DROP TABLE ratings;
+DROP TABLE responses;
+DROP TABLE outbox;
+DROP TABLE invitations;
+DROP TABLE interactions;
+DROP TABLE campaigns;
+DROP TABLE enterprises;
+DROP TABLE unit_heads;
+DROP TABLE units;
+DROP TABLE peer_groups;

@@ -1,0 +1,121 @@
+//! `qiping campaign create|list|show`.
+
+use chrono::NaiveDate;
+use clap::Subcommand;
+use comfy_table::Table;
+
+use super::{Context, print_json};
+use crate::domain::Period;
+use crate::service::campaign::{self, CampaignSummary, CreateCampaign};
+
+#[derive(Debug, Subcommand)]
+pub enum CampaignCommand {
+    /// Create a draft campaign for a half year (e.g. 2019H2).
+    Create {
+        period: Period,
+        /// Survey template name (survey_templates/NAME.toml; `standard` is built in).
+        #[arg(long, default_value = "standard")]
+        template: String,
+        /// First day enterprises may answer (default: today, Beijing time).
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        opens: Option<NaiveDate>,
+        /// Last day enterprises may answer (default: 30 days after opening).
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        closes: Option<NaiveDate>,
+    },
+    /// Every campaign with its progress.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// One campaign with its progress.
+    Show {
+        period: Period,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+pub fn run(ctx: &Context, command: CampaignCommand) -> anyhow::Result<()> {
+    let mut conn = ctx.connect()?;
+    match command {
+        CampaignCommand::Create {
+            period,
+            template,
+            opens,
+            closes,
+        } => {
+            let summary = campaign::create(
+                &mut conn,
+                &ctx.config.templates_dir,
+                &CreateCampaign {
+                    period,
+                    template_name: &template,
+                    opens_on: opens,
+                    closes_on: closes,
+                },
+            )?;
+            eprintln!(
+                "已创建 {} 评议活动(草稿),问卷 {},{} 至 {}",
+                summary.period, summary.template, summary.opens, summary.closes
+            );
+            Ok(())
+        }
+        CampaignCommand::List { json } => {
+            let list = campaign::list(&mut conn)?;
+            if json {
+                return print_json(&list);
+            }
+            println!("{}", table(&list));
+            Ok(())
+        }
+        CampaignCommand::Show { period, json } => {
+            let summary = campaign::show(&mut conn, &period)?;
+            if json {
+                return print_json(&summary);
+            }
+            println!("{}", table(std::slice::from_ref(&summary)));
+            Ok(())
+        }
+    }
+}
+
+fn table(list: &[CampaignSummary]) -> Table {
+    let mut table = Table::new();
+    table.set_header([
+        "期次",
+        "状态",
+        "开始",
+        "截止",
+        "邀请",
+        "已发送",
+        "发送失败",
+        "退信",
+        "已打开",
+        "已完成",
+        "回复率",
+    ]);
+    for c in list {
+        let state = c
+            .state
+            .parse::<crate::domain::CampaignState>()
+            .map(|s| s.label_zh().to_owned())
+            .unwrap_or_else(|_| c.state.clone());
+        table.add_row([
+            c.period.clone(),
+            state,
+            c.opens.to_string(),
+            c.closes.to_string(),
+            c.invited.to_string(),
+            c.sent.to_string(),
+            c.failed.to_string(),
+            c.bounced.to_string(),
+            c.opened.to_string(),
+            c.completed.to_string(),
+            c.response_rate
+                .map(|r| format!("{:.1}%", r * 100.0))
+                .unwrap_or_else(|| "—".into()),
+        ]);
+    }
+    table
+}

@@ -1,0 +1,29 @@
+//! `qiping serve`: the web pages and the API.
+
+use anyhow::Context as _;
+
+use crate::db::DatabaseUrl;
+use crate::web::{AppState, serve};
+
+use super::Context;
+
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on (default: server.bind of the configuration).
+    #[arg(long)]
+    pub bind: Option<String>,
+}
+
+pub fn run(ctx: Context, args: ServeArgs) -> anyhow::Result<()> {
+    let url = DatabaseUrl::parse(&ctx.config.database_url)?;
+    let pool = url.pool(ctx.config.server.pool_size)?;
+    crate::db::migrate(&mut *pool.get()?)?;
+    let bind = args.bind.unwrap_or_else(|| ctx.config.server.bind.clone());
+    let state = AppState {
+        pool,
+        config: ctx.config,
+    };
+    actix_web::rt::System::new()
+        .block_on(serve(state, &bind))
+        .with_context(|| format!("无法在 {bind} 上提供服务"))
+}

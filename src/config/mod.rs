@@ -1,0 +1,219 @@
+//! Configuration: defaults, then `qiping.toml`, then `QIPING_*` environment variables, then
+//! command-line flags. Loaded once in `main` and passed down; there are no global statics.
+
+mod init_template;
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+pub use init_template::init_file;
+
+/// Every setting of a qiping installation. Each key is documented in the file `qiping init` writes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// `sqlite://PATH` or `postgres://…`.
+    pub database_url: String,
+    /// The key under which survey links are derived (DESIGN.md, data rules). Never logged.
+    pub link_secret: Option<String>,
+    /// Folder of survey templates (`NAME.toml`); `standard` is also built in.
+    pub templates_dir: PathBuf,
+    /// Where `campaign publish` writes `PERIOD/`.
+    pub reports_dir: PathBuf,
+    pub server: ServerConfig,
+    pub log: LogConfig,
+}
+
+/// The HTTP server.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Address `qiping serve` listens on.
+    pub bind: String,
+    /// Public address of the site, used in emailed links (`{base_url}/s/{token}`).
+    pub base_url: String,
+    /// Database connections per `serve` process.
+    pub pool_size: u32,
+}
+
+/// Logging.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogConfig {
+    /// A `tracing` filter such as `info` or `qiping=debug,actix_web=info`.
+    pub filter: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            database_url: "sqlite://qiping.db".into(),
+            link_secret: None,
+            templates_dir: "survey_templates".into(),
+            reports_dir: "reports".into(),
+            server: ServerConfig::default(),
+            log: LogConfig::default(),
+        }
+    }
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            bind: "127.0.0.1:8080".into(),
+            base_url: "http://127.0.0.1:8080".into(),
+            pool_size: 8,
+        }
+    }
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self {
+            filter: "info".into(),
+        }
+    }
+}
+
+/// A configuration that could not be read. The message names the file and the key.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("无法读取配置文件 {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("配置文件 {path} 有误: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("环境变量 {var} 的值无效: {message}")]
+    Env { var: String, message: String },
+}
+
+/// The environment variables read, and the key each sets.
+pub const ENV_VARS: &[(&str, &str)] = &[
+    ("QIPING_DATABASE_URL", "database_url"),
+    ("QIPING_LINK_SECRET", "link_secret"),
+    ("QIPING_TEMPLATES_DIR", "templates_dir"),
+    ("QIPING_REPORTS_DIR", "reports_dir"),
+    ("QIPING_BIND", "server.bind"),
+    ("QIPING_BASE_URL", "server.base_url"),
+    ("QIPING_POOL_SIZE", "server.pool_size"),
+    ("QIPING_LOG", "log.filter"),
+];
+
+impl Config {
+    /// Loads the configuration: `file` if given (it must exist), else `./qiping.toml` if present,
+    /// then the environment as read through `env` (a function so tests need not touch the process).
+    pub fn load(
+        file: Option<&Path>,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
+        let default_file = Path::new("qiping.toml");
+        let path = match file {
+            Some(p) => Some(p),
+            None if default_file.exists() => Some(default_file),
+            None => None,
+        };
+        let mut config = match path {
+            Some(path) => Self::from_toml_file(path)?,
+            None => Self::default(),
+        };
+        config.apply_env(env)?;
+        Ok(config)
+    }
+
+    fn from_toml_file(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        toml::from_str(&text).map_err(|e| ConfigError::Parse {
+            path: path.to_owned(),
+            message: e.to_string(),
+        })
+    }
+
+    fn apply_env(&mut self, env: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
+        // DATABASE_URL is the conventional fallback; QIPING_DATABASE_URL wins over it.
+        if let Some(url) = env("DATABASE_URL") {
+            self.database_url = url;
+        }
+        for (var, key) in ENV_VARS {
+            let Some(value) = env(var) else { continue };
+            match *key {
+                "database_url" => self.database_url = value,
+                "link_secret" => self.link_secret = Some(value),
+                "templates_dir" => self.templates_dir = value.into(),
+                "reports_dir" => self.reports_dir = value.into(),
+                "server.bind" => self.server.bind = value,
+                "server.base_url" => self.server.base_url = value,
+                "server.pool_size" => {
+                    self.server.pool_size = value.parse().map_err(|_| ConfigError::Env {
+                        var: (*var).into(),
+                        message: format!("应为正整数,实为 {value:?}"),
+                    })?
+                }
+                "log.filter" => self.log.filter = value,
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// The base URL without a trailing slash.
+    pub fn base_url(&self) -> &str {
+        self.server.base_url.trim_end_matches('/')
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_init_file_parses_to_the_defaults_plus_its_secret() {
+        let text = init_file("c2VjcmV0");
+        let parsed: Config = toml::from_str(&text).expect("init file parses");
+        let expected = Config {
+            link_secret: Some("c2VjcmV0".into()),
+            ..Config::default()
+        };
+        assert_eq!(parsed, expected);
+    }
+
+    #[test]
+    fn environment_overrides_the_file_and_database_url_is_a_fallback() {
+        let env = |k: &str| match k {
+            "DATABASE_URL" => Some("postgres://fallback/db".to_owned()),
+            "QIPING_DATABASE_URL" => Some("sqlite://x.db".to_owned()),
+            "QIPING_BIND" => Some("0.0.0.0:9000".to_owned()),
+            _ => None,
+        };
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("q.toml");
+        std::fs::write(&file, "[server]\nbind = \"127.0.0.1:1\"\npool_size = 3\n").expect("write");
+        let config = Config::load(Some(&file), env).expect("load");
+        assert_eq!(config.database_url, "sqlite://x.db");
+        assert_eq!(config.server.bind, "0.0.0.0:9000");
+        assert_eq!(config.server.pool_size, 3);
+    }
+
+    #[test]
+    fn an_unknown_key_is_an_error_that_names_the_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("q.toml");
+        std::fs::write(&file, "databse_url = \"x\"\n").expect("write");
+        let err = Config::load(Some(&file), |_| None).expect_err("unknown key");
+        let message = err.to_string();
+        assert!(message.contains("q.toml"), "{message}");
+        assert!(message.contains("databse_url"), "{message}");
+    }
+
+    #[test]
+    fn a_bad_number_in_the_environment_names_the_variable() {
+        let env = |k: &str| (k == "QIPING_POOL_SIZE").then(|| "many".to_owned());
+        let err = Config::load(None, env).expect_err("bad number");
+        assert!(err.to_string().contains("QIPING_POOL_SIZE"));
+    }
+}

@@ -1,0 +1,102 @@
+//! Rows and queries of campaigns (评议活动) and their progress counts.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+use serde::Serialize;
+
+use super::Conn;
+use super::schema::{campaigns, invitations};
+
+/// A stored campaign; `state` is one of `draft`, `open`, `closed`, `published`.
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Identifiable, Serialize)]
+#[diesel(table_name = campaigns)]
+pub struct CampaignRow {
+    pub id: i64,
+    pub period: String,
+    pub state: String,
+    pub template_name: String,
+    pub template_toml: String,
+    pub opens_on: NaiveDate,
+    pub closes_on: NaiveDate,
+    pub sample_size: Option<i64>,
+    pub sample_seed: Option<i64>,
+    pub created_at: NaiveDateTime,
+    pub opened_at: Option<NaiveDateTime>,
+    pub closed_at: Option<NaiveDateTime>,
+}
+
+/// A new campaign (always created as a draft).
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = campaigns)]
+pub struct NewCampaign<'a> {
+    pub period: &'a str,
+    pub state: &'a str,
+    pub template_name: &'a str,
+    pub template_toml: &'a str,
+    pub opens_on: NaiveDate,
+    pub closes_on: NaiveDate,
+    pub sample_size: Option<i64>,
+    pub sample_seed: Option<i64>,
+    pub created_at: NaiveDateTime,
+}
+
+/// Where a campaign's invitations stand, for `campaign show` and the dashboard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct InvitationCounts {
+    pub invited: i64,
+    pub sent: i64,
+    pub failed: i64,
+    pub bounced: i64,
+    pub opened: i64,
+    pub completed: i64,
+}
+
+/// Inserts a campaign and returns its id.
+pub fn insert(conn: &mut Conn, campaign: &NewCampaign<'_>) -> QueryResult<i64> {
+    diesel::insert_into(campaigns::table)
+        .values(campaign)
+        .returning(campaigns::id)
+        .get_result(conn)
+}
+
+/// The campaign of a period, if any.
+pub fn by_period(conn: &mut Conn, period: &str) -> QueryResult<Option<CampaignRow>> {
+    campaigns::table
+        .filter(campaigns::period.eq(period))
+        .select(CampaignRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Every campaign, oldest period first.
+pub fn all(conn: &mut Conn) -> QueryResult<Vec<CampaignRow>> {
+    campaigns::table
+        .order(campaigns::period)
+        .select(CampaignRow::as_select())
+        .load(conn)
+}
+
+/// Counts a campaign's invitations by what happened to them.
+pub fn invitation_counts(conn: &mut Conn, campaign_id: i64) -> QueryResult<InvitationCounts> {
+    let of_campaign = || invitations::table.filter(invitations::campaign_id.eq(campaign_id));
+    let by_status = |conn: &mut Conn, status: &str| -> QueryResult<i64> {
+        of_campaign()
+            .filter(invitations::status.eq(status))
+            .count()
+            .get_result(conn)
+    };
+    Ok(InvitationCounts {
+        invited: of_campaign().count().get_result(conn)?,
+        sent: by_status(conn, "sent")?,
+        failed: by_status(conn, "failed")?,
+        bounced: by_status(conn, "bounced")?,
+        opened: of_campaign()
+            .filter(invitations::opened_at.is_not_null())
+            .count()
+            .get_result(conn)?,
+        completed: of_campaign()
+            .filter(invitations::completed_at.is_not_null())
+            .count()
+            .get_result(conn)?,
+    })
+}

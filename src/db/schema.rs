@@ -1,0 +1,254 @@
+//! The diesel schema, written by hand to match `migrations/{sqlite,postgres}/` (both backends share it).
+#![allow(missing_docs)]
+
+diesel::table! {
+    peer_groups (id) {
+        id -> BigInt,
+        name -> Text,
+    }
+}
+
+diesel::table! {
+    units (id) {
+        id -> BigInt,
+        code -> Text,
+        name -> Text,
+        kind -> Text,
+        parent_code -> Nullable<Text>,
+        peer_group -> Text,
+        predecessor_code -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    unit_heads (id) {
+        id -> BigInt,
+        unit_id -> BigInt,
+        name -> Text,
+        from_date -> Date,
+        to_date -> Nullable<Date>,
+    }
+}
+
+diesel::table! {
+    enterprises (id) {
+        id -> BigInt,
+        uscc -> Text,
+        name -> Text,
+        email -> Nullable<Text>,
+        district -> Text,
+        industry -> Text,
+        size -> Text,
+        mail_status -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    campaigns (id) {
+        id -> BigInt,
+        period -> Text,
+        state -> Text,
+        template_name -> Text,
+        template_toml -> Text,
+        opens_on -> Date,
+        closes_on -> Date,
+        sample_size -> Nullable<BigInt>,
+        sample_seed -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        opened_at -> Nullable<Timestamp>,
+        closed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    interactions (id) {
+        id -> BigInt,
+        period -> Text,
+        enterprise_id -> BigInt,
+        unit_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    invitations (id) {
+        id -> BigInt,
+        campaign_id -> BigInt,
+        enterprise_id -> BigInt,
+        token_hash -> Text,
+        link_version -> Integer,
+        status -> Text,
+        issued_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+        opened_at -> Nullable<Timestamp>,
+        completed_at -> Nullable<Timestamp>,
+        reminders_sent -> Integer,
+        last_reminded_at -> Nullable<Timestamp>,
+        failure -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    outbox (id) {
+        id -> BigInt,
+        invitation_id -> BigInt,
+        kind -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        last_error -> Nullable<Text>,
+        message_id -> Text,
+        created_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    responses (id) {
+        id -> BigInt,
+        campaign_id -> BigInt,
+        respondent_key -> Text,
+        size -> Text,
+        industry -> Text,
+        district -> Text,
+        submitted_on -> Date,
+    }
+}
+
+diesel::table! {
+    ratings (id) {
+        id -> BigInt,
+        response_id -> BigInt,
+        unit_id -> BigInt,
+        self_selected -> Bool,
+        answers -> Text,
+        problems -> Text,
+        comment -> Nullable<Text>,
+        comment_hidden_reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    aggregations (id) {
+        id -> BigInt,
+        campaign_id -> BigInt,
+        method_version -> Text,
+        seed -> BigInt,
+        settings -> Text,
+        computed_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    peer_group_results (id) {
+        id -> BigInt,
+        aggregation_id -> BigInt,
+        peer_group -> Text,
+        tau2 -> Nullable<Double>,
+        mu -> Nullable<Double>,
+    }
+}
+
+diesel::table! {
+    unit_results (id) {
+        id -> BigInt,
+        aggregation_id -> BigInt,
+        unit_id -> BigInt,
+        peer_group -> Text,
+        n -> BigInt,
+        n_eff -> Double,
+        response_rate -> Nullable<Double>,
+        score -> Nullable<Double>,
+        ci_low -> Nullable<Double>,
+        ci_high -> Nullable<Double>,
+        satisfied_rate -> Nullable<Double>,
+        satisfied_low -> Nullable<Double>,
+        satisfied_high -> Nullable<Double>,
+        shrunken -> Nullable<Double>,
+        rank -> Nullable<BigInt>,
+        rank_mean -> Nullable<Double>,
+        rank_low -> Nullable<BigInt>,
+        rank_high -> Nullable<BigInt>,
+        p_bottom5 -> Nullable<Double>,
+        eligible -> Bool,
+        suppressed -> Bool,
+    }
+}
+
+diesel::table! {
+    publications (id) {
+        id -> BigInt,
+        campaign_id -> BigInt,
+        version -> Integer,
+        aggregation_id -> BigInt,
+        supersedes_id -> Nullable<BigInt>,
+        reason -> Nullable<Text>,
+        published_at -> Timestamp,
+        results_json -> Text,
+    }
+}
+
+diesel::table! {
+    flags (id) {
+        id -> BigInt,
+        publication_id -> BigInt,
+        unit_id -> BigInt,
+        periods -> Text,
+        credible -> Bool,
+        evidence -> Text,
+    }
+}
+
+diesel::table! {
+    problems (id) {
+        id -> BigInt,
+        unit_id -> Nullable<BigInt>,
+        channel -> Text,
+        reporter_name -> Nullable<Text>,
+        reporter_contact -> Nullable<Text>,
+        description -> Text,
+        state -> Text,
+        deadline -> Nullable<Date>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(unit_heads -> units (unit_id));
+diesel::joinable!(interactions -> enterprises (enterprise_id));
+diesel::joinable!(interactions -> units (unit_id));
+diesel::joinable!(invitations -> campaigns (campaign_id));
+diesel::joinable!(invitations -> enterprises (enterprise_id));
+diesel::joinable!(outbox -> invitations (invitation_id));
+diesel::joinable!(responses -> campaigns (campaign_id));
+diesel::joinable!(ratings -> responses (response_id));
+diesel::joinable!(ratings -> units (unit_id));
+diesel::joinable!(aggregations -> campaigns (campaign_id));
+diesel::joinable!(unit_results -> aggregations (aggregation_id));
+diesel::joinable!(unit_results -> units (unit_id));
+diesel::joinable!(peer_group_results -> aggregations (aggregation_id));
+diesel::joinable!(publications -> campaigns (campaign_id));
+diesel::joinable!(flags -> publications (publication_id));
+diesel::joinable!(flags -> units (unit_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    peer_groups,
+    units,
+    unit_heads,
+    enterprises,
+    campaigns,
+    interactions,
+    invitations,
+    outbox,
+    responses,
+    ratings,
+    aggregations,
+    peer_group_results,
+    unit_results,
+    publications,
+    flags,
+    problems,
+);

@@ -1,0 +1,27 @@
+//! Pure domain types and rules: no I/O beyond reading a template file, no database, no web.
+//! Constructors parse into types whose rules hold; their errors say which rule failed, in Chinese
+//! first with the English in parentheses.
+
+mod campaign;
+mod enterprise;
+mod head;
+mod period;
+mod template;
+pub mod time;
+mod unit;
+mod uscc;
+
+pub use campaign::{CampaignAction, CampaignState, IllegalTransition, UnknownCampaignState};
+pub use enterprise::{
+    EMAIL_MAX, Email, EmailError, Enterprise, EnterpriseSize, UnknownEnterpriseSize,
+};
+pub use head::{HeadChange, HeadError, HeadHistory, HeadTerm};
+pub use period::{Half, Period, PeriodError};
+pub use template::{
+    COMMENT_MAX_CHARS_LIMIT, CommentSetting, DEFAULT_COMMENT_MAX_CHARS, DEFAULT_POINTS,
+    ProblemItem, Question, ScaleLevel, SurveyTemplate, TemplateError,
+};
+pub use unit::{
+    UNIT_CODE_MAX, Unit, UnitCode, UnitCodeError, UnitError, UnitKind, UnknownUnitKind,
+};
+pub use uscc::{USCC_ALPHABET, USCC_LEN, Uscc, UsccError, uscc_check_character};

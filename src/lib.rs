@@ -1,0 +1,9 @@
+//! 企评 (qiping): the 万企评机关 platform. The layers (DESIGN.md), imports pointing one way only:
+//! `cli, web → service → db, mail, report, stats → domain`.
+
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod service;
+pub mod web;

@@ -1,0 +1,119 @@
+//! Campaigns (评议活动): create, list, show. Later issues add open, remind, close, aggregate and
+//! publish here.
+
+use chrono::{Duration, NaiveDate};
+use serde::Serialize;
+
+use super::{ServiceError, templates};
+use crate::db::campaigns::{self as rows, CampaignRow, NewCampaign};
+use crate::db::{Conn, now, write_transaction};
+use crate::domain::{CampaignState, Period, time};
+
+/// How long a campaign runs when `--closes` is not given.
+pub const DEFAULT_DURATION_DAYS: i64 = 30;
+
+/// What `campaign create` needs.
+#[derive(Debug, Clone)]
+pub struct CreateCampaign<'a> {
+    pub period: Period,
+    pub template_name: &'a str,
+    pub opens_on: Option<NaiveDate>,
+    pub closes_on: Option<NaiveDate>,
+}
+
+/// A campaign as `campaign show` and `campaign list` print it (keys of INTERFACE.md).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CampaignSummary {
+    pub period: String,
+    pub state: String,
+    pub template: String,
+    pub opens: NaiveDate,
+    pub closes: NaiveDate,
+    pub invited: i64,
+    pub sent: i64,
+    pub failed: i64,
+    pub bounced: i64,
+    pub opened: i64,
+    pub completed: i64,
+    /// completed / invited; `null` before anyone is invited.
+    pub response_rate: Option<f64>,
+}
+
+/// Creates a draft campaign for a period, with the questionnaire it will ask.
+pub fn create(
+    conn: &mut Conn,
+    templates_dir: &std::path::Path,
+    request: &CreateCampaign<'_>,
+) -> Result<CampaignSummary, ServiceError> {
+    let loaded = templates::load(templates_dir, request.template_name)?;
+    let opens_on = request.opens_on.unwrap_or_else(|| time::local_day(now()));
+    let closes_on = request
+        .closes_on
+        .unwrap_or(opens_on + Duration::days(DEFAULT_DURATION_DAYS));
+    if closes_on < opens_on {
+        return Err(ServiceError::Invalid(format!(
+            "截止日期 {closes_on} 早于开始日期 {opens_on}"
+        )));
+    }
+    let period = request.period.to_string();
+    write_transaction(conn, |conn| {
+        if rows::by_period(conn, &period)?.is_some() {
+            return Err(ServiceError::Invalid(format!("{period} 的评议活动已存在")));
+        }
+        rows::insert(
+            conn,
+            &NewCampaign {
+                period: &period,
+                state: CampaignState::Draft.as_str(),
+                template_name: request.template_name,
+                template_toml: &loaded.toml,
+                opens_on,
+                closes_on,
+                sample_size: None,
+                sample_seed: None,
+                created_at: now(),
+            },
+        )?;
+        Ok(())
+    })?;
+    show(conn, &request.period)
+}
+
+/// The campaign of a period, or an error that names the period.
+pub fn find(conn: &mut Conn, period: &Period) -> Result<CampaignRow, ServiceError> {
+    rows::by_period(conn, &period.to_string())?
+        .ok_or_else(|| ServiceError::NotFound(format!("没有 {period} 的评议活动")))
+}
+
+/// One campaign with its progress.
+pub fn show(conn: &mut Conn, period: &Period) -> Result<CampaignSummary, ServiceError> {
+    let row = find(conn, period)?;
+    summarize(conn, row)
+}
+
+/// Every campaign with its progress, oldest first.
+pub fn list(conn: &mut Conn) -> Result<Vec<CampaignSummary>, ServiceError> {
+    rows::all(conn)?
+        .into_iter()
+        .map(|row| summarize(conn, row))
+        .collect()
+}
+
+fn summarize(conn: &mut Conn, row: CampaignRow) -> Result<CampaignSummary, ServiceError> {
+    let counts = rows::invitation_counts(conn, row.id)?;
+    Ok(CampaignSummary {
+        response_rate: (counts.invited > 0)
+            .then(|| counts.completed as f64 / counts.invited as f64),
+        period: row.period,
+        state: row.state,
+        template: row.template_name,
+        opens: row.opens_on,
+        closes: row.closes_on,
+        invited: counts.invited,
+        sent: counts.sent,
+        failed: counts.failed,
+        bounced: counts.bounced,
+        opened: counts.opened,
+        completed: counts.completed,
+    })
+}
