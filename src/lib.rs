@@ -6,4 +6,5 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod service;
+pub mod stats;
 pub mod web;

@@ -1,0 +1,101 @@
+//! What a campaign hands the engine: plain values the caller builds from storage.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// The kind of a government unit; only departments and offices can be flagged (STATS.md §6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UnitKind {
+    Department,
+    Office,
+    Station,
+}
+
+impl UnitKind {
+    /// Stations are ranked, not flagged.
+    pub fn is_flaggable(self) -> bool {
+        matches!(self, UnitKind::Department | UnitKind::Office)
+    }
+}
+
+/// A unit as the engine needs it: its code, kind and peer group (ranking happens within a group).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UnitInfo {
+    pub code: String,
+    pub kind: UnitKind,
+    pub peer_group: String,
+    /// Passed through to the result (invitations are not the engine's business).
+    pub response_rate: Option<f64>,
+}
+
+/// The registry strata of the responding enterprise, used only when weighting is on.
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Strata {
+    pub size: String,
+    pub industry: String,
+    pub district: String,
+}
+
+/// One enterprise's rating of one unit. `answers` maps question id → level 1..=5, `None` for
+/// 「不了解/未接触」; a question missing from the map is also not answered.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Rating {
+    pub unit_code: String,
+    /// The enterprise (the cluster of the linearized SE and the bootstrap).
+    pub respondent: String,
+    pub strata: Strata,
+    pub answers: BTreeMap<String, Option<u8>>,
+    /// The enterprise added this unit itself; counted unless `Settings::include_self_selected` is off.
+    #[serde(default)]
+    pub self_selected: bool,
+}
+
+/// A question of the template with its weight in the composite.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Question {
+    pub id: String,
+    pub weight: f64,
+}
+
+/// The scoring part of a template: questions, points per level and the `overall` question.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Template {
+    pub questions: Vec<Question>,
+    /// Points of levels 1..=5 (index 0 = 非常不满意); default 20/40/60/80/100.
+    pub level_points: [f64; 5],
+    /// The id of the question that 满意率 is computed from.
+    pub overall: String,
+}
+
+impl Template {
+    /// Default points (100/80/60/40/20 for 非常满意 … 非常不满意) with the given questions.
+    pub fn with_default_points(questions: Vec<Question>, overall: &str) -> Self {
+        Template {
+            questions,
+            level_points: [20.0, 40.0, 60.0, 80.0, 100.0],
+            overall: overall.to_owned(),
+        }
+    }
+}
+
+/// Population margins for raking: category → population count (or share; rescaled anyway).
+/// A dimension that is `None` is not raked.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Margins {
+    pub size: Option<BTreeMap<String, f64>>,
+    pub industry: Option<BTreeMap<String, f64>>,
+    pub district: Option<BTreeMap<String, f64>>,
+}
+
+/// Everything one campaign's aggregation reads.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CampaignInput {
+    /// The half-year, e.g. `2019H2`.
+    pub period: String,
+    pub template: Template,
+    pub units: Vec<UnitInfo>,
+    pub ratings: Vec<Rating>,
+    /// `None`: weighting off (the default of STATS.md §0).
+    pub margins: Option<Margins>,
+}

@@ -1,0 +1,175 @@
+//! Confidence intervals: the t-interval with the linearized (cluster) SE, and Wilson's interval.
+
+use statrs::distribution::{ContinuousCDF, StudentsT};
+use std::collections::BTreeMap;
+
+/// z(0.975) = Φ⁻¹(0.975), as `scipy.stats.norm.ppf(0.975)`.
+pub const Z_975: f64 = 1.959_963_984_540_054;
+
+/// A two-sided 95% interval.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Interval {
+    pub low: f64,
+    pub high: f64,
+}
+
+/// The linearized (Taylor) variance of a weighted mean with clusters g (STATS.md §2; Wolter 2007,
+/// *Introduction to Variance Estimation*, ch. 6; Stata's `svy: mean`):
+/// `v = G/(G−1) · Σ_g (Σ_{i∈g} w_i (y_i − ȳ_w))² / (Σw)²`.
+/// `None` with fewer than two clusters or no weight.
+pub fn linearized_variance<K: Ord>(y: &[f64], w: &[f64], cluster: &[K]) -> Option<f64> {
+    let sw: f64 = w.iter().sum();
+    if sw <= 0.0 || y.len() != w.len() || y.len() != cluster.len() {
+        return None;
+    }
+    let mean = y.iter().zip(w).map(|(y, w)| w * y).sum::<f64>() / sw;
+    let mut totals: BTreeMap<&K, f64> = BTreeMap::new();
+    for ((y, w), g) in y.iter().zip(w).zip(cluster) {
+        *totals.entry(g).or_insert(0.0) += w * (y - mean);
+    }
+    let g = totals.len() as f64;
+    if g < 2.0 {
+        return None;
+    }
+    let ss: f64 = totals.values().map(|t| t * t).sum();
+    Some(g / (g - 1.0) * ss / (sw * sw))
+}
+
+/// The interval of a unit's score as the engine publishes it (STATS.md §2): the weighted mean
+/// ± t(0.975, G − 1) · √v with the linearized variance over G enterprise clusters. G − 1 is the
+/// n − 1 of STATS.md when each enterprise rates a unit once (§0), and the design degrees of
+/// freedom (clusters − 1; Korn & Graubard 1999 §5.2) should an enterprise ever rate it twice.
+pub fn score_interval<K: Ord>(y: &[f64], w: &[f64], cluster: &[K]) -> Option<Interval> {
+    let sw: f64 = w.iter().sum();
+    let mean = y.iter().zip(w).map(|(y, w)| w * y).sum::<f64>() / sw;
+    let v = linearized_variance(y, w, cluster)?;
+    let mut ids: Vec<&K> = cluster.iter().collect();
+    ids.sort();
+    ids.dedup();
+    t_interval(mean, v.sqrt(), ids.len() as f64 - 1.0)
+}
+
+/// The t quantile t(p, df) (statrs' regularized-incomplete-beta inverse).
+pub fn t_quantile(p: f64, df: f64) -> Option<f64> {
+    let t = StudentsT::new(0.0, 1.0, df).ok()?;
+    let q = t.inverse_cdf(p);
+    q.is_finite().then_some(q)
+}
+
+/// `ȳ ± t(0.975, df) · SE` (STATS.md §2; df = n − 1).
+pub fn t_interval(mean: f64, se: f64, df: f64) -> Option<Interval> {
+    let t = t_quantile(0.975, df)?;
+    Some(Interval {
+        low: mean - t * se,
+        high: mean + t * se,
+    })
+}
+
+/// Wilson's score interval for a proportion p̂ from sample size n (Wilson 1927; Newcombe 1998,
+/// Stat Med 17:857, method 3): `(p̂ + z²/2n ± z √(p̂(1−p̂)/n + z²/4n²)) / (1 + z²/n)`.
+/// With weights pass the weighted share and Kish's n_eff. Ends are exact 0 / 1 at p̂ = 0 / 1.
+pub fn wilson(p: f64, n: f64) -> Option<Interval> {
+    if !(n > 0.0 && (0.0..=1.0).contains(&p)) {
+        return None;
+    }
+    let z2 = Z_975 * Z_975;
+    let denom = 1.0 + z2 / n;
+    let centre = (p + z2 / (2.0 * n)) / denom;
+    let half = Z_975 * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt() / denom;
+    let low = if p == 0.0 {
+        0.0
+    } else {
+        (centre - half).max(0.0)
+    };
+    let high = if p == 1.0 {
+        1.0
+    } else {
+        (centre + half).min(1.0)
+    };
+    Some(Interval { low, high })
+}
+
+/// Wilson's interval for `successes` out of `n` trials.
+pub fn wilson_counts(successes: u64, n: u64) -> Option<Interval> {
+    if n == 0 || successes > n {
+        return None;
+    }
+    wilson(successes as f64 / n as f64, n as f64)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn close(a: f64, b: f64) -> bool {
+        (a - b).abs() < 1e-6
+    }
+
+    #[test]
+    fn r1_t_interval_of_a_likert_sample() {
+        let likert = [5.0, 4.0, 4.0, 3.0, 5.0, 2.0, 4.0, 4.0, 5.0, 3.0];
+        for (points, mean, lo, hi) in [
+            (likert.map(|x| (x - 1.0) * 25.0), 72.5, 54.715710, 90.284290),
+            (likert.map(|x| x * 20.0), 78.0, 63.772568, 92.227432),
+        ] {
+            let w = [1.0; 10];
+            let ids: Vec<usize> = (0..10).collect();
+            let v = linearized_variance(&points, &w, &ids).unwrap();
+            let m = points.iter().sum::<f64>() / 10.0;
+            assert!(close(m, mean));
+            let ci = t_interval(m, v.sqrt(), 9.0).unwrap();
+            assert!(close(ci.low, lo) && close(ci.high, hi), "{ci:?}");
+        }
+        let sd = (linearized_variance(
+            &likert.map(|x| (x - 1.0) * 25.0),
+            &[1.0; 10],
+            &[0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+        )
+        .unwrap()
+            * 10.0)
+            .sqrt();
+        assert!(close(sd, 24.860723));
+        assert!((t_quantile(0.975, 9.0).unwrap() - 2.262157162798).abs() < 1e-10);
+    }
+
+    #[test]
+    fn r2_wilson_intervals() {
+        for (k, n, lo, hi) in [
+            (81, 263, 0.255289, 0.366210),
+            (15, 148, 0.062386, 0.160487),
+            (0, 20, 0.0, 0.161125),
+            (1, 29, 0.006113, 0.171755),
+        ] {
+            let ci = wilson_counts(k, n).unwrap();
+            assert!(close(ci.low, lo) && close(ci.high, hi), "{k}/{n}: {ci:?}");
+        }
+        assert_eq!(wilson_counts(20, 20).unwrap().high, 1.0);
+        assert_eq!(wilson_counts(0, 20).unwrap().low, 0.0);
+        assert!(wilson_counts(1, 0).is_none());
+    }
+
+    #[test]
+    fn r6_cluster_se_exceeds_the_naive_se_when_enterprises_repeat() {
+        let ids = [1, 1, 2, 3, 3, 3, 4, 5, 5, 6, 7, 7];
+        let y = [
+            80.0, 100.0, 60.0, 60.0, 80.0, 60.0, 100.0, 40.0, 60.0, 80.0, 100.0, 80.0,
+        ];
+        let w = [1.0; 12];
+        let own: Vec<usize> = (0..12).collect();
+        assert!(close(y.iter().sum::<f64>() / 12.0, 75.0));
+        assert!(close(
+            linearized_variance(&y, &w, &own).unwrap().sqrt(),
+            5.573204
+        ));
+        assert!(close(
+            linearized_variance(&y, &w, &ids).unwrap().sqrt(),
+            6.854979
+        ));
+    }
+
+    #[test]
+    fn one_cluster_has_no_variance() {
+        assert!(linearized_variance(&[1.0, 2.0], &[1.0, 1.0], &[7, 7]).is_none());
+    }
+}
