@@ -7,6 +7,7 @@ use comfy_table::Table;
 use super::{Context, print_json};
 use crate::domain::Period;
 use crate::service::campaign::{self, CampaignSummary, CreateCampaign};
+use crate::service::links::LinkSecret;
 
 #[derive(Debug, Subcommand)]
 pub enum CampaignCommand {
@@ -23,6 +24,8 @@ pub enum CampaignCommand {
         #[arg(long, value_name = "YYYY-MM-DD")]
         closes: Option<NaiveDate>,
     },
+    /// Issue the invitations (one link per enterprise, queued for the mail dispatcher).
+    Open { period: Period },
     /// Every campaign with its progress.
     List {
         #[arg(long)]
@@ -58,6 +61,15 @@ pub fn run(ctx: &Context, command: CampaignCommand) -> anyhow::Result<()> {
             eprintln!(
                 "已创建 {} 评议活动(草稿),问卷 {},{} 至 {}",
                 summary.period, summary.template, summary.opens, summary.closes
+            );
+            Ok(())
+        }
+        CampaignCommand::Open { period } => {
+            let secret = LinkSecret::from_config(ctx.config.link_secret.as_deref())?;
+            let report = campaign::open(&mut conn, &secret, &period)?;
+            eprintln!(
+                "{} 评议活动已开始:已生成 {} 份邀请,等待发送(qiping mail send)",
+                report.period, report.invited
             );
             Ok(())
         }

@@ -100,3 +100,26 @@ pub fn invitation_counts(conn: &mut Conn, campaign_id: i64) -> QueryResult<Invit
             .get_result(conn)?,
     })
 }
+
+/// Moves a campaign to a new state, stamping when it opened or closed.
+pub fn set_state(conn: &mut Conn, id: i64, state: &str, at: NaiveDateTime) -> QueryResult<()> {
+    let target = campaigns::table.find(id);
+    match state {
+        "open" => diesel::update(target)
+            .set((
+                campaigns::state.eq(state),
+                campaigns::opened_at.eq(Some(at)),
+            ))
+            .execute(conn),
+        "closed" => diesel::update(target)
+            .set((
+                campaigns::state.eq(state),
+                campaigns::closed_at.eq(Some(at)),
+            ))
+            .execute(conn),
+        _ => diesel::update(target)
+            .set(campaigns::state.eq(state))
+            .execute(conn),
+    }
+    .map(drop)
+}

@@ -105,3 +105,13 @@ pub fn update(
         .execute(conn)
         .map(drop)
 }
+
+/// Enterprises that can be mailed: an address on file that has not bounced or opted out.
+pub fn mailable(conn: &mut Conn) -> QueryResult<Vec<EnterpriseRow>> {
+    enterprises::table
+        .filter(enterprises::email.is_not_null())
+        .filter(enterprises::mail_status.eq("ok"))
+        .order(enterprises::uscc)
+        .select(EnterpriseRow::as_select())
+        .load(conn)
+}

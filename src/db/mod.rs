@@ -7,6 +7,7 @@
 pub mod campaigns;
 pub mod enterprises;
 pub mod interactions;
+pub mod invitations;
 pub mod schema;
 pub mod units;
 

@@ -4,10 +4,12 @@
 use chrono::{Duration, NaiveDate};
 use serde::Serialize;
 
+use super::links::{LinkSecret, token_hash};
 use super::{ServiceError, templates};
 use crate::db::campaigns::{self as rows, CampaignRow, NewCampaign};
-use crate::db::{Conn, now, write_transaction};
-use crate::domain::{CampaignState, Period, time};
+use crate::db::invitations::{self, NewInvitation, NewOutboxMessage};
+use crate::db::{Conn, enterprises, now, write_transaction};
+use crate::domain::{CampaignAction, CampaignState, Period, time};
 
 /// How long a campaign runs when `--closes` is not given.
 pub const DEFAULT_DURATION_DAYS: i64 = 30;
@@ -116,4 +118,93 @@ fn summarize(conn: &mut Conn, row: CampaignRow) -> Result<CampaignSummary, Servi
         opened: counts.opened,
         completed: counts.completed,
     })
+}
+
+/// What `campaign open` did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OpenReport {
+    pub period: String,
+    /// Invitations created and queued for the dispatcher.
+    pub invited: usize,
+}
+
+/// Opens a draft campaign: one invitation per mailable enterprise, each with its link's hash and an
+/// `invitation` message in the outbox, all in the transaction that moves the campaign to `open`.
+pub fn open(
+    conn: &mut Conn,
+    secret: &LinkSecret,
+    period: &Period,
+) -> Result<OpenReport, ServiceError> {
+    write_transaction(conn, |conn| {
+        let campaign = find(conn, period)?;
+        let state: CampaignState = campaign
+            .state
+            .parse()
+            .map_err(|e| ServiceError::Invalid(format!("{e}")))?;
+        let next = state.apply(CampaignAction::Open)?;
+        let at = now();
+        let invitees = enterprises::mailable(conn)?;
+        for enterprise in &invitees {
+            issue_invitation(conn, secret, &campaign, enterprise.id, at)?;
+        }
+        rows::set_state(conn, campaign.id, next.as_str(), at)?;
+        Ok(OpenReport {
+            period: campaign.period,
+            invited: invitees.len(),
+        })
+    })
+}
+
+/// Creates one invitation with its link and queues the invitation message.
+fn issue_invitation(
+    conn: &mut Conn,
+    secret: &LinkSecret,
+    campaign: &CampaignRow,
+    enterprise_id: i64,
+    at: chrono::NaiveDateTime,
+) -> Result<i64, ServiceError> {
+    // The token needs the row's id, so the row starts with a unique placeholder hash.
+    let placeholder = format!("pending:{}:{enterprise_id}", campaign.id);
+    let id = invitations::insert(
+        conn,
+        &NewInvitation {
+            campaign_id: campaign.id,
+            enterprise_id,
+            token_hash: &placeholder,
+            link_version: 1,
+            status: "issued",
+            issued_at: at,
+        },
+    )?;
+    invitations::set_link(conn, id, &token_hash(&secret.token(id, 1)), 1)?;
+    queue(conn, campaign, id, "invitation", at)?;
+    Ok(id)
+}
+
+/// Queues a message about an invitation, with a Message-ID that stays the same across retries.
+pub fn queue(
+    conn: &mut Conn,
+    campaign: &CampaignRow,
+    invitation_id: i64,
+    kind: &str,
+    at: chrono::NaiveDateTime,
+) -> Result<(), ServiceError> {
+    let message_id = format!(
+        "{}.{invitation_id}.{kind}.{}@qiping",
+        campaign.period,
+        at.and_utc().timestamp_micros()
+    );
+    invitations::queue_message(
+        conn,
+        &NewOutboxMessage {
+            invitation_id,
+            kind,
+            status: "queued",
+            attempts: 0,
+            next_attempt_at: at,
+            message_id: &message_id,
+            created_at: at,
+        },
+    )?;
+    Ok(())
 }

@@ -7,6 +7,7 @@
 
 pub mod campaign;
 pub mod import;
+pub mod links;
 pub mod registry;
 pub mod registry_csv;
 pub mod templates;

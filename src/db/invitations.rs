@@ -1,0 +1,146 @@
+//! Invitations (邀请) and the outbox of messages to send about them.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::Serialize;
+
+use super::Conn;
+use super::schema::{invitations, outbox};
+
+/// One enterprise in one campaign. `status`: `issued`, `sent`, `failed` or `bounced`.
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Identifiable, Serialize)]
+#[diesel(table_name = invitations)]
+pub struct InvitationRow {
+    pub id: i64,
+    pub campaign_id: i64,
+    pub enterprise_id: i64,
+    pub token_hash: String,
+    pub link_version: i32,
+    pub status: String,
+    pub issued_at: NaiveDateTime,
+    pub sent_at: Option<NaiveDateTime>,
+    pub opened_at: Option<NaiveDateTime>,
+    pub completed_at: Option<NaiveDateTime>,
+    pub reminders_sent: i32,
+    pub last_reminded_at: Option<NaiveDateTime>,
+    pub failure: Option<String>,
+}
+
+/// A new invitation. Its token hash is set right after the insert, once the id is known.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = invitations)]
+pub struct NewInvitation<'a> {
+    pub campaign_id: i64,
+    pub enterprise_id: i64,
+    pub token_hash: &'a str,
+    pub link_version: i32,
+    pub status: &'a str,
+    pub issued_at: NaiveDateTime,
+}
+
+/// A message to send: what and about which invitation, never a rendered body (DESIGN.md).
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = outbox)]
+pub struct NewOutboxMessage<'a> {
+    pub invitation_id: i64,
+    pub kind: &'a str,
+    pub status: &'a str,
+    pub attempts: i32,
+    pub next_attempt_at: NaiveDateTime,
+    pub message_id: &'a str,
+    pub created_at: NaiveDateTime,
+}
+
+/// Inserts an invitation and returns its id.
+pub fn insert(conn: &mut Conn, new: &NewInvitation<'_>) -> QueryResult<i64> {
+    diesel::insert_into(invitations::table)
+        .values(new)
+        .returning(invitations::id)
+        .get_result(conn)
+}
+
+/// Sets the hash of the invitation's current token (and its link version).
+pub fn set_link(conn: &mut Conn, id: i64, token_hash: &str, link_version: i32) -> QueryResult<()> {
+    diesel::update(invitations::table.find(id))
+        .set((
+            invitations::token_hash.eq(token_hash),
+            invitations::link_version.eq(link_version),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
+/// The invitation whose current token hashes to `hash`.
+pub fn by_token_hash(conn: &mut Conn, hash: &str) -> QueryResult<Option<InvitationRow>> {
+    invitations::table
+        .filter(invitations::token_hash.eq(hash))
+        .select(InvitationRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// One invitation by id.
+pub fn by_id(conn: &mut Conn, id: i64) -> QueryResult<Option<InvitationRow>> {
+    invitations::table
+        .find(id)
+        .select(InvitationRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The invitation of one enterprise in one campaign.
+pub fn of_enterprise(
+    conn: &mut Conn,
+    campaign_id: i64,
+    enterprise_id: i64,
+) -> QueryResult<Option<InvitationRow>> {
+    invitations::table
+        .filter(invitations::campaign_id.eq(campaign_id))
+        .filter(invitations::enterprise_id.eq(enterprise_id))
+        .select(InvitationRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Every invitation of a campaign, by id.
+pub fn of_campaign(conn: &mut Conn, campaign_id: i64) -> QueryResult<Vec<InvitationRow>> {
+    invitations::table
+        .filter(invitations::campaign_id.eq(campaign_id))
+        .order(invitations::id)
+        .select(InvitationRow::as_select())
+        .load(conn)
+}
+
+/// Marks an invitation completed if — and only if — it was not already: the one-link-one-response
+/// guard (DESIGN.md). Returns whether this call completed it; run it in the transaction that stores
+/// the response, so of two racing submissions exactly one commits.
+pub fn complete_once(conn: &mut Conn, id: i64, at: NaiveDateTime) -> QueryResult<bool> {
+    let updated = diesel::update(
+        invitations::table
+            .find(id)
+            .filter(invitations::completed_at.is_null()),
+    )
+    .set(invitations::completed_at.eq(Some(at)))
+    .execute(conn)?;
+    Ok(updated == 1)
+}
+
+/// Records the first time a link was opened.
+pub fn mark_opened(conn: &mut Conn, id: i64, at: NaiveDateTime) -> QueryResult<()> {
+    diesel::update(
+        invitations::table
+            .find(id)
+            .filter(invitations::opened_at.is_null()),
+    )
+    .set(invitations::opened_at.eq(Some(at)))
+    .execute(conn)
+    .map(drop)
+}
+
+/// Queues a message.
+pub fn queue_message(conn: &mut Conn, message: &NewOutboxMessage<'_>) -> QueryResult<()> {
+    diesel::insert_into(outbox::table)
+        .values(message)
+        .execute(conn)
+        .map(drop)
+}

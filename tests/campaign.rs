@@ -1,0 +1,82 @@
+//! Campaign use cases on both backends: create, open.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on setup failures
+
+mod common;
+
+use common::{fixture, no_progress, on_each_backend};
+use diesel::prelude::*;
+use qiping::db::Conn;
+use qiping::db::schema::outbox;
+use qiping::service::ServiceError;
+use qiping::service::campaign::{self, CreateCampaign};
+use qiping::service::links::{LinkSecret, token_hash};
+
+fn secret() -> LinkSecret {
+    LinkSecret::from_config(Some("dGVzdC1zZWNyZXQtb2YtdGhpcnR5LXR3by1ieXRlcyE")).unwrap()
+}
+
+fn registry(conn: &mut Conn) {
+    qiping::service::import::import_units(
+        conn,
+        &fixture("import/units_good.csv"),
+        &mut no_progress(),
+    )
+    .unwrap();
+    qiping::service::import::import_enterprises(
+        conn,
+        &fixture("import/enterprises_good.csv"),
+        &mut no_progress(),
+    )
+    .unwrap();
+}
+
+fn create(conn: &mut Conn, period: &str) {
+    campaign::create(
+        conn,
+        std::path::Path::new("survey_templates"),
+        &CreateCampaign {
+            period: period.parse().unwrap(),
+            template_name: "standard",
+            opens_on: None,
+            closes_on: None,
+        },
+    )
+    .unwrap();
+}
+
+#[test]
+fn opening_invites_every_mailable_enterprise_and_queues_one_message_each() {
+    on_each_backend(|db| {
+        let mut conn = db.conn();
+        registry(&mut conn);
+        create(&mut conn, "2019H2");
+        let period = "2019H2".parse().unwrap();
+        let report = campaign::open(&mut conn, &secret(), &period).unwrap();
+        let with_email = qiping::db::enterprises::mailable(&mut conn).unwrap().len();
+        assert!(with_email > 0);
+        assert_eq!(report.invited, with_email, "{}", db.backend);
+        let shown = campaign::show(&mut conn, &period).unwrap();
+        assert_eq!(
+            (shown.state.as_str(), shown.invited),
+            ("open", with_email as i64)
+        );
+        let queued: i64 = outbox::table
+            .filter(outbox::kind.eq("invitation"))
+            .count()
+            .get_result(&mut conn)
+            .unwrap();
+        assert_eq!(queued, with_email as i64);
+
+        // Only the hash of each link is stored, and it is the hash of the derived token.
+        let row = qiping::service::campaign::find(&mut conn, &period).unwrap();
+        for inv in qiping::db::invitations::of_campaign(&mut conn, row.id).unwrap() {
+            let token = secret().token(inv.id, inv.link_version);
+            assert_eq!(inv.token_hash, token_hash(&token));
+            assert_ne!(inv.token_hash, token);
+        }
+
+        let again = campaign::open(&mut conn, &secret(), &period).unwrap_err();
+        assert!(matches!(again, ServiceError::Transition(_)), "{again}");
+    });
+}
