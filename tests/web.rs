@@ -23,5 +23,9 @@ async fn healthz_answers_ok_without_the_database() {
     let response =
         test::call_service(&app, test::TestRequest::get().uri("/healthz").to_request()).await;
     assert!(response.status().is_success());
+    let headers = response.headers();
+    assert_eq!(headers.get("referrer-policy").unwrap(), "no-referrer");
+    assert_eq!(headers.get("x-frame-options").unwrap(), "DENY");
+    assert!(headers.get("content-security-policy").is_some());
     assert_eq!(test::read_body(response).await, "ok");
 }

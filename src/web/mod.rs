@@ -1,9 +1,14 @@
-//! The HTTP side: the whole route table in [`routes`], thin handlers, one error type.
+//! The HTTP side: the whole route table in [`routes`], thin handlers, one error type
+//! ([`error::WebError`]), security headers on every response ([`security`]).
+
+pub mod error;
+pub mod security;
 
 use actix_web::{App, HttpResponse, HttpServer, web};
 
 use crate::config::Config;
-use crate::db::Pool;
+use crate::db::{Conn, Pool};
+use error::WebError;
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -12,9 +17,30 @@ pub struct AppState {
     pub config: Config,
 }
 
-/// The route table: every path the server answers, in one place.
+/// The route table: every path the server answers, in one place. Everything sits in one scope
+/// wrapped by the security headers, so no route can be added without them.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/healthz", web::get().to(healthz));
+    cfg.service(
+        web::scope("")
+            .wrap(security::headers())
+            .route("/healthz", web::get().to(healthz)),
+    );
+}
+
+impl AppState {
+    /// Runs blocking database work on actix's thread pool with a pooled connection.
+    pub async fn with_conn<T, F>(&self, f: F) -> Result<T, WebError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Conn) -> Result<T, WebError> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        web::block(move || {
+            let mut conn = pool.get()?;
+            f(&mut conn)
+        })
+        .await?
+    }
 }
 
 /// Liveness: answers without touching the database, so a load balancer can tell a hung process

@@ -1,0 +1,226 @@
+//! The web's one error type. Error policy: handlers return [`WebError`] (pages) or [`ApiError`]
+//! (JSON under `/api/`). A database that cannot be reached becomes 503 with a page that says to try
+//! again; any other database or internal failure is logged with its detail and shown as an opaque
+//! 500, so no internal text (SQL, paths, tokens) reaches a client.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+
+use crate::service::ServiceError;
+
+/// One field's validation failure, as in INTERFACE.md's 422 body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+/// What went wrong while answering a request.
+#[derive(Debug, thiserror::Error)]
+pub enum WebError {
+    #[error("页面不存在")]
+    NotFound,
+    #[error("请先登录")]
+    Unauthorized,
+    #[error("无权访问")]
+    Forbidden,
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    Gone(String),
+    #[error("提交的内容有误")]
+    Unprocessable(Vec<FieldError>),
+    #[error("请求过于频繁,请稍后再试")]
+    TooManyRequests,
+    #[error("服务暂时不可用,请稍后重试")]
+    Unavailable,
+    #[error("服务器内部错误")]
+    Internal,
+}
+
+impl WebError {
+    /// Logs the detail of an unexpected failure and returns the opaque error shown to the client.
+    pub fn internal(detail: impl std::fmt::Display) -> Self {
+        tracing::error!(%detail, "请求处理失败");
+        WebError::Internal
+    }
+}
+
+impl From<diesel::result::Error> for WebError {
+    fn from(e: diesel::result::Error) -> Self {
+        match e {
+            diesel::result::Error::NotFound => WebError::NotFound,
+            diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::ClosedConnection
+                | diesel::result::DatabaseErrorKind::UnableToSendCommand,
+                _,
+            ) => {
+                tracing::warn!(error = %e, "数据库不可用");
+                WebError::Unavailable
+            }
+            other => WebError::internal(other),
+        }
+    }
+}
+
+impl From<r2d2_error::PoolError> for WebError {
+    fn from(e: r2d2_error::PoolError) -> Self {
+        tracing::warn!(error = %e, "无法取得数据库连接");
+        WebError::Unavailable
+    }
+}
+
+/// The r2d2 error type as diesel re-exports it.
+mod r2d2_error {
+    pub use diesel::r2d2::PoolError;
+}
+
+impl From<ServiceError> for WebError {
+    fn from(e: ServiceError) -> Self {
+        match e {
+            ServiceError::NotFound(_) => WebError::NotFound,
+            ServiceError::Invalid(m) => WebError::BadRequest(m),
+            ServiceError::Transition(t) => WebError::Conflict(t.to_string()),
+            ServiceError::Db(db) => db.into(),
+            other => WebError::BadRequest(other.to_string()),
+        }
+    }
+}
+
+impl From<actix_web::error::BlockingError> for WebError {
+    fn from(e: actix_web::error::BlockingError) -> Self {
+        WebError::internal(e)
+    }
+}
+
+impl ResponseError for WebError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            WebError::NotFound => StatusCode::NOT_FOUND,
+            WebError::Unauthorized => StatusCode::UNAUTHORIZED,
+            WebError::Forbidden => StatusCode::FORBIDDEN,
+            WebError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            WebError::Conflict(_) => StatusCode::CONFLICT,
+            WebError::Gone(_) => StatusCode::GONE,
+            WebError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            WebError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            WebError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            WebError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let status = self.status_code();
+        let mut response = HttpResponse::build(status);
+        if matches!(self, WebError::Unavailable | WebError::TooManyRequests) {
+            response.insert_header(("Retry-After", "5"));
+        }
+        response
+            .content_type("text/html; charset=utf-8")
+            .body(error_page(status, &self.to_string()))
+    }
+}
+
+/// A minimal, self-contained error page in Chinese (no external assets).
+pub fn error_page(status: StatusCode, message: &str) -> String {
+    let message = html_escape(message);
+    let hint = match status.as_u16() {
+        503 | 429 => "请稍候片刻后刷新页面重试。您已填写的内容不会因此丢失。",
+        404 => "请检查链接是否完整。",
+        _ => "",
+    };
+    format!(
+        "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{code} {message}</title></head>\
+         <body style=\"font-family:sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem\">\
+         <h1>{message}</h1><p>{hint}</p><p style=\"color:#666\">{code}</p></body></html>",
+        code = status.as_u16()
+    )
+}
+
+/// Escapes text for HTML (templates escape by themselves; this is for the few hand-built pages).
+pub fn html_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The same errors as JSON, for `/api/`: `{"error": "...", "errors": [{field, message}]}`.
+#[derive(Debug)]
+pub struct ApiError(pub WebError);
+
+impl<E: Into<WebError>> From<E> for ApiError {
+    fn from(e: E) -> Self {
+        ApiError(e.into())
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+#[derive(Serialize)]
+struct ApiErrorBody<'a> {
+    error: String,
+    #[serde(skip_serializing_if = "<[FieldError]>::is_empty")]
+    errors: &'a [FieldError],
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.0.status_code()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let errors = match &self.0 {
+            WebError::Unprocessable(errors) => errors.as_slice(),
+            _ => &[],
+        };
+        let mut response = HttpResponse::build(self.status_code());
+        if matches!(self.0, WebError::Unavailable | WebError::TooManyRequests) {
+            response.insert_header(("Retry-After", "5"));
+        }
+        response.json(ApiErrorBody {
+            error: self.0.to_string(),
+            errors,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_pages_escape_what_they_show() {
+        let page = error_page(StatusCode::BAD_REQUEST, "<script>alert(1)</script>");
+        assert!(!page.contains("<script>"));
+        assert!(page.contains("&lt;script&gt;"));
+    }
+
+    #[test]
+    fn an_unreachable_database_is_a_503_that_says_to_retry() {
+        let e: WebError = diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::ClosedConnection,
+            Box::new("gone".to_owned()),
+        )
+        .into();
+        assert_eq!(e.status_code(), StatusCode::SERVICE_UNAVAILABLE);
+        assert!(error_page(e.status_code(), &e.to_string()).contains("重试"));
+    }
+}
