@@ -26,6 +26,27 @@ pub enum CampaignCommand {
     },
     /// Issue the invitations (one link per enterprise, queued for the mail dispatcher).
     Open { period: Period },
+    /// Stop accepting answers; every link of the campaign expires.
+    Close { period: Period },
+    /// Compute every unit's result (not yet public). The seed is drawn and stored unless given.
+    Aggregate {
+        period: Period,
+        /// Reproduce an earlier aggregation with its seed.
+        #[arg(long)]
+        seed: Option<u64>,
+    },
+    /// Freeze the results, compute the flags, write reports/PERIOD/.
+    Publish {
+        period: Period,
+        /// Publish a correction as a new version (the old one stays readable).
+        #[arg(long, requires = "reason")]
+        supersede: bool,
+        /// Why the correction was needed (required with --supersede).
+        #[arg(long, requires = "supersede")]
+        reason: Option<String>,
+    },
+    /// Write reports/PERIOD/ again from the published results.
+    Report { period: Period },
     /// Every campaign with its progress.
     List {
         #[arg(long)]
@@ -73,6 +94,14 @@ pub fn run(ctx: &Context, command: CampaignCommand) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        CampaignCommand::Close { period } => super::results::close(ctx, &period),
+        CampaignCommand::Aggregate { period, seed } => {
+            super::results::aggregate(ctx, &period, seed)
+        }
+        CampaignCommand::Publish { period, reason, .. } => {
+            super::results::publish(ctx, &period, reason.as_deref())
+        }
+        CampaignCommand::Report { period } => super::results::report(ctx, &period),
         CampaignCommand::List { json } => {
             let list = campaign::list(&mut conn)?;
             if json {

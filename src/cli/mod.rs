@@ -6,6 +6,7 @@ mod import;
 mod init;
 mod migrate;
 mod registry;
+mod results;
 mod serve;
 
 use std::path::PathBuf;
@@ -48,6 +49,14 @@ pub enum Command {
     /// Half-year campaigns.
     #[command(subcommand)]
     Campaign(campaign::CampaignCommand),
+    /// Accountability flags (问责提示) with their evidence and heads, for inspectors.
+    Flags {
+        /// Only this half-year's publication (default: every published campaign).
+        #[arg(long)]
+        period: Option<crate::domain::Period>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Serve the web pages and the API.
     Serve(serve::ServeArgs),
 }
@@ -83,6 +92,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Units(cmd) => registry::run_units(&ctx, cmd),
         Command::Enterprises(cmd) => registry::run_enterprises(&ctx, cmd),
         Command::Campaign(cmd) => campaign::run(&ctx, cmd),
+        Command::Flags { period, json } => results::flags(&ctx, period.as_ref(), json),
         Command::Serve(args) => serve::run(ctx, args),
     }
 }

@@ -38,6 +38,43 @@ pool_size = 8
 # 日志过滤器,例如 "info" 或 "qiping=debug"。口令与令牌永不写入日志。
 # Log filter such as "info" or "qiping=debug". Passwords and tokens are never logged.
 filter = "info"
+
+[weighting]
+# 加权(默认关闭):开启后按规模、行业、区县把答卷者校准到受邀企业的构成。
+# Weighting (off by default): rake respondents to the invited population by size, industry, district.
+enabled = false
+
+# 统计方法的阈值与开关,默认值即 STATS.md 的规定。修改后请在报告中说明。
+# The method's thresholds and switches; the defaults are STATS.md's.
+[stats]
+# n ≥ 10 且有效样本量 ≥ 10 才公布得分,否则显示「样本不足」。
+min_published_n = 10
+min_published_n_eff = 10.0
+# n ≥ 30 才参与排名、收缩估计和问责提示。Ranked and flaggable from this n.
+min_eligible_n = 30
+# 合格单位少于此数的排名组使用全体汇总的 τ²。Groups smaller than this take the pooled τ².
+min_units_own_tau2 = 10
+# 公布名次依据:"shrunken"(收缩后得分)或 "raw"(原始得分)。
+rank_by = "shrunken"
+# 名次模拟次数 R。Rank simulation draws.
+draws = 10000
+# 「后五位」的 N,以及「连续两次」的 K。
+bottom_n = 5
+consecutive = 2
+# 两次均处于后五位的概率都 ≥ 此值(且 τ² > 0)时,问责提示为「可信」。
+credible_probability = 0.8
+# 企业自行添加的单位是否计入。Count units an enterprise added itself.
+include_self_selected = true
+# 敏感性分析(按企业整群自助法)的重复次数。Cluster bootstrap replicates.
+bootstrap_replicates = 1000
+
+[stats.raking]
+tolerance = 0.000001
+max_rounds = 50
+trim_low = 0.3
+trim_high = 3.0
+min_category = 20
+max_trim_cycles = 10
 "#
     )
 }

@@ -23,6 +23,17 @@ pub struct Config {
     pub reports_dir: PathBuf,
     pub server: ServerConfig,
     pub log: LogConfig,
+    /// The statistical method's thresholds and switches (STATS.md; defaults are its values).
+    pub stats: crate::stats::Settings,
+    pub weighting: WeightingConfig,
+}
+
+/// Weighting (STATS.md §0): off by default; when on, respondents are raked to the invited
+/// population's margins by size, industry and district.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WeightingConfig {
+    pub enabled: bool,
 }
 
 /// The HTTP server.
@@ -54,6 +65,8 @@ impl Default for Config {
             reports_dir: "reports".into(),
             server: ServerConfig::default(),
             log: LogConfig::default(),
+            stats: crate::stats::Settings::default(),
+            weighting: WeightingConfig::default(),
         }
     }
 }

@@ -8,6 +8,8 @@ pub mod campaigns;
 pub mod enterprises;
 pub mod interactions;
 pub mod invitations;
+pub mod ratings;
+pub mod results;
 pub mod schema;
 pub mod units;
 

@@ -139,6 +139,7 @@ diesel::table! {
         seed -> BigInt,
         settings -> Text,
         computed_at -> Timestamp,
+        result_json -> Text,
     }
 }
 
@@ -188,6 +189,7 @@ diesel::table! {
         reason -> Nullable<Text>,
         published_at -> Timestamp,
         results_json -> Text,
+        flag_notes -> Text,
     }
 }
 

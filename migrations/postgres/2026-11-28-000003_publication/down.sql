@@ -1,0 +1,11 @@
+DROP TRIGGER publications_no_truncate ON publications;
+DROP TRIGGER flags_no_truncate ON flags;
+DROP TRIGGER peer_group_results_frozen ON peer_group_results;
+DROP TRIGGER unit_results_frozen ON unit_results;
+DROP TRIGGER aggregations_frozen ON aggregations;
+DROP TRIGGER flags_frozen ON flags;
+DROP TRIGGER publications_frozen ON publications;
+DROP FUNCTION qiping_frozen_if_published();
+DROP FUNCTION qiping_frozen();
+ALTER TABLE publications DROP COLUMN flag_notes;
+ALTER TABLE aggregations DROP COLUMN result_json;

@@ -1,0 +1,12 @@
+DROP TRIGGER publications_frozen_update;
+DROP TRIGGER publications_frozen_delete;
+DROP TRIGGER flags_frozen_update;
+DROP TRIGGER flags_frozen_delete;
+DROP TRIGGER aggregations_frozen_update;
+DROP TRIGGER aggregations_frozen_delete;
+DROP TRIGGER unit_results_frozen_update;
+DROP TRIGGER unit_results_frozen_delete;
+DROP TRIGGER peer_group_results_frozen_update;
+DROP TRIGGER peer_group_results_frozen_delete;
+ALTER TABLE publications DROP COLUMN flag_notes;
+ALTER TABLE aggregations DROP COLUMN result_json;

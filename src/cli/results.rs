@@ -1,0 +1,107 @@
+//! `qiping campaign close|aggregate|publish|report` and `qiping flags`.
+
+use comfy_table::Table;
+
+use super::{Context, print_json};
+use crate::domain::Period;
+use crate::service::{aggregate, publication};
+
+pub fn close(ctx: &Context, period: &Period) -> anyhow::Result<()> {
+    aggregate::close(&mut ctx.connect()?, period)?;
+    eprintln!("{period} 评议活动已截止:问卷链接全部失效,不再接受答卷");
+    Ok(())
+}
+
+pub fn aggregate(ctx: &Context, period: &Period, seed: Option<u64>) -> anyhow::Result<()> {
+    let r = aggregate::aggregate(
+        &mut ctx.connect()?,
+        period,
+        &ctx.config.stats,
+        ctx.config.weighting.enabled,
+        seed,
+    )?;
+    eprintln!(
+        "{} 结果已计算(尚未公布):{} 份评分,{} 个单位,其中 {} 个排名、{} 个样本不足;\
+         方法版本 {},随机种子 {}",
+        r.period, r.ratings, r.units, r.ranked, r.suppressed, r.method_version, r.seed
+    );
+    Ok(())
+}
+
+pub fn publish(ctx: &Context, period: &Period, reason: Option<&str>) -> anyhow::Result<()> {
+    let r = publication::publish_and_write(
+        &mut ctx.connect()?,
+        period,
+        reason,
+        &ctx.config.stats,
+        &ctx.config.reports_dir,
+    )?;
+    eprintln!(
+        "{} 第 {} 版已公布并写入 {}:问责提示 {} 个(可信 {} 个)",
+        r.period,
+        r.version,
+        ctx.config.reports_dir.join(&r.period).display(),
+        r.flags,
+        r.credible_flags
+    );
+    if let Some(previous) = r.no_previous_campaign {
+        eprintln!("上一半年度 {previous} 没有已公布的评议结果,本期不产生问责提示");
+    }
+    Ok(())
+}
+
+pub fn report(ctx: &Context, period: &Period) -> anyhow::Result<()> {
+    let dir = publication::write_reports(&mut ctx.connect()?, period, &ctx.config.reports_dir)?;
+    eprintln!("已写入 {}", dir.display());
+    Ok(())
+}
+
+pub fn flags(ctx: &Context, period: Option<&Period>, json: bool) -> anyhow::Result<()> {
+    let flags = publication::inspector_flags(&mut ctx.connect()?, period)?;
+    if json {
+        return print_json(&flags);
+    }
+    let mut table = Table::new();
+    table.set_header([
+        "单位",
+        "名称",
+        "排名组",
+        "期次",
+        "可信度",
+        "各期名次",
+        "各期负责人",
+    ]);
+    for f in &flags {
+        table.add_row([
+            f.unit_code.clone(),
+            f.unit_name.clone(),
+            f.peer_group.clone(),
+            f.periods.join("、"),
+            if f.credible { "可信" } else { "存疑" }.to_owned(),
+            f.evidence
+                .iter()
+                .map(|e| {
+                    format!(
+                        "{}: 第 {} 名(区间 {}–{},后五位概率 {:.0}%)",
+                        e.period,
+                        e.rank.map_or("—".into(), |r| r.to_string()),
+                        e.rank_low.map_or("—".into(), |r| r.to_string()),
+                        e.rank_high.map_or("—".into(), |r| r.to_string()),
+                        e.p_bottom5.unwrap_or_default() * 100.0
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\n"),
+            f.evidence
+                .iter()
+                .map(|e| {
+                    let names: Vec<&str> = e.heads.iter().map(|h| h.name.as_str()).collect();
+                    format!("{}: {}", e.period, names.join("、"))
+                })
+                .collect::<Vec<_>>()
+                .join("\n"),
+        ]);
+    }
+    println!("{table}\n共 {} 个问责提示", flags.len());
+    Ok(())
+}

@@ -1,0 +1,265 @@
+//! Closing a campaign and computing its results with the statistics engine. An aggregation is
+//! stored with its method version, settings and seed, so the same build reproduces it exactly;
+//! nothing is public until `publish`.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use rand::RngExt;
+use serde::Serialize;
+
+use super::{ServiceError, campaign, templates};
+use crate::db::campaigns::{self as campaign_rows, CampaignRow};
+use crate::db::results::{self, NewAggregation, PeerGroupResultFields, UnitResultFields};
+use crate::db::{Conn, now, ratings, units, write_transaction};
+use crate::domain::{CampaignAction, CampaignState, Period, SurveyTemplate, UnitKind};
+use crate::stats::{self, CampaignInput, Settings};
+
+/// What `campaign aggregate` did.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AggregateReport {
+    pub period: String,
+    pub aggregation_id: i64,
+    pub seed: u64,
+    pub method_version: String,
+    pub ratings: usize,
+    pub units: usize,
+    pub ranked: usize,
+    pub suppressed: usize,
+}
+
+/// Stops answers: the campaign moves to `closed` and every link of it stops working.
+pub fn close(conn: &mut Conn, period: &Period) -> Result<(), ServiceError> {
+    transition(conn, period, CampaignAction::Close).map(drop)
+}
+
+/// Applies a state change to a campaign in one transaction; returns the row as it was.
+pub(crate) fn transition(
+    conn: &mut Conn,
+    period: &Period,
+    action: CampaignAction,
+) -> Result<CampaignRow, ServiceError> {
+    write_transaction(conn, |conn| {
+        let row = campaign::find(conn, period)?;
+        let next = state_of(&row)?.apply(action)?;
+        campaign_rows::set_state(conn, row.id, next.as_str(), now())?;
+        Ok(row)
+    })
+}
+
+/// The campaign's state, parsed.
+pub(crate) fn state_of(row: &CampaignRow) -> Result<CampaignState, ServiceError> {
+    row.state
+        .parse()
+        .map_err(|e| ServiceError::Invalid(format!("活动状态无效: {e}")))
+}
+
+/// Computes and stores every unit's result of a closed campaign. `seed` reproduces an earlier run;
+/// without it a seed is drawn from the OS and stored.
+pub fn aggregate(
+    conn: &mut Conn,
+    period: &Period,
+    settings: &Settings,
+    weighting: bool,
+    seed: Option<u64>,
+) -> Result<AggregateReport, ServiceError> {
+    let campaign = campaign::find(conn, period)?;
+    match state_of(&campaign)? {
+        CampaignState::Closed | CampaignState::Published => {}
+        state => {
+            return Err(ServiceError::Invalid(format!(
+                "{period} 的评议活动处于「{}」状态,截止后才能计算结果(先运行 campaign close)",
+                state.label_zh()
+            )));
+        }
+    }
+    let template = templates::parse_stored(&campaign.template_toml)?;
+    let (mut input, unit_ids) = load_input(conn, &campaign, &template)?;
+    if weighting {
+        input.margins = Some(invited_margins(conn, campaign.id)?);
+    }
+    let seed = seed.unwrap_or_else(|| rand::rng().random());
+    let result = stats::aggregate(&input, settings, seed)
+        .map_err(|e| ServiceError::Invalid(format!("统计计算失败: {e}")))?;
+
+    let result_json = serde_json::to_string(&result)
+        .map_err(|e| ServiceError::Invalid(format!("结果无法序列化: {e}")))?;
+    let settings_json = serde_json::to_string(settings)
+        .map_err(|e| ServiceError::Invalid(format!("设置无法序列化: {e}")))?;
+    let mut unit_rows = Vec::new();
+    let mut group_rows = Vec::new();
+    let (mut ranked, mut suppressed) = (0, 0);
+    for group in &result.peer_groups {
+        group_rows.push(PeerGroupResultFields {
+            aggregation_id: 0,
+            peer_group: &group.name,
+            tau2: group.tau2,
+            mu: group.mu,
+        });
+        for u in &group.units {
+            ranked += usize::from(u.rank.is_some());
+            suppressed += usize::from(u.suppressed);
+            let Some(&unit_id) = unit_ids.get(&u.code) else {
+                continue;
+            };
+            unit_rows.push(UnitResultFields {
+                aggregation_id: 0,
+                unit_id,
+                peer_group: group.name.clone(),
+                n: u.n as i64,
+                n_eff: u.n_eff,
+                response_rate: u.response_rate,
+                score: u.score,
+                ci_low: u.ci_low,
+                ci_high: u.ci_high,
+                satisfied_rate: u.satisfied_rate,
+                satisfied_low: u.satisfied_low,
+                satisfied_high: u.satisfied_high,
+                shrunken: u.shrunken,
+                rank: u.rank.map(i64::from),
+                rank_mean: u.rank_mean,
+                rank_low: u.rank_low.map(i64::from),
+                rank_high: u.rank_high.map(i64::from),
+                p_bottom5: u.p_bottom5,
+                eligible: u.eligible,
+                suppressed: u.suppressed,
+            });
+        }
+    }
+    let aggregation_id = write_transaction(conn, |conn| {
+        results::insert_aggregation(
+            conn,
+            &NewAggregation {
+                campaign_id: campaign.id,
+                method_version: &result.method_version,
+                // Stored bit for bit: the u64 seed in a signed column.
+                seed: seed as i64,
+                settings: &settings_json,
+                computed_at: now(),
+                result_json: &result_json,
+            },
+            &mut unit_rows,
+            &mut group_rows,
+        )
+    })?;
+    Ok(AggregateReport {
+        period: campaign.period,
+        aggregation_id,
+        seed,
+        method_version: result.method_version,
+        ratings: input.ratings.len(),
+        units: unit_rows.len(),
+        ranked,
+        suppressed,
+    })
+}
+
+/// Reads what the engine needs, in its fixed order. Units that were replaced by another (a
+/// predecessor) and got no rating in this campaign are left out: they no longer exist.
+fn load_input(
+    conn: &mut Conn,
+    campaign: &CampaignRow,
+    template: &SurveyTemplate,
+) -> Result<(CampaignInput, HashMap<String, i64>), ServiceError> {
+    let stored = ratings::of_campaign(conn, campaign.id)?;
+    let rated: HashSet<&str> = stored.iter().map(|r| r.unit_code.as_str()).collect();
+    let registry = units::all(conn)?;
+    let replaced: HashSet<&str> = registry
+        .iter()
+        .filter_map(|u| u.predecessor_code.as_deref())
+        .collect();
+    let rates: HashMap<i64, f64> = ratings::response_counts(conn, campaign.id, &campaign.period)?
+        .into_iter()
+        .filter(|&(_, invited, _)| invited > 0)
+        .map(|(unit, invited, completed)| (unit, completed as f64 / invited as f64))
+        .collect();
+    let mut unit_ids = HashMap::new();
+    let mut unit_infos = Vec::new();
+    for u in &registry {
+        if replaced.contains(u.code.as_str()) && !rated.contains(u.code.as_str()) {
+            continue;
+        }
+        let kind = u
+            .kind
+            .parse::<UnitKind>()
+            .map_err(|e| ServiceError::Invalid(format!("单位 {} 的类型无效: {e}", u.code)))?;
+        unit_ids.insert(u.code.clone(), u.id);
+        unit_infos.push(stats::UnitInfo {
+            code: u.code.clone(),
+            kind: stats_kind(kind),
+            peer_group: u.peer_group.clone(),
+            response_rate: rates.get(&u.id).copied(),
+        });
+    }
+    let mut ratings_in = Vec::with_capacity(stored.len());
+    for r in stored {
+        let answers: BTreeMap<String, Option<u8>> = serde_json::from_str(&r.answers)
+            .map_err(|e| ServiceError::Invalid(format!("存储的答卷格式有误: {e}")))?;
+        ratings_in.push(stats::Rating {
+            unit_code: r.unit_code,
+            respondent: r.respondent_key,
+            strata: stats::Strata {
+                size: r.size,
+                industry: r.industry,
+                district: r.district,
+            },
+            answers,
+            self_selected: r.self_selected,
+        });
+    }
+    let input = CampaignInput {
+        period: campaign.period.clone(),
+        template: stats_template(template),
+        units: unit_infos,
+        ratings: ratings_in,
+        margins: None,
+    };
+    Ok((input, unit_ids))
+}
+
+/// The invited population's counts by size, industry and district (STATS.md §0, §2).
+fn invited_margins(conn: &mut Conn, campaign_id: i64) -> Result<stats::Margins, ServiceError> {
+    let mut size = BTreeMap::new();
+    let mut industry = BTreeMap::new();
+    let mut district = BTreeMap::new();
+    for (s, i, d) in ratings::invited_strata(conn, campaign_id)? {
+        *size.entry(s).or_insert(0.0) += 1.0;
+        *industry.entry(i).or_insert(0.0) += 1.0;
+        *district.entry(d).or_insert(0.0) += 1.0;
+    }
+    Ok(stats::Margins {
+        size: Some(size),
+        industry: Some(industry),
+        district: Some(district),
+    })
+}
+
+/// The engine's view of a questionnaire: question weights, level points, the overall question.
+pub fn stats_template(template: &SurveyTemplate) -> stats::Template {
+    let mut level_points = [20.0, 40.0, 60.0, 80.0, 100.0];
+    for (i, points) in level_points.iter_mut().enumerate() {
+        if let Some(p) = template.points_for(i as u8 + 1) {
+            *points = p;
+        }
+    }
+    stats::Template {
+        questions: template
+            .questions()
+            .iter()
+            .map(|q| stats::Question {
+                id: q.id.clone(),
+                weight: q.weight,
+            })
+            .collect(),
+        level_points,
+        overall: template.overall_question().id.clone(),
+    }
+}
+
+/// The engine's unit kind (stats knows no domain types).
+pub fn stats_kind(kind: UnitKind) -> stats::UnitKind {
+    match kind {
+        UnitKind::Department => stats::UnitKind::Department,
+        UnitKind::Office => stats::UnitKind::Office,
+        UnitKind::Station => stats::UnitKind::Station,
+    }
+}

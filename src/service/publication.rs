@@ -1,0 +1,465 @@
+//! Publishing a campaign: freeze its newest aggregation as a numbered version, compute the
+//! accountability flags (STATS.md §6) with each half-year's heads, and write `reports/PERIOD/`.
+//! A correction is a new version that supersedes the old one with a reason; both stay readable.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+pub use crate::report::model::{
+    FlagEvidence, HeadView, InspectorFlag, PublicFlag, PublicPeerGroup, PublicResults, PublicUnit,
+};
+
+use super::aggregate::{state_of, transition};
+use super::{ServiceError, campaign};
+use crate::db::campaigns::{self as campaign_rows};
+use crate::db::results::{self, FlagFields, NewPublication, PublicationRow};
+use crate::db::units::{self as unit_rows, UnitRow};
+use crate::db::{Conn, now, write_transaction};
+use crate::domain::{CampaignAction, CampaignState, HeadHistory, HeadTerm, Period};
+use crate::stats::{self, CampaignResult, FlagDecision, FlagOutcome, Settings};
+
+/// Why a department or office was not flagged (recorded with the publication).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FlagNote {
+    pub unit_code: String,
+    pub periods: Vec<String>,
+    pub reason: stats::NotFlaggedReason,
+}
+
+/// What `campaign publish` did.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PublishReport {
+    pub period: String,
+    pub version: i32,
+    pub flags: usize,
+    pub credible_flags: usize,
+    /// Set when no unit could be flagged because the preceding half-year has no publication.
+    pub no_previous_campaign: Option<String>,
+    pub results: PublicResults,
+}
+
+/// Freezes the campaign's newest aggregation as its next version. Without `supersede_reason`
+/// the campaign must be closed and unpublished; with it, it must be published (a correction).
+pub fn publish(
+    conn: &mut Conn,
+    period: &Period,
+    supersede_reason: Option<&str>,
+    settings: &Settings,
+) -> Result<PublishReport, ServiceError> {
+    let campaign = campaign::find(conn, period)?;
+    let state = state_of(&campaign)?;
+    let previous = results::current_publication(conn, campaign.id)?;
+    match (state, &previous, supersede_reason) {
+        (CampaignState::Published, Some(_), Some(reason)) if !reason.trim().is_empty() => {}
+        (CampaignState::Published, _, _) => {
+            return Err(ServiceError::Invalid(format!(
+                "{period} 已公布;更正请使用 campaign publish {period} --supersede --reason 原因"
+            )));
+        }
+        (_, _, Some(_)) => {
+            return Err(ServiceError::Invalid(format!(
+                "{period} 尚未公布,无需 --supersede"
+            )));
+        }
+        _ => {}
+    }
+    let aggregation = results::latest_aggregation(conn, campaign.id)?.ok_or_else(|| {
+        ServiceError::Invalid(format!(
+            "{period} 还没有计算结果:请先运行 campaign aggregate {period}"
+        ))
+    })?;
+    let result = parse_result(&aggregation.result_json)?;
+    let registry = unit_rows::all(conn)?;
+    let by_code: HashMap<&str, &UnitRow> = registry.iter().map(|u| (u.code.as_str(), u)).collect();
+
+    let (decisions, renamed) = flag_decisions(conn, period, &result, &registry, settings)?;
+    let mut inspector_flags = Vec::new();
+    let mut notes = Vec::new();
+    for decision in &decisions {
+        match &decision.outcome {
+            FlagOutcome::Flagged { credible } => inspector_flags.push(inspector_flag(
+                conn, decision, *credible, &by_code, &renamed,
+            )?),
+            FlagOutcome::NotFlagged(reason) => notes.push(FlagNote {
+                unit_code: decision.unit_code.clone(),
+                periods: decision.periods.clone(),
+                reason: reason.clone(),
+            }),
+        }
+    }
+    let no_previous_campaign = notes.iter().find_map(|n| match &n.reason {
+        stats::NotFlaggedReason::NoPreviousCampaign { period } => Some(period.clone()),
+        _ => None,
+    });
+
+    let version = previous.as_ref().map_or(1, |p| p.version + 1);
+    let published_at = now();
+    let public = PublicResults {
+        period: campaign.period.clone(),
+        version,
+        supersedes: previous.as_ref().map(|p| p.version),
+        reason: supersede_reason.map(str::to_owned),
+        published_at: crate::domain::time::local(published_at).to_rfc3339(),
+        method_version: result.method_version.clone(),
+        seed: result.seed,
+        peer_groups: public_groups(&result, &by_code),
+        flags: inspector_flags
+            .iter()
+            .map(|f| PublicFlag {
+                unit_code: f.unit_code.clone(),
+                periods: f.periods.clone(),
+                credible: f.credible,
+            })
+            .collect(),
+    };
+    let results_json = to_json(&public)?;
+    let notes_json = to_json(&notes)?;
+    let mut flag_rows = Vec::new();
+    for flag in &inspector_flags {
+        let Some(unit) = by_code.get(flag.unit_code.as_str()) else {
+            continue;
+        };
+        flag_rows.push(FlagFields {
+            publication_id: 0,
+            unit_id: unit.id,
+            periods: flag.periods.join(","),
+            credible: flag.credible,
+            evidence: to_json(flag)?,
+        });
+    }
+    write_transaction(conn, |conn| {
+        // Re-checked inside the transaction: two racing publishers cannot both take a version.
+        let current = results::current_publication(conn, campaign.id)?;
+        if current.as_ref().map(|p| p.id) != previous.as_ref().map(|p| p.id) {
+            return Err(ServiceError::Invalid(
+                "发布过程中有另一版本被公布,请重试".into(),
+            ));
+        }
+        let publication_id = results::insert_publication(
+            conn,
+            &NewPublication {
+                campaign_id: campaign.id,
+                version,
+                aggregation_id: aggregation.id,
+                supersedes_id: previous.as_ref().map(|p| p.id),
+                reason: supersede_reason,
+                published_at,
+                results_json: &results_json,
+                flag_notes: &notes_json,
+            },
+        )?;
+        for row in &mut flag_rows {
+            row.publication_id = publication_id;
+        }
+        results::insert_flags(conn, &flag_rows)?;
+        if state == CampaignState::Closed {
+            transition(conn, period, CampaignAction::Publish)?;
+        }
+        Ok(())
+    })?;
+    Ok(PublishReport {
+        period: campaign.period,
+        version,
+        flags: inspector_flags.len(),
+        credible_flags: inspector_flags.iter().filter(|f| f.credible).count(),
+        no_previous_campaign,
+        results: public,
+    })
+}
+
+fn to_json<T: Serialize>(value: &T) -> Result<String, ServiceError> {
+    serde_json::to_string(value).map_err(|e| ServiceError::Invalid(format!("无法序列化: {e}")))
+}
+
+fn parse_result(json: &str) -> Result<CampaignResult, ServiceError> {
+    serde_json::from_str(json)
+        .map_err(|e| ServiceError::Invalid(format!("存储的结果无法读取: {e}")))
+}
+
+fn public_groups(
+    result: &CampaignResult,
+    by_code: &HashMap<&str, &UnitRow>,
+) -> Vec<PublicPeerGroup> {
+    result
+        .peer_groups
+        .iter()
+        .map(|g| PublicPeerGroup {
+            name: g.name.clone(),
+            tau2: g.tau2,
+            mu: g.mu,
+            units: g
+                .units
+                .iter()
+                .map(|u| PublicUnit {
+                    code: u.code.clone(),
+                    name: by_code
+                        .get(u.code.as_str())
+                        .map(|r| r.name.clone())
+                        .unwrap_or_default(),
+                    kind: by_code
+                        .get(u.code.as_str())
+                        .map(|r| r.kind.clone())
+                        .unwrap_or_default(),
+                    n: u.n,
+                    n_eff: u.n_eff,
+                    response_rate: u.response_rate,
+                    score: u.score,
+                    ci_low: u.ci_low,
+                    ci_high: u.ci_high,
+                    satisfied_rate: u.satisfied_rate,
+                    satisfied_low: u.satisfied_low,
+                    satisfied_high: u.satisfied_high,
+                    shrunken: u.shrunken,
+                    rank: u.rank,
+                    rank_mean: u.rank_mean,
+                    rank_low: u.rank_low,
+                    rank_high: u.rank_high,
+                    p_bottom5: u.p_bottom5,
+                    eligible: u.eligible,
+                    suppressed: u.suppressed,
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// (period, unit code the flag is about) → the code that was rated in that period.
+type Renamed = HashMap<(String, String), String>;
+
+/// The §6 decisions for the newest campaign, with the earlier half-years' published results
+/// (their current versions) carried along each unit's lineage: a unit that replaced another
+/// inherits the predecessor's results where it was not itself rated.
+fn flag_decisions(
+    conn: &mut Conn,
+    period: &Period,
+    current: &CampaignResult,
+    registry: &[UnitRow],
+    settings: &Settings,
+) -> Result<(Vec<FlagDecision>, Renamed), ServiceError> {
+    let successor: HashMap<&str, &str> = registry
+        .iter()
+        .filter_map(|u| u.predecessor_code.as_deref().map(|p| (p, u.code.as_str())))
+        .collect();
+    let final_code = |code: &str| -> String {
+        let mut code = code;
+        let mut steps = 0;
+        while let Some(next) = successor.get(code) {
+            code = next;
+            steps += 1;
+            if steps > registry.len() {
+                break; // a cycle in the registry: stop rather than loop
+            }
+        }
+        code.to_owned()
+    };
+    let mut history = vec![current.clone()];
+    let mut renamed = Renamed::new();
+    let mut earlier = *period;
+    for _ in 1..settings.consecutive.max(1) {
+        earlier = earlier.previous();
+        let Some(row) = campaign_rows::by_period(conn, &earlier.to_string())? else {
+            continue;
+        };
+        let Some(publication) = results::current_publication(conn, row.id)? else {
+            continue;
+        };
+        let aggregation = results::aggregation(conn, publication.aggregation_id)?;
+        let mut past = parse_result(&aggregation.result_json)?;
+        let present: std::collections::HashSet<String> = past
+            .peer_groups
+            .iter()
+            .flat_map(|g| g.units.iter().map(|u| u.code.clone()))
+            .collect();
+        for group in &mut past.peer_groups {
+            for unit in &mut group.units {
+                let successor_code = final_code(&unit.code);
+                if successor_code != unit.code && !present.contains(&successor_code) {
+                    renamed.insert(
+                        (past.period.clone(), successor_code.clone()),
+                        unit.code.clone(),
+                    );
+                    unit.code = successor_code;
+                }
+            }
+        }
+        history.push(past);
+    }
+    let decisions = stats::flag_units(&history, settings)
+        .map_err(|e| ServiceError::Invalid(format!("问责规则计算失败: {e}")))?;
+    Ok((decisions, renamed))
+}
+
+fn inspector_flag(
+    conn: &mut Conn,
+    decision: &FlagDecision,
+    credible: bool,
+    by_code: &HashMap<&str, &UnitRow>,
+    renamed: &Renamed,
+) -> Result<InspectorFlag, ServiceError> {
+    let unit = by_code.get(decision.unit_code.as_str());
+    let mut evidence = Vec::new();
+    for e in &decision.evidence {
+        let rated_code = renamed
+            .get(&(e.period.clone(), decision.unit_code.clone()))
+            .cloned()
+            .unwrap_or_else(|| decision.unit_code.clone());
+        let heads = match (by_code.get(rated_code.as_str()), e.period.parse::<Period>()) {
+            (Some(rated), Ok(p)) => heads_during(conn, rated.id, p.start_date(), p.end_date())?,
+            _ => Vec::new(),
+        };
+        evidence.push(FlagEvidence {
+            period: e.period.clone(),
+            unit_code: rated_code,
+            n: e.n,
+            response_rate: e.response_rate,
+            score: e.score,
+            ci_low: e.ci_low,
+            ci_high: e.ci_high,
+            rank: e.rank,
+            rank_low: e.rank_low,
+            rank_high: e.rank_high,
+            p_bottom5: e.p_bottom5,
+            tau2: e.tau2,
+            heads,
+        });
+    }
+    Ok(InspectorFlag {
+        unit_code: decision.unit_code.clone(),
+        unit_name: unit.map(|u| u.name.clone()).unwrap_or_default(),
+        kind: unit.map(|u| u.kind.clone()).unwrap_or_default(),
+        peer_group: decision.peer_group.clone(),
+        periods: decision.periods.clone(),
+        credible,
+        evidence,
+    })
+}
+
+/// The heads whose terms overlap `start..=end`, the one in office on `end` first (STATS.md §6).
+pub fn heads_during(
+    conn: &mut Conn,
+    unit_id: i64,
+    start: NaiveDate,
+    end: NaiveDate,
+) -> Result<Vec<HeadView>, ServiceError> {
+    let terms: Vec<HeadTerm> = unit_rows::head_terms(conn, unit_id)?
+        .into_iter()
+        .map(|t| HeadTerm {
+            name: t.name,
+            from: t.from_date,
+            to: t.to_date,
+        })
+        .collect();
+    let history = HeadHistory::from_terms(terms)
+        .map_err(|e| ServiceError::Invalid(format!("负责人任职记录有误: {e}")))?;
+    Ok(history
+        .heads_during(start, end)
+        .into_iter()
+        .map(|t| HeadView {
+            name: t.name.clone(),
+            from: t.from,
+            to: t.to,
+        })
+        .collect())
+}
+
+/// The public results of a published campaign: its current version, or `version`.
+pub fn public_results(
+    conn: &mut Conn,
+    period: &Period,
+    version: Option<i32>,
+) -> Result<PublicResults, ServiceError> {
+    let row = publication(conn, period, version)?;
+    serde_json::from_str(&row.results_json)
+        .map_err(|e| ServiceError::Invalid(format!("存储的公布结果无法读取: {e}")))
+}
+
+/// A publication row: the current version, or `version`.
+pub fn publication(
+    conn: &mut Conn,
+    period: &Period,
+    version: Option<i32>,
+) -> Result<PublicationRow, ServiceError> {
+    let campaign = campaign::find(conn, period)?;
+    let row = match version {
+        Some(v) => results::publication_version(conn, campaign.id, v)?,
+        None => results::current_publication(conn, campaign.id)?,
+    };
+    row.ok_or_else(|| ServiceError::NotFound(format!("{period} 尚未公布")))
+}
+
+/// The inspectors' flags of a period's current publication, or of every period's.
+pub fn inspector_flags(
+    conn: &mut Conn,
+    period: Option<&Period>,
+) -> Result<Vec<InspectorFlag>, ServiceError> {
+    let campaigns = match period {
+        Some(p) => vec![campaign::find(conn, p)?],
+        None => campaign_rows::all(conn)?,
+    };
+    let mut flags = Vec::new();
+    for c in campaigns {
+        let Some(publication) = results::current_publication(conn, c.id)? else {
+            continue;
+        };
+        for (row, _) in results::flags_of(conn, publication.id)? {
+            flags.push(
+                serde_json::from_str(&row.evidence)
+                    .map_err(|e| ServiceError::Invalid(format!("存储的问责提示无法读取: {e}")))?,
+            );
+        }
+    }
+    Ok(flags)
+}
+
+/// Why units were not flagged at a period's current publication.
+pub fn flag_notes(conn: &mut Conn, period: &Period) -> Result<Vec<FlagNote>, ServiceError> {
+    let row = publication(conn, period, None)?;
+    serde_json::from_str(&row.flag_notes)
+        .map_err(|e| ServiceError::Invalid(format!("存储的说明无法读取: {e}")))
+}
+
+/// Every published version of a campaign, oldest first: (version, reason).
+pub fn versions(
+    conn: &mut Conn,
+    period: &Period,
+) -> Result<BTreeMap<i32, Option<String>>, ServiceError> {
+    let campaign = campaign::find(conn, period)?;
+    Ok(results::publications_of(conn, campaign.id)?
+        .into_iter()
+        .map(|p| (p.version, p.reason))
+        .collect())
+}
+
+/// Publishes (see [`publish`]) and writes `reports/PERIOD/` from the frozen results. The
+/// database is the record: if the files cannot be written the publication stands and the
+/// error says so (`campaign report PERIOD` writes them again).
+pub fn publish_and_write(
+    conn: &mut Conn,
+    period: &Period,
+    supersede_reason: Option<&str>,
+    settings: &Settings,
+    reports_dir: &std::path::Path,
+) -> Result<PublishReport, ServiceError> {
+    let report = publish(conn, period, supersede_reason, settings)?;
+    write_reports(conn, period, reports_dir)?;
+    Ok(report)
+}
+
+/// Writes `reports/PERIOD/` (and `vN/` for each superseded version) from the database.
+pub fn write_reports(
+    conn: &mut Conn,
+    period: &Period,
+    reports_dir: &std::path::Path,
+) -> Result<std::path::PathBuf, ServiceError> {
+    let current = public_results(conn, period, None)?;
+    let mut superseded = Vec::new();
+    for version in versions(conn, period)?.into_keys() {
+        if version != current.version {
+            superseded.push(public_results(conn, period, Some(version))?);
+        }
+    }
+    crate::report::write_publication(reports_dir, &current, &superseded)
+        .map_err(|e| ServiceError::Invalid(e.to_string()))
+}

@@ -1,0 +1,434 @@
+//! Issue 7's scenario: three campaigns with known answers on both backends. Twelve departments and
+//! ten stations; the five lowest departments are clear. Across the campaigns a department is
+//! renamed (lineage), a head changes mid half-year, a station group is low both times (stations
+//! are ranked, never flagged), and the third campaign follows a half-year without one.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on setup failures
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use common::{TestDb, no_progress, on_each_backend, uscc};
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use qiping::db::Conn;
+use qiping::db::schema::{ratings, responses, units};
+use qiping::domain::Period;
+use qiping::service::publication::{self, InspectorFlag};
+use qiping::service::{aggregate, campaign, import};
+use qiping::stats::{NotFlaggedReason, Settings};
+
+const ENTERPRISES: u32 = 40;
+
+fn settings() -> Settings {
+    Settings {
+        draws: 4000,
+        ..Settings::default()
+    }
+}
+
+fn secret() -> qiping::service::links::LinkSecret {
+    qiping::service::links::LinkSecret::from_config(Some(
+        "c2NlbmFyaW8tc2VjcmV0LWZvci1wdWJsaWNhdGlvbg",
+    ))
+    .unwrap()
+}
+
+fn units_csv(extra: &str, d12_head: &str) -> String {
+    let mut csv = String::from(
+        "code,name,kind,parent_code,peer_group,head_name,head_since,predecessor_code\n",
+    );
+    for d in 1..=12 {
+        let head = match d {
+            12 => d12_head.to_owned(),
+            10 => "钱旧,2018-01-01".to_owned(),
+            _ => format!("负责人{d:02},2018-01-01"),
+        };
+        csv.push_str(&format!("D{d:02},第{d}局,department,,部门,{head},\n"));
+    }
+    for s in 1..=10 {
+        csv.push_str(&format!(
+            "S{s:02},第{s}所,station,D01,基层站所,所长{s:02},2018-01-01,\n"
+        ));
+    }
+    csv.push_str(extra);
+    csv
+}
+
+fn enterprises_csv() -> String {
+    let mut csv = String::from("uscc,name,email,district,industry,size\n");
+    for n in 0..ENTERPRISES {
+        csv.push_str(&format!(
+            "{},企业{n},e{n}@example.com,{},制造业,small\n",
+            uscc(n),
+            ["鼓楼区", "云龙区"][n as usize % 2]
+        ));
+    }
+    csv
+}
+
+/// Every enterprise rates every unit in `base`; each answer is the unit's base level plus a
+/// deterministic −1/0/+1, clamped to 1..=5.
+fn answer_campaign(conn: &mut Conn, period: &str, base: &BTreeMap<&str, i32>) {
+    let row = campaign::find(conn, &period.parse().unwrap()).unwrap();
+    let ids: BTreeMap<String, i64> = units::table
+        .select((units::code, units::id))
+        .load::<(String, i64)>(conn)
+        .unwrap()
+        .into_iter()
+        .collect();
+    let questions = [
+        "attitude",
+        "efficiency",
+        "policy",
+        "lawful",
+        "integrity",
+        "overall",
+    ];
+    for e in 0..ENTERPRISES {
+        let response_id: i64 = diesel::insert_into(responses::table)
+            .values((
+                responses::campaign_id.eq(row.id),
+                responses::respondent_key.eq(format!("{period}-{e:04}")),
+                responses::size.eq("small"),
+                responses::industry.eq("制造业"),
+                responses::district.eq("鼓楼区"),
+                responses::submitted_on.eq(chrono::NaiveDate::from_ymd_opt(2019, 6, 1).unwrap()),
+            ))
+            .returning(responses::id)
+            .get_result(conn)
+            .unwrap();
+        for (i, (code, level)) in base.iter().enumerate() {
+            let answers: BTreeMap<&str, i32> = questions
+                .iter()
+                .enumerate()
+                .map(|(q, id)| {
+                    let noise = ((e as usize * 7 + i * 3 + q) % 3) as i32 - 1;
+                    (*id, (level + noise).clamp(1, 5))
+                })
+                .collect();
+            diesel::insert_into(ratings::table)
+                .values((
+                    ratings::response_id.eq(response_id),
+                    ratings::unit_id.eq(ids[*code]),
+                    ratings::self_selected.eq(false),
+                    ratings::answers.eq(serde_json::to_string(&answers).unwrap()),
+                    ratings::problems.eq("[]"),
+                ))
+                .execute(conn)
+                .unwrap();
+        }
+    }
+}
+
+fn levels(
+    department_bases: [i32; 12],
+    extra: &[(&'static str, i32)],
+) -> BTreeMap<&'static str, i32> {
+    const DEPARTMENTS: [&str; 12] = [
+        "D01", "D02", "D03", "D04", "D05", "D06", "D07", "D08", "D09", "D10", "D11", "D12",
+    ];
+    const STATIONS: [&str; 10] = [
+        "S01", "S02", "S03", "S04", "S05", "S06", "S07", "S08", "S09", "S10",
+    ];
+    let mut map: BTreeMap<&str, i32> = DEPARTMENTS.iter().copied().zip(department_bases).collect();
+    for (i, s) in STATIONS.iter().enumerate() {
+        map.insert(s, if i < 5 { 1 } else { 5 });
+    }
+    for (code, level) in extra {
+        map.insert(code, *level);
+    }
+    map
+}
+
+fn run_campaign(conn: &mut Conn, period: &str, answers: &BTreeMap<&str, i32>) {
+    let p: Period = period.parse().unwrap();
+    campaign::create(
+        conn,
+        std::path::Path::new("survey_templates"),
+        &campaign::CreateCampaign {
+            period: p,
+            template_name: "standard",
+            opens_on: None,
+            closes_on: None,
+        },
+    )
+    .unwrap();
+    campaign::open(conn, &secret(), &p).unwrap();
+    answer_campaign(conn, period, answers);
+    aggregate::close(conn, &p).unwrap();
+    aggregate::aggregate(conn, &p, &settings(), false, Some(20191231)).unwrap();
+}
+
+fn flagged(flags: &[InspectorFlag]) -> Vec<(&str, bool)> {
+    flags
+        .iter()
+        .map(|f| (f.unit_code.as_str(), f.credible))
+        .collect()
+}
+
+fn scenario(db: &TestDb) {
+    let mut conn = db.conn();
+    let reports = tempfile::tempdir().unwrap();
+    import::import_enterprises(&mut conn, enterprises_csv().as_bytes(), &mut no_progress())
+        .unwrap();
+    import::import_units(
+        &mut conn,
+        units_csv("", "王建国,2018-01-01").as_bytes(),
+        &mut no_progress(),
+    )
+    .unwrap();
+
+    // 2019H1: D08..D12 are the five lowest.
+    let h1 = levels([5, 5, 5, 5, 5, 4, 4, 2, 2, 2, 1, 1], &[]);
+    run_campaign(&mut conn, "2019H1", &h1);
+    let p1: Period = "2019H1".parse().unwrap();
+    let r1 =
+        publication::publish_and_write(&mut conn, &p1, None, &settings(), reports.path()).unwrap();
+    assert_eq!(r1.flags, 0, "{}", db.backend);
+    assert_eq!(r1.no_previous_campaign.as_deref(), Some("2018H2"));
+    let notes = publication::flag_notes(&mut conn, &p1).unwrap();
+    assert!(notes.iter().all(|n| matches!(
+        &n.reason,
+        NotFlaggedReason::NoPreviousCampaign { period } if period == "2018H2"
+    )));
+    let bottom: Vec<&str> = r1
+        .results
+        .peer_groups
+        .iter()
+        .find(|g| g.name == "部门")
+        .unwrap()
+        .units
+        .iter()
+        .filter(|u| u.rank.is_some_and(|r| r > 7))
+        .map(|u| u.code.as_str())
+        .collect();
+    assert_eq!(bottom, ["D08", "D09", "D10", "D11", "D12"]);
+
+    // Between the campaigns: D10 is renamed D10N, and D12 gets a new head on 2019-09-01.
+    import::import_units(
+        &mut conn,
+        units_csv(
+            "D10N,第十局(新),department,,部门,赵新,2019-07-01,D10\n",
+            "李红梅,2019-09-01",
+        )
+        .as_bytes(),
+        &mut no_progress(),
+    )
+    .unwrap();
+
+    // 2019H2: D08 recovers, D07 falls; the renamed D10N stays low.
+    let h2 = levels([5, 5, 5, 5, 5, 4, 1, 5, 2, 2, 1, 1], &[("D10N", 2)]);
+    let mut h2 = h2;
+    h2.remove("D10");
+    run_campaign(&mut conn, "2019H2", &h2);
+    let p2: Period = "2019H2".parse().unwrap();
+    let r2 =
+        publication::publish_and_write(&mut conn, &p2, None, &settings(), reports.path()).unwrap();
+    let flags = publication::inspector_flags(&mut conn, Some(&p2)).unwrap();
+    assert_eq!(
+        flagged(&flags),
+        [("D09", true), ("D10N", true), ("D11", true), ("D12", true)],
+        "{}",
+        db.backend
+    );
+    assert_eq!(r2.results.flags.len(), 4);
+    // Stations low twice are ranked but never flagged; nor are D07 (once) and D08 (recovered).
+    let notes = publication::flag_notes(&mut conn, &p2).unwrap();
+    assert!(notes.iter().all(|n| !n.unit_code.starts_with('S')));
+    let note = |code: &str| {
+        notes
+            .iter()
+            .find(|n| n.unit_code == code)
+            .map(|n| n.reason.clone())
+    };
+    assert!(
+        matches!(note("D07"), Some(NotFlaggedReason::NotInBottom { ref period, .. }) if period == "2019H1")
+    );
+    assert!(
+        matches!(note("D08"), Some(NotFlaggedReason::NotInBottom { ref period, .. }) if period == "2019H2")
+    );
+
+    // Heads: the head on the half-year's last day first; after the change, who headed when.
+    let d12 = flags.iter().find(|f| f.unit_code == "D12").unwrap();
+    let heads = |period: &str| -> Vec<(String, String, Option<String>)> {
+        d12.evidence
+            .iter()
+            .find(|e| e.period == period)
+            .unwrap()
+            .heads
+            .iter()
+            .map(|h| {
+                (
+                    h.name.clone(),
+                    h.from.to_string(),
+                    h.to.map(|d| d.to_string()),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(
+        heads("2019H1"),
+        [(
+            "王建国".into(),
+            "2018-01-01".into(),
+            Some("2019-08-31".into())
+        )]
+    );
+    assert_eq!(
+        heads("2019H2"),
+        [
+            ("李红梅".into(), "2019-09-01".into(), None),
+            (
+                "王建国".into(),
+                "2018-01-01".into(),
+                Some("2019-08-31".into())
+            ),
+        ]
+    );
+    // Lineage: D10N's first half-year is D10's, with D10's head.
+    let d10n = flags.iter().find(|f| f.unit_code == "D10N").unwrap();
+    let h1_evidence = d10n.evidence.iter().find(|e| e.period == "2019H1").unwrap();
+    assert_eq!(h1_evidence.unit_code, "D10");
+    assert_eq!(h1_evidence.heads[0].name, "钱旧");
+    assert_eq!(
+        d10n.evidence
+            .iter()
+            .find(|e| e.period == "2019H2")
+            .unwrap()
+            .heads[0]
+            .name,
+        "赵新"
+    );
+    for f in &flags {
+        assert_eq!(f.evidence.len(), 2);
+        for e in &f.evidence {
+            assert!(e.rank.unwrap() > 7 && e.p_bottom5.unwrap() >= 0.8 && e.tau2.unwrap() > 0.0);
+        }
+    }
+
+    // A published result cannot be altered, not even by SQL behind the service's back.
+    let publication = publication::publication(&mut conn, &p2, None).unwrap();
+    for sql in [
+        format!(
+            "UPDATE unit_results SET score = 99 WHERE aggregation_id = {}",
+            publication.aggregation_id
+        ),
+        format!(
+            "DELETE FROM unit_results WHERE aggregation_id = {}",
+            publication.aggregation_id
+        ),
+        format!(
+            "UPDATE publications SET results_json = '{{}}' WHERE id = {}",
+            publication.id
+        ),
+        format!("DELETE FROM publications WHERE id = {}", publication.id),
+        format!(
+            "UPDATE flags SET credible = FALSE WHERE publication_id = {}",
+            publication.id
+        ),
+        format!(
+            "DELETE FROM flags WHERE publication_id = {}",
+            publication.id
+        ),
+        format!(
+            "UPDATE aggregations SET seed = 1 WHERE id = {}",
+            publication.aggregation_id
+        ),
+    ] {
+        let outcome = match &mut conn {
+            Conn::Sqlite(c) => c.batch_execute(&sql),
+            Conn::Postgres(c) => c.batch_execute(&sql),
+        };
+        let err = outcome.expect_err(&sql).to_string();
+        assert!(err.contains("frozen"), "{sql}: {err}");
+    }
+    assert_eq!(
+        publication::public_results(&mut conn, &p2, None).unwrap(),
+        r2.results
+    );
+    // Publishing again without --supersede is refused.
+    assert!(publication::publish(&mut conn, &p2, None, &settings()).is_err());
+
+    // A correction: re-aggregate with another seed, publish as version 2 with its reason.
+    aggregate::aggregate(&mut conn, &p2, &settings(), false, Some(7)).unwrap();
+    let v2 = publication::publish_and_write(
+        &mut conn,
+        &p2,
+        Some("更正:剔除重复导入的答卷"),
+        &settings(),
+        reports.path(),
+    )
+    .unwrap();
+    assert_eq!((v2.version, v2.results.supersedes), (2, Some(1)));
+    assert_eq!(
+        v2.results.reason.as_deref(),
+        Some("更正:剔除重复导入的答卷")
+    );
+    assert_eq!(
+        publication::public_results(&mut conn, &p2, Some(1)).unwrap(),
+        r2.results
+    );
+    assert_eq!(
+        publication::public_results(&mut conn, &p2, None)
+            .unwrap()
+            .version,
+        2
+    );
+    let v1_file: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(reports.path().join("2019H2/v1/results.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(v1_file["version"], 1);
+    let current_file: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(reports.path().join("2019H2/results.json")).unwrap())
+            .unwrap();
+    assert_eq!(current_file["version"], 2);
+    assert_eq!(current_file["supersedes"], 1);
+    assert!(reports.path().join("2019H2/REASON.txt").exists());
+
+    // 2020H2 follows a half-year with no campaign: no flag, and the reason says which.
+    run_campaign(&mut conn, "2020H2", &h2);
+    let p3: Period = "2020H2".parse().unwrap();
+    let r3 =
+        publication::publish_and_write(&mut conn, &p3, None, &settings(), reports.path()).unwrap();
+    assert_eq!(r3.flags, 0);
+    assert_eq!(r3.no_previous_campaign.as_deref(), Some("2020H1"));
+}
+
+#[test]
+fn three_campaigns_flag_exactly_the_units_twice_in_the_bottom_five() {
+    on_each_backend(scenario);
+}
+
+#[test]
+fn the_same_inputs_and_seed_give_identical_results_on_both_backends() {
+    let Some(pg) = TestDb::postgres() else { return };
+    let sqlite = TestDb::sqlite();
+    let results: Vec<String> = [&sqlite, &pg]
+        .into_iter()
+        .map(|db| {
+            let mut conn = db.conn();
+            import::import_enterprises(&mut conn, enterprises_csv().as_bytes(), &mut no_progress())
+                .unwrap();
+            import::import_units(
+                &mut conn,
+                units_csv("", "王建国,2018-01-01").as_bytes(),
+                &mut no_progress(),
+            )
+            .unwrap();
+            run_campaign(
+                &mut conn,
+                "2019H1",
+                &levels([5, 4, 5, 3, 5, 4, 4, 2, 3, 2, 1, 2], &[]),
+            );
+            let row = campaign::find(&mut conn, &"2019H1".parse().unwrap()).unwrap();
+            qiping::db::results::latest_aggregation(&mut conn, row.id)
+                .unwrap()
+                .unwrap()
+                .result_json
+        })
+        .collect();
+    assert_eq!(results[0], results[1]);
+}
