@@ -432,3 +432,113 @@ fn the_same_inputs_and_seed_give_identical_results_on_both_backends() {
         .collect();
     assert_eq!(results[0], results[1]);
 }
+
+#[actix_web::test]
+async fn the_public_sees_published_rankings_and_nothing_unpublished() {
+    use actix_web::{App, test, web};
+    let db = TestDb::sqlite();
+    {
+        let mut conn = db.conn();
+        import::import_enterprises(&mut conn, enterprises_csv().as_bytes(), &mut no_progress())
+            .unwrap();
+        import::import_units(
+            &mut conn,
+            units_csv("", "王建国,2018-01-01").as_bytes(),
+            &mut no_progress(),
+        )
+        .unwrap();
+        run_campaign(
+            &mut conn,
+            "2019H1",
+            &levels([5, 5, 5, 5, 5, 4, 4, 2, 2, 2, 1, 1], &[]),
+        );
+        let reports = tempfile::tempdir().unwrap();
+        publication::publish_and_write(
+            &mut conn,
+            &"2019H1".parse().unwrap(),
+            None,
+            &settings(),
+            reports.path(),
+        )
+        .unwrap();
+        run_campaign(
+            &mut conn,
+            "2019H2",
+            &levels([5, 5, 5, 5, 5, 4, 4, 2, 2, 2, 1, 1], &[]),
+        );
+    }
+    let state = qiping::web::AppState {
+        pool: qiping::db::DatabaseUrl::parse(&db.url)
+            .unwrap()
+            .pool(2)
+            .unwrap(),
+        config: qiping::config::Config::default(),
+    };
+    let app = test::init_service(
+        App::new()
+            .app_data(web::Data::new(state))
+            .configure(qiping::web::routes),
+    )
+    .await;
+    let get = |uri: &str| test::TestRequest::get().uri(uri).to_request();
+
+    let response = test::call_service(&app, get("/api/v1/campaigns/2019H1/results")).await;
+    assert_eq!(response.status(), 200);
+    let json: serde_json::Value = test::read_body_json(response).await;
+    for key in [
+        "period",
+        "version",
+        "supersedes",
+        "reason",
+        "published_at",
+        "method_version",
+        "seed",
+        "peer_groups",
+        "flags",
+    ] {
+        assert!(json.get(key).is_some(), "missing {key}");
+    }
+    let unit = &json["peer_groups"][0]["units"][0];
+    for key in [
+        "code",
+        "name",
+        "kind",
+        "n",
+        "n_eff",
+        "response_rate",
+        "score",
+        "ci_low",
+        "ci_high",
+        "satisfied_rate",
+        "satisfied_low",
+        "satisfied_high",
+        "shrunken",
+        "rank",
+        "rank_mean",
+        "rank_low",
+        "rank_high",
+        "p_bottom5",
+        "eligible",
+        "suppressed",
+    ] {
+        assert!(unit.get(key).is_some(), "missing unit key {key}");
+    }
+
+    let response = test::call_service(&app, get("/rankings/2019H1")).await;
+    assert_eq!(response.status(), 200);
+    let html = String::from_utf8(test::read_body(response).await.to_vec()).unwrap();
+    assert!(html.contains("2019H1 「万企评机关」满意度排名"));
+    assert!(html.contains("第12局") && html.contains("处于后五位的概率"));
+    assert!(!html.contains("王建国"), "heads are for inspectors only");
+
+    // Aggregated but not published: nothing to see. Unknown versions and periods: 404.
+    for uri in [
+        "/rankings/2019H2",
+        "/api/v1/campaigns/2019H2/results",
+        "/api/v1/campaigns/2019H1/results?version=9",
+        "/rankings/nonsense",
+    ] {
+        let response = test::call_service(&app, get(uri)).await;
+        assert_eq!(response.status(), 404, "{uri}");
+    }
+}

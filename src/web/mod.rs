@@ -2,6 +2,7 @@
 //! ([`error::WebError`]), security headers on every response ([`security`]).
 
 pub mod error;
+pub mod public;
 pub mod security;
 
 use actix_web::{App, HttpResponse, HttpServer, web};
@@ -23,7 +24,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("")
             .wrap(security::headers())
-            .route("/healthz", web::get().to(healthz)),
+            .route("/healthz", web::get().to(healthz))
+            .route("/assets/site.css", web::get().to(public::stylesheet))
+            .route("/rankings/{period}", web::get().to(public::rankings_page))
+            .route(
+                "/api/v1/campaigns/{period}/results",
+                web::get().to(public::results_json),
+            ),
     );
 }
 

@@ -1,0 +1,180 @@
+//! What the public sees: published rankings (page and JSON), nothing else. Served from the
+//! database's frozen publications, so every `serve` process shows the same version.
+
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::AppState;
+use super::error::{ApiError, WebError};
+use crate::domain::Period;
+use crate::report::model::{PublicPeerGroup, PublicResults, PublicUnit};
+use crate::service::publication;
+
+/// `?version=N` picks a superseded version; without it, the current one.
+#[derive(Debug, Deserialize)]
+pub struct VersionQuery {
+    pub version: Option<i32>,
+}
+
+fn parse_period(raw: &str) -> Result<Period, WebError> {
+    raw.parse().map_err(|_| WebError::NotFound)
+}
+
+/// `GET /api/v1/campaigns/{period}/results`
+pub async fn results_json(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    query: web::Query<VersionQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let period = parse_period(&path)?;
+    let version = query.version;
+    let results = state
+        .with_conn(move |conn| Ok(publication::public_results(conn, &period, version)?))
+        .await?;
+    Ok(HttpResponse::Ok().json(results))
+}
+
+#[derive(Template)]
+#[template(path = "public/rankings.html")]
+struct RankingsPage<'a> {
+    results: &'a PublicResults,
+    groups: Vec<GroupView<'a>>,
+    versions: Vec<(i32, Option<String>)>,
+    /// Groups with fewer ranked units are ranked, not flagged (STATS.md §6: 2N).
+    flag_min_units: usize,
+}
+
+struct GroupView<'a> {
+    group: &'a PublicPeerGroup,
+    ranked: Vec<UnitView<'a>>,
+    unranked: Vec<UnitView<'a>>,
+    flaggable: bool,
+}
+
+struct UnitView<'a> {
+    unit: &'a PublicUnit,
+    kind_zh: &'static str,
+    bottom_five: bool,
+    flagged: bool,
+}
+
+impl UnitView<'_> {
+    fn score(&self) -> String {
+        fmt_opt(self.unit.score, 1)
+    }
+    fn interval(&self) -> String {
+        match (self.unit.ci_low, self.unit.ci_high) {
+            (Some(l), Some(h)) => format!("{l:.1}–{h:.1}"),
+            _ => "—".into(),
+        }
+    }
+    fn satisfied(&self) -> String {
+        self.unit
+            .satisfied_rate
+            .map_or("—".into(), |r| format!("{:.1}%", r * 100.0))
+    }
+    fn rank_interval(&self) -> String {
+        match (self.unit.rank_low, self.unit.rank_high) {
+            (Some(l), Some(h)) => format!("{l}–{h}"),
+            _ => "—".into(),
+        }
+    }
+    fn p_bottom5(&self) -> String {
+        self.unit
+            .p_bottom5
+            .map_or("—".into(), |p| format!("{:.0}%", p * 100.0))
+    }
+    fn status(&self) -> &'static str {
+        if self.unit.suppressed {
+            "样本不足"
+        } else if !self.unit.eligible {
+            "样本较少,不参与排名"
+        } else {
+            ""
+        }
+    }
+}
+
+fn fmt_opt(v: Option<f64>, digits: usize) -> String {
+    v.map_or("—".into(), |v| format!("{v:.digits$}"))
+}
+
+fn kind_zh(kind: &str) -> &'static str {
+    match kind.parse::<crate::domain::UnitKind>() {
+        Ok(k) => k.label_zh(),
+        Err(_) => "",
+    }
+}
+
+/// `GET /rankings/{period}`
+pub async fn rankings_page(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    query: web::Query<VersionQuery>,
+) -> Result<HttpResponse, WebError> {
+    let period = parse_period(&path)?;
+    let version = query.version;
+    let (results, versions) = state
+        .with_conn(move |conn| {
+            let results = publication::public_results(conn, &period, version)?;
+            let versions = publication::versions(conn, &period)?.into_iter().collect();
+            Ok((results, versions))
+        })
+        .await?;
+    let bottom_n = state.config.stats.bottom_n;
+    let flagged: std::collections::HashSet<&str> =
+        results.flags.iter().map(|f| f.unit_code.as_str()).collect();
+    let groups = results
+        .peer_groups
+        .iter()
+        .map(|group| {
+            let ranked_count = group.units.iter().filter(|u| u.rank.is_some()).count();
+            let view = |unit| UnitView {
+                unit,
+                kind_zh: kind_zh(&unit.kind),
+                bottom_five: unit
+                    .rank
+                    .is_some_and(|r| r as usize + bottom_n > ranked_count),
+                flagged: flagged.contains(unit.code.as_str()),
+            };
+            let mut ranked: Vec<UnitView> = group
+                .units
+                .iter()
+                .filter(|u| u.rank.is_some())
+                .map(view)
+                .collect();
+            ranked.sort_by_key(|v| v.unit.rank);
+            let unranked = group
+                .units
+                .iter()
+                .filter(|u| u.rank.is_none())
+                .map(view)
+                .collect();
+            GroupView {
+                group,
+                ranked,
+                unranked,
+                flaggable: ranked_count >= 2 * bottom_n,
+            }
+        })
+        .collect();
+    let page = RankingsPage {
+        results: &results,
+        groups,
+        versions,
+        flag_min_units: 2 * bottom_n,
+    };
+    let html = page.render().map_err(WebError::internal)?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(html))
+}
+
+/// The site's one stylesheet (CSP allows styles from this origin only).
+pub async fn stylesheet() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/css; charset=utf-8")
+        .insert_header(("Cache-Control", "public, max-age=3600"))
+        .body(include_str!("assets/site.css"))
+}
