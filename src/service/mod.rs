@@ -7,6 +7,7 @@
 
 pub mod aggregate;
 pub mod campaign;
+pub mod demo;
 pub mod import;
 pub mod links;
 pub mod publication;

@@ -1,0 +1,4 @@
+//! `qiping demo`: a fictional city run through two half-year campaigns by the real code paths.
+
+pub mod city;
+mod names;
