@@ -2,6 +2,7 @@
 //! Constructors parse into types whose rules hold; their errors say which rule failed, in Chinese
 //! first with the English in parentheses.
 
+pub mod calendar;
 mod campaign;
 mod enterprise;
 mod head;
