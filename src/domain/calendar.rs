@@ -44,7 +44,11 @@ impl WorkCalendar {
 
     /// Working days from `from` (exclusive) to `to` (inclusive); negative when `to` is earlier.
     pub fn working_days_between(&self, from: NaiveDate, to: NaiveDate) -> i64 {
-        let (a, b, sign) = if from <= to { (from, to, 1) } else { (to, from, -1) };
+        let (a, b, sign) = if from <= to {
+            (from, to, 1)
+        } else {
+            (to, from, -1)
+        };
         let mut count = 0;
         let mut day = a;
         while day < b {
@@ -87,7 +91,10 @@ mod tests {
         let cal = national_day_week();
         assert!(!cal.is_working_day(day(10, 1)));
         assert!(!cal.is_working_day(day(10, 7)));
-        assert!(cal.is_working_day(day(10, 10)), "Saturday 10 October is a make-up working day");
+        assert!(
+            cal.is_working_day(day(10, 10)),
+            "Saturday 10 October is a make-up working day"
+        );
         // Registered on 30 September (Wednesday): the 国庆 week does not count.
         assert_eq!(cal.add_working_days(day(9, 30), 1), day(10, 8));
         assert_eq!(cal.add_working_days(day(9, 30), 3), day(10, 10));

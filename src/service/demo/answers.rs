@@ -69,7 +69,11 @@ pub fn simulate(
         }
     }
     let comment = (rng.random_range(0.0..1.0) < 0.08).then(|| {
-        let list = if experience < 60.0 { COMPLAINTS } else { PRAISE };
+        let list = if experience < 60.0 {
+            COMPLAINTS
+        } else {
+            PRAISE
+        };
         list[rng.random_range(0..list.len())].to_owned()
     });
     SimulatedRating {

@@ -23,6 +23,8 @@ pub struct DemoUnit {
     pub quality: f64,
     /// How often enterprises deal with it, relative.
     pub reach: f64,
+    /// The unit this one replaced (lineage).
+    pub predecessor: Option<String>,
 }
 
 /// One enterprise of the city.
@@ -80,11 +82,20 @@ impl City {
                 head: person(&mut rng),
                 quality,
                 reach: 0.5 + rng.random_range(0.0..1.5),
+                predecessor: None,
             });
             for k in 0..5 {
                 let office = OFFICES[(i + k * 5) % OFFICES.len()];
-                let group = if k < 2 { "审批服务类处室" } else { "监管执法类处室" };
-                let quality = if (i + k) % 37 == 3 { -13.0 } else { 5.0 * normal(&mut rng) };
+                let group = if k < 2 {
+                    "审批服务类处室"
+                } else {
+                    "监管执法类处室"
+                };
+                let quality = if (i + k) % 37 == 3 {
+                    -13.0
+                } else {
+                    5.0 * normal(&mut rng)
+                };
                 units.push(DemoUnit {
                     code: format!("{stem}-{}", k + 1),
                     name: format!("{name}{office}"),
@@ -94,7 +105,12 @@ impl City {
                     head: person(&mut rng),
                     quality,
                     // Some offices are rarely met: their n stays small and they go unranked.
-                    reach: if (i * 5 + k) % 11 == 0 { 0.03 } else { 0.15 + rng.random_range(0.0..0.5) },
+                    reach: if (i * 5 + k) % 11 == 0 {
+                        0.03
+                    } else {
+                        0.15 + rng.random_range(0.0..0.5)
+                    },
+                    predecessor: None,
                 });
             }
         }
@@ -110,12 +126,19 @@ impl City {
                         peer_group: (*group).to_owned(),
                         head: person(&mut rng),
                         quality: 6.0 * normal(&mut rng),
-                        reach: if n == 2 { 0.05 } else { 0.2 + rng.random_range(0.0..0.3) },
+                        reach: if n == 2 {
+                            0.05
+                        } else {
+                            0.2 + rng.random_range(0.0..0.3)
+                        },
+                        predecessor: None,
                     });
                 }
             }
         }
-        let sizes = ["micro", "micro", "micro", "small", "small", "medium", "large"];
+        let sizes = [
+            "micro", "micro", "micro", "small", "small", "medium", "large",
+        ];
         let mut enterprises_out = Vec::with_capacity(enterprises);
         for n in 0..enterprises {
             let district = DISTRICTS[rng.random_range(0..DISTRICTS.len())];
@@ -143,6 +166,44 @@ impl City {
         }
     }
 
+    /// Between the two half-years: four departments get a new head (two of them persistently
+    /// poor, so their flags name both heads), and 市交通运输局 is reorganised under a new code whose
+    /// `predecessor_code` carries its history. Returns the codes whose heads changed.
+    pub fn reorganise(&mut self, seed: u64) -> Vec<String> {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+        let mut changed = Vec::new();
+        for i in [2, 7, 21, 33] {
+            if let Some(unit) = self
+                .units
+                .iter_mut()
+                .filter(|u| u.kind == "department")
+                .nth(i)
+            {
+                let mut next = person(&mut rng);
+                while next == unit.head {
+                    next = person(&mut rng);
+                }
+                unit.head = next;
+                changed.push(unit.code.clone());
+            }
+        }
+        if let Some(old) = self.units.iter().position(|u| u.code == "JTJ") {
+            let mut renamed = self.units[old].clone();
+            renamed.code = "JTWL".into();
+            renamed.name = "市交通运输和物流局".into();
+            renamed.predecessor = Some("JTJ".into());
+            for unit in &mut self.units {
+                if unit.parent.as_deref() == Some("JTJ") {
+                    unit.parent = Some("JTWL".into());
+                }
+            }
+            // The old department stays in the registry (history), but nobody deals with it now.
+            self.units[old].reach = 0.0;
+            self.units.push(renamed);
+        }
+        changed
+    }
+
     /// `units.csv` as the import reads it. `heads_since` dates the heads' terms.
     pub fn units_csv(&self, heads_since: &str) -> String {
         let mut csv = String::from(
@@ -151,14 +212,15 @@ impl City {
         for u in &self.units {
             let _ = writeln!(
                 csv,
-                "{},{},{},{},{},{},{},",
+                "{},{},{},{},{},{},{},{}",
                 u.code,
                 u.name,
                 u.kind,
                 u.parent.as_deref().unwrap_or(""),
                 u.peer_group,
                 u.head,
-                heads_since
+                heads_since,
+                u.predecessor.as_deref().unwrap_or("")
             );
         }
         csv
@@ -177,12 +239,23 @@ impl City {
         csv
     }
 
-    /// `interactions.csv` for one half year: each enterprise dealt with 3–15 units, the
-    /// departments and offices it met weighted by their reach, stations in its own district.
+    /// `interactions.csv` for one half year (see [`City::interactions`]).
     pub fn interactions_csv(&self, seed: u64) -> String {
-        let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
         let mut csv = String::from("uscc,unit_code\n");
+        for (e, units) in self.enterprises.iter().zip(self.interactions(seed)) {
+            for i in units {
+                let _ = writeln!(csv, "{},{}", e.uscc, self.units[i].code);
+            }
+        }
+        csv
+    }
+
+    /// For each enterprise, the indices of the 3–15 units it dealt with in a half year: the
+    /// departments and offices it met weighted by their reach, stations in its own district.
+    pub fn interactions(&self, seed: u64) -> Vec<Vec<usize>> {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
         let total_reach: f64 = self.units.iter().map(|u| u.reach).sum();
+        let mut all = Vec::with_capacity(self.enterprises.len());
         for e in &self.enterprises {
             let wanted = rng.random_range(3..=15);
             let mut chosen: Vec<usize> = Vec::with_capacity(wanted);
@@ -190,10 +263,11 @@ impl City {
             while chosen.len() < wanted && tries < 200 {
                 tries += 1;
                 let mut x = rng.random_range(0.0..total_reach);
+                // (units with no reach are never picked: x only reaches 0 inside a positive one)
                 let mut pick = 0;
                 for (i, u) in self.units.iter().enumerate() {
                     x -= u.reach;
-                    if x <= 0.0 {
+                    if x <= 0.0 && u.reach > 0.0 {
                         pick = i;
                         break;
                     }
@@ -206,11 +280,9 @@ impl City {
                     chosen.push(pick);
                 }
             }
-            for i in chosen {
-                let _ = writeln!(csv, "{},{}", e.uscc, self.units[i].code);
-            }
+            all.push(chosen);
         }
-        csv
+        all
     }
 }
 
@@ -225,7 +297,8 @@ mod tests {
         assert_eq!(count("department"), 50);
         assert_eq!(count("office"), 250);
         assert_eq!(count("station"), 150);
-        let units = crate::service::registry_csv::read_units(city.units_csv("2024-01-01").as_bytes());
+        let units =
+            crate::service::registry_csv::read_units(city.units_csv("2024-01-01").as_bytes());
         assert!(units.is_ok(), "{:?}", units.err());
         let enterprises =
             crate::service::registry_csv::read_enterprises(city.enterprises_csv().as_bytes());
@@ -233,6 +306,31 @@ mod tests {
         let pairs =
             crate::service::registry_csv::read_interactions(city.interactions_csv(2).as_bytes());
         assert!(pairs.is_ok(), "{:?}", pairs.err());
+    }
+
+    #[test]
+    fn the_reorganised_city_still_imports_and_carries_lineage() {
+        let mut city = City::generate(1, 50);
+        let changed = city.reorganise(9);
+        assert_eq!(changed.len(), 4);
+        let (rows, _) =
+            crate::service::registry_csv::read_units(city.units_csv("2026-03-16").as_bytes())
+                .expect("imports");
+        let renamed = rows
+            .iter()
+            .find(|r| r.unit.code.as_str() == "JTWL")
+            .expect("renamed unit");
+        assert_eq!(
+            renamed.unit.predecessor_code.as_ref().map(|c| c.as_str()),
+            Some("JTJ")
+        );
+        let pairs = city.interactions(4);
+        let old = city
+            .units
+            .iter()
+            .position(|u| u.code == "JTJ")
+            .expect("old unit kept");
+        assert!(pairs.iter().all(|units| !units.contains(&old)));
     }
 
     #[test]
