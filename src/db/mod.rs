@@ -8,6 +8,7 @@ pub mod campaigns;
 pub mod enterprises;
 pub mod interactions;
 pub mod invitations;
+pub mod responses;
 pub mod schema;
 pub mod units;
 

@@ -10,6 +10,9 @@ pub mod import;
 pub mod links;
 pub mod registry;
 pub mod registry_csv;
+pub mod response;
+pub mod response_writer;
+pub mod survey;
 pub mod templates;
 
 use crate::domain::{IllegalTransition, PeriodError};
