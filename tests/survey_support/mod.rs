@@ -2,6 +2,9 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 pub mod data;
+pub mod http;
+pub mod server;
+pub mod webdriver;
 
 use diesel::prelude::*;
 use qiping::db::Conn;
