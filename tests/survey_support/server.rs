@@ -45,11 +45,22 @@ fn run(dir: &Path, database_url: &str, args: &[&str]) {
     );
 }
 
-/// Imports the registry and opens a campaign through the CLI, then serves it.
+/// Imports the registry and opens a campaign through the CLI, then serves it, on a fresh SQLite
+/// file.
 pub fn start(enterprises: usize, asked: usize, rate_per_minute: u32) -> Served {
+    start_on(None, enterprises, asked, rate_per_minute)
+}
+
+/// The same on `database_url` (an empty database), or a fresh SQLite file when `None`.
+pub fn start_on(
+    database_url: Option<String>,
+    enterprises: usize,
+    asked: usize,
+    rate_per_minute: u32,
+) -> Served {
     let dir = tempfile::tempdir().unwrap();
     let path: PathBuf = dir.path().join("qiping.db");
-    let database_url = format!("sqlite://{}", path.display());
+    let database_url = database_url.unwrap_or_else(|| format!("sqlite://{}", path.display()));
     let codes = data::unit_codes(super::DEPARTMENTS, super::OFFICES);
     let files = [
         (
