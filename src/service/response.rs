@@ -120,9 +120,11 @@ pub fn store(conn: &mut Conn, prepared: &Prepared) -> Result<(), SubmitError> {
         },
     )?;
     let mut new_ratings = Vec::with_capacity(prepared.ratings.len());
-    for r in &prepared.ratings {
+    for (i, r) in prepared.ratings.iter().enumerate() {
         new_ratings.push(NewRating {
-            id: random_id()?,
+            // Beside their response's id: random across responses (no order to match), and a
+            // response's ratings share one page instead of dirtying one page each.
+            id: (response_id << RATING_BITS) | i as i64,
             response_id,
             unit_id: r.unit_id,
             self_selected: r.self_selected,
@@ -156,8 +158,13 @@ fn random_bytes<const N: usize>() -> Result<[u8; N], SubmitError> {
     Ok(bytes)
 }
 
-/// A random positive 63-bit row id: sequential ids would reveal the order of submissions.
+/// Bits of a rating id below its response's id; room for [`crate::domain::answers::MAX_RATINGS`].
+const RATING_BITS: u32 = 7;
+const _: () = assert!(crate::domain::answers::MAX_RATINGS <= 1 << RATING_BITS);
+
+/// A random positive response id below 2^(63 − [`RATING_BITS`]): sequential ids would reveal the
+/// order of submissions, which could be lined up with the order invitations were opened.
 fn random_id() -> Result<i64, SubmitError> {
-    let n = i64::from_le_bytes(random_bytes::<8>()?) & i64::MAX;
+    let n = i64::from_le_bytes(random_bytes::<8>()?) & (i64::MAX >> RATING_BITS);
     Ok(n.max(1))
 }

@@ -61,7 +61,13 @@ fn run(pool: Pool, jobs: mpsc::Receiver<(Prepared, Reply)>) {
                 Err(_) => break,
             }
         }
+        let started = std::time::Instant::now();
         let outcomes = commit(&pool, &batch);
+        tracing::debug!(
+            size = batch.len(),
+            elapsed_ms = started.elapsed().as_secs_f64() * 1e3,
+            "答卷批量提交"
+        );
         for ((_, reply), outcome) in batch.into_iter().zip(outcomes) {
             // A handler that went away no longer needs its answer.
             let _ = reply.send(outcome);

@@ -32,7 +32,10 @@ fn qiping(dir: &Path, database_url: &str) -> Command {
         .current_dir(dir)
         .env("QIPING_DATABASE_URL", database_url)
         .env("QIPING_LINK_SECRET", SECRET)
-        .env("QIPING_LOG", "warn");
+        .env(
+            "QIPING_LOG",
+            std::env::var("QIPING_SERVE_LOG").unwrap_or_else(|_| "warn".into()),
+        );
     command
 }
 
