@@ -54,12 +54,6 @@ fn an_enterprise_answers_on_a_phone_and_its_ratings_are_stored() {
         overflow.as_u64().unwrap() <= 360,
         "no sideways scrolling: {overflow}"
     );
-    let screenshot = browser.screenshot();
-    std::fs::write(served.dir.path().join("survey-phone.png"), &screenshot).unwrap();
-    if let Ok(path) = std::env::var("QIPING_SCREENSHOT") {
-        std::fs::write(path, &screenshot).unwrap();
-    }
-
     // Answer part of it, reload: the phone kept the progress (localStorage, never the server).
     browser.click("label[for='u0-attitude-5']");
     browser.click("label[for='u0-efficiency-4']");
@@ -69,6 +63,12 @@ fn an_enterprise_answers_on_a_phone_and_its_ratings_are_stored() {
         "progress survives a reload"
     );
     assert!(browser.is_selected("#u0-efficiency-4"));
+    browser.script("document.getElementById('unit-0').scrollIntoView(); return 0;");
+    let screenshot = browser.screenshot();
+    std::fs::write(served.dir.path().join("survey-phone.png"), &screenshot).unwrap();
+    if let Ok(path) = std::env::var("QIPING_SCREENSHOT") {
+        std::fs::write(path, &screenshot).unwrap();
+    }
 
     for unit in 0..4 {
         for (j, q) in QUESTIONS.iter().enumerate() {

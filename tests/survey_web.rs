@@ -289,12 +289,15 @@ async fn the_json_submission_answers_201_then_409_and_404_for_an_unknown_link() 
     assert_eq!(counts(&mut s.conn()), (1, 4));
 }
 
+/// One way to spoil a valid submission.
+type Change = Box<dyn Fn(&mut Value)>;
+
 #[actix_web::test]
 async fn every_invalid_answer_is_a_422_naming_its_field() {
     let s = setup(0);
     let app = app(&s).await;
     let token = &s.tokens[0];
-    let cases: Vec<(Box<dyn Fn(&mut Value)>, &str)> = vec![
+    let cases: Vec<(Change, &str)> = vec![
         (
             Box::new(|v| v["ratings"][0]["answers"]["efficiency"] = json!(6)),
             "ratings[0].answers.efficiency",
