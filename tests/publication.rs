@@ -467,13 +467,14 @@ async fn the_public_sees_published_rankings_and_nothing_unpublished() {
             &levels([5, 5, 5, 5, 5, 4, 4, 2, 2, 2, 1, 1], &[]),
         );
     }
-    let state = qiping::web::AppState {
-        pool: qiping::db::DatabaseUrl::parse(&db.url)
+    let state = qiping::web::AppState::new(
+        qiping::db::DatabaseUrl::parse(&db.url)
             .unwrap()
             .pool(2)
             .unwrap(),
-        config: qiping::config::Config::default(),
-    };
+        qiping::config::Config::default(),
+    )
+    .unwrap();
     let app = test::init_service(
         App::new()
             .app_data(web::Data::new(state))

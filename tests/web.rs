@@ -14,10 +14,7 @@ use qiping::web::{AppState, routes};
 async fn healthz_answers_ok_without_the_database() {
     let db = TestDb::sqlite();
     let pool = DatabaseUrl::parse(&db.url).unwrap().pool(1).unwrap();
-    let state = AppState {
-        pool,
-        config: Config::default(),
-    };
+    let state = AppState::new(pool, Config::default()).unwrap();
     let app =
         test::init_service(App::new().app_data(web::Data::new(state)).configure(routes)).await;
     let response =

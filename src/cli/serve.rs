@@ -19,10 +19,7 @@ pub fn run(ctx: Context, args: ServeArgs) -> anyhow::Result<()> {
     let pool = url.pool(ctx.config.server.pool_size)?;
     crate::db::migrate(&mut *pool.get()?)?;
     let bind = args.bind.unwrap_or_else(|| ctx.config.server.bind.clone());
-    let state = AppState {
-        pool,
-        config: ctx.config,
-    };
+    let state = AppState::new(pool, ctx.config)?;
     actix_web::rt::System::new()
         .block_on(serve(state, &bind))
         .with_context(|| format!("无法在 {bind} 上提供服务"))

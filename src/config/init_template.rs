@@ -33,6 +33,11 @@ bind = "127.0.0.1:8080"
 base_url = "http://127.0.0.1:8080"
 # 每个 serve 进程的数据库连接数。Database connections per serve process.
 pool_size = 8
+# 每个客户端地址每分钟可访问问卷页面与提交接口的次数(每个进程单独计数);0 表示不限制。
+# 同一出口地址后可能有多家企业(运营商 NAT),请勿设得过低。
+# Requests per minute per client address to /s/… and /api/v1/responses, counted per process;
+# 0 turns the limit off. Many enterprises may share one address behind carrier NAT.
+submit_rate_per_minute = 120
 
 [log]
 # 日志过滤器,例如 "info" 或 "qiping=debug"。口令与令牌永不写入日志。

@@ -46,6 +46,9 @@ pub struct ServerConfig {
     pub base_url: String,
     /// Database connections per `serve` process.
     pub pool_size: u32,
+    /// Requests per minute each client address may make to the survey routes (`/s/…`,
+    /// `/api/v1/responses`), per process; 0 turns the limit off (benchmarks on loopback).
+    pub submit_rate_per_minute: u32,
 }
 
 /// Logging.
@@ -77,6 +80,7 @@ impl Default for ServerConfig {
             bind: "127.0.0.1:8080".into(),
             base_url: "http://127.0.0.1:8080".into(),
             pool_size: 8,
+            submit_rate_per_minute: 120,
         }
     }
 }
@@ -112,6 +116,10 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("QIPING_BIND", "server.bind"),
     ("QIPING_BASE_URL", "server.base_url"),
     ("QIPING_POOL_SIZE", "server.pool_size"),
+    (
+        "QIPING_SUBMIT_RATE_PER_MINUTE",
+        "server.submit_rate_per_minute",
+    ),
     ("QIPING_LOG", "log.filter"),
 ];
 
@@ -166,6 +174,13 @@ impl Config {
                         var: (*var).into(),
                         message: format!("应为正整数,实为 {value:?}"),
                     })?
+                }
+                "server.submit_rate_per_minute" => {
+                    self.server.submit_rate_per_minute =
+                        value.parse().map_err(|_| ConfigError::Env {
+                            var: (*var).into(),
+                            message: format!("应为非负整数,实为 {value:?}"),
+                        })?
                 }
                 "log.filter" => self.log.filter = value,
                 _ => {}

@@ -9,6 +9,7 @@ pub mod enterprises;
 pub mod interactions;
 pub mod invitations;
 pub mod ratings;
+pub mod responses;
 pub mod results;
 pub mod schema;
 pub mod units;

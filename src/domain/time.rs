@@ -35,6 +35,14 @@ pub fn end_of_local_day(day: NaiveDate) -> NaiveDateTime {
     local_midnight.naive_utc() - chrono::Duration::seconds(1)
 }
 
+/// The first instant of an Asia/Shanghai day, in UTC (Beijing midnight).
+pub fn start_of_local_day(day: NaiveDate) -> Option<NaiveDateTime> {
+    let midnight = day.and_hms_opt(0, 0, 0)?;
+    ZONE.from_local_datetime(&midnight)
+        .earliest()
+        .map(|t| t.naive_utc())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,6 +13,9 @@ pub mod links;
 pub mod publication;
 pub mod registry;
 pub mod registry_csv;
+pub mod response;
+pub mod response_writer;
+pub mod survey;
 pub mod templates;
 
 use crate::domain::{IllegalTransition, PeriodError};

@@ -1,21 +1,55 @@
 //! The HTTP side: the whole route table in [`routes`], thin handlers, one error type
 //! ([`error::WebError`]), security headers on every response ([`security`]).
 
+mod api;
+mod assets;
 pub mod error;
 pub mod public;
+pub mod rate_limit;
 pub mod security;
+mod survey;
 
 use actix_web::{App, HttpResponse, HttpServer, web};
 
 use crate::config::Config;
 use crate::db::{Conn, Pool};
+use crate::service::response_writer::ResponseWriter;
+use crate::service::survey::TemplateCache;
 use error::WebError;
+use rate_limit::RateLimiter;
 
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {
     pub pool: Pool,
     pub config: Config,
+    /// The survey's per-process parts: parsed questionnaires, the group-commit writer, the
+    /// per-address rate limit.
+    pub survey: SurveyRuntime,
+}
+
+/// Shared by every worker of one process (so the rate limit and the writer are per process).
+#[derive(Clone, Debug)]
+pub struct SurveyRuntime {
+    pub templates: TemplateCache,
+    pub writer: ResponseWriter,
+    pub limiter: RateLimiter,
+}
+
+impl AppState {
+    /// The state of one server process; starts the response writer thread on `pool`.
+    pub fn new(pool: Pool, config: Config) -> std::io::Result<Self> {
+        let survey = SurveyRuntime {
+            templates: TemplateCache::default(),
+            writer: ResponseWriter::start(pool.clone())?,
+            limiter: RateLimiter::new(config.server.submit_rate_per_minute),
+        };
+        Ok(Self {
+            pool,
+            config,
+            survey,
+        })
+    }
 }
 
 /// The route table: every path the server answers, in one place. Everything sits in one scope
@@ -30,7 +64,15 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route(
                 "/api/v1/campaigns/{period}/results",
                 web::get().to(public::results_json),
-            ),
+            )
+            .route("/static/survey.css", web::get().to(assets::survey_css))
+            .route("/static/survey.js", web::get().to(assets::survey_js))
+            .route("/s/thanks", web::get().to(survey::thanks))
+            .route("/s/{token}", web::get().to(survey::show))
+            .route("/s/{token}", web::post().to(survey::submit))
+            .route("/api/v1/survey/{token}", web::get().to(api::survey))
+            .route("/api/v1/responses", web::post().to(api::submit))
+            .route("/openapi.json", web::get().to(api::openapi)),
     );
 }
 

@@ -1,0 +1,166 @@
+//! Durable survey submissions per second through HTTP: 64 concurrent clients on loopback posting
+//! complete responses (10 units × 6 questions, `POST /api/v1/responses`, each with its own link)
+//! to a `qiping serve` child process on SQLite (`synchronous=FULL`) — and on PostgreSQL when
+//! `QIPING_BENCH_PG_URL` names a server to create a scratch database on — beside the same
+//! server's `/healthz` rate in the same run. Every 201 is checked against the stored rows.
+//!
+//! `cargo bench --bench submit` (`QIPING_BENCH_SUBMISSIONS` changes the count, default 20,000)
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a benchmark may panic on setup failures
+
+#[path = "../tests/survey_support/mod.rs"]
+mod survey_support;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Barrier};
+use std::time::{Duration, Instant};
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use qiping::db::DatabaseUrl;
+use qiping::db::schema::{invitations, responses};
+use qiping::service::links::LinkSecret;
+use survey_support::data;
+use survey_support::http::Http;
+use survey_support::server::{self, SECRET, Served};
+
+const CLIENTS: usize = 64;
+const UNITS: usize = 10;
+const HEALTHZ_SECONDS: u64 = 3;
+
+fn submissions() -> usize {
+    std::env::var("QIPING_BENCH_SUBMISSIONS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20_000)
+}
+
+/// Requests per second of `GET /healthz` from `CLIENTS` keep-alive clients.
+fn healthz_rate(served: &Served) -> f64 {
+    let stop = Instant::now() + Duration::from_secs(HEALTHZ_SECONDS);
+    let addr = served.addr;
+    let handles: Vec<_> = (0..CLIENTS)
+        .map(|_| {
+            std::thread::spawn(move || {
+                let mut http = Http::connect(addr).unwrap();
+                let mut n = 0u64;
+                while Instant::now() < stop {
+                    assert_eq!(http.get("/healthz").unwrap().0, 200);
+                    n += 1;
+                }
+                n
+            })
+        })
+        .collect();
+    let total: u64 = handles.into_iter().map(|h| h.join().unwrap()).sum();
+    total as f64 / HEALTHZ_SECONDS as f64
+}
+
+struct Run {
+    per_second: f64,
+    p50: Duration,
+    p99: Duration,
+    healthz: f64,
+}
+
+fn run(database_url: Option<String>) -> Run {
+    let count = submissions();
+    let served = server::start_on(database_url, count, UNITS, 0);
+    let mut conn = DatabaseUrl::parse(&served.database_url)
+        .unwrap()
+        .connect()
+        .unwrap();
+    let secret = LinkSecret::from_config(Some(SECRET)).unwrap();
+    let codes: Vec<String> = data::unit_codes(survey_support::DEPARTMENTS, survey_support::OFFICES)
+        .into_iter()
+        .take(UNITS)
+        .collect();
+    let bodies: Arc<Vec<String>> = Arc::new(
+        invitations::table
+            .order(invitations::id)
+            .select((invitations::id, invitations::link_version))
+            .load::<(i64, i32)>(&mut conn)
+            .unwrap()
+            .into_iter()
+            .map(|(id, v)| data::submission_json(&secret.token(id, v), &codes))
+            .collect(),
+    );
+    assert_eq!(bodies.len(), count);
+    let healthz = healthz_rate(&served);
+
+    let next = Arc::new(AtomicUsize::new(0));
+    let barrier = Arc::new(Barrier::new(CLIENTS + 1));
+    let handles: Vec<_> = (0..CLIENTS)
+        .map(|_| {
+            let (next, bodies, barrier, addr) =
+                (next.clone(), bodies.clone(), barrier.clone(), served.addr);
+            std::thread::spawn(move || {
+                let mut http = Http::connect(addr).unwrap();
+                let mut latencies = Vec::new();
+                barrier.wait();
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(body) = bodies.get(i) else { break };
+                    let start = Instant::now();
+                    let (status, answer) = http.post_json("/api/v1/responses", body).unwrap();
+                    latencies.push(start.elapsed());
+                    assert_eq!(status, 201, "{}", String::from_utf8_lossy(&answer));
+                }
+                latencies
+            })
+        })
+        .collect();
+    barrier.wait();
+    let start = Instant::now();
+    let mut latencies: Vec<Duration> = handles
+        .into_iter()
+        .flat_map(|h| h.join().unwrap())
+        .collect();
+    let elapsed = start.elapsed();
+    let stored: i64 = responses::table.count().get_result(&mut conn).unwrap();
+    assert_eq!(
+        stored as usize, count,
+        "every acknowledged submission is stored"
+    );
+    latencies.sort_unstable();
+    let at = |q: f64| latencies[((latencies.len() as f64 * q) as usize).min(latencies.len() - 1)];
+    Run {
+        per_second: count as f64 / elapsed.as_secs_f64(),
+        p50: at(0.50),
+        p99: at(0.99),
+        healthz,
+    }
+}
+
+fn print(backend: &str, r: &Run) {
+    println!(
+        "  {backend:<9} {:>7.0} submissions/s   p50 {:>6.1} ms   p99 {:>6.1} ms   /healthz {:>7.0} req/s",
+        r.per_second,
+        r.p50.as_secs_f64() * 1e3,
+        r.p99.as_secs_f64() * 1e3,
+        r.healthz
+    );
+}
+
+fn main() {
+    println!(
+        "survey submissions: {} × ({UNITS} units × 6 questions), {CLIENTS} clients on loopback",
+        submissions()
+    );
+    print("SQLite", &run(None));
+    if let Ok(admin_url) = std::env::var("QIPING_BENCH_PG_URL") {
+        let name = format!("qiping_bench_submit_{}", std::process::id());
+        let mut admin = diesel::PgConnection::establish(&admin_url).unwrap();
+        admin
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .unwrap();
+        let base = admin_url.rsplit_once('/').map(|(b, _)| b).unwrap();
+        let result = run(Some(format!("{base}/{name}")));
+        admin
+            .batch_execute(&format!("DROP DATABASE {name} WITH (FORCE)"))
+            .unwrap();
+        print("Postgres", &result);
+    } else {
+        println!("  Postgres  skipped (set QIPING_BENCH_PG_URL=postgres://…/postgres)");
+    }
+}

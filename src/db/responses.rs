@@ -1,0 +1,173 @@
+//! Anonymous responses (答卷) and their ratings, and the unit look-ups the survey page needs.
+//!
+//! A response row holds no enterprise id, token or time of day (DESIGN.md, data rules). Its id and
+//! its ratings' ids are random rather than sequential, so the order of rows cannot be lined up with
+//! the order in which invitations were completed.
+
+use chrono::NaiveDate;
+use diesel::prelude::*;
+use serde::Serialize;
+
+use super::Conn;
+use super::campaigns::CampaignRow;
+use super::schema::{campaigns, enterprises, interactions, ratings, responses, units};
+
+/// A new response: the respondent key (the cluster id for statistics), the strata, the day.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = responses)]
+pub struct NewResponse<'a> {
+    pub id: i64,
+    pub campaign_id: i64,
+    pub respondent_key: &'a str,
+    pub size: &'a str,
+    pub industry: &'a str,
+    pub district: &'a str,
+    pub submitted_on: NaiveDate,
+}
+
+/// A new rating of one unit within a response. `answers` and `problems` are JSON text.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = ratings)]
+pub struct NewRating<'a> {
+    pub id: i64,
+    pub response_id: i64,
+    pub unit_id: i64,
+    pub self_selected: bool,
+    pub answers: &'a str,
+    pub problems: &'a str,
+    pub comment: Option<&'a str>,
+}
+
+/// What the survey page shows of a unit.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Serialize)]
+#[diesel(table_name = units)]
+pub struct SurveyUnitRow {
+    pub id: i64,
+    pub code: String,
+    pub name: String,
+    pub kind: String,
+    pub parent_code: Option<String>,
+}
+
+/// Stores a response.
+pub fn insert_response(conn: &mut Conn, new: &NewResponse<'_>) -> QueryResult<()> {
+    diesel::insert_into(responses::table)
+        .values(new)
+        .execute(conn)
+        .map(drop)
+}
+
+/// Stores the ratings of a response in one statement.
+pub fn insert_ratings(conn: &mut Conn, rows: &[NewRating<'_>]) -> QueryResult<()> {
+    let values: Vec<_> = rows
+        .iter()
+        .map(|r| {
+            (
+                ratings::id.eq(r.id),
+                ratings::response_id.eq(r.response_id),
+                ratings::unit_id.eq(r.unit_id),
+                ratings::self_selected.eq(r.self_selected),
+                ratings::answers.eq(r.answers),
+                ratings::problems.eq(r.problems),
+                ratings::comment.eq(r.comment),
+            )
+        })
+        .collect();
+    crate::on_backend!(&mut *conn, |c| diesel::insert_into(ratings::table)
+        .values(values.clone())
+        .execute(c))
+    .map(drop)
+}
+
+/// The units an enterprise was asked about in a period (from `interactions`), by code.
+pub fn asked_units(
+    conn: &mut Conn,
+    period: &str,
+    enterprise_id: i64,
+) -> QueryResult<Vec<SurveyUnitRow>> {
+    interactions::table
+        .inner_join(units::table)
+        .filter(interactions::period.eq(period))
+        .filter(interactions::enterprise_id.eq(enterprise_id))
+        .order(units::code)
+        .select(SurveyUnitRow::as_select())
+        .load(conn)
+}
+
+/// The units with these codes (those that exist).
+pub fn units_by_codes(conn: &mut Conn, codes: &[String]) -> QueryResult<Vec<SurveyUnitRow>> {
+    units::table
+        .filter(units::code.eq_any(codes))
+        .order(units::code)
+        .select(SurveyUnitRow::as_select())
+        .load(conn)
+}
+
+/// Units whose name or code contains `text`, at most `limit`, by code: the no-JavaScript
+/// "add a unit I dealt with" search.
+pub fn search_units(conn: &mut Conn, text: &str, limit: i64) -> QueryResult<Vec<SurveyUnitRow>> {
+    let escaped: String = text
+        .chars()
+        .flat_map(|c| match c {
+            '%' | '_' | '\\' => vec!['\\', c],
+            c => vec![c],
+        })
+        .collect();
+    let pattern = format!("%{escaped}%");
+    units::table
+        .filter(
+            units::name
+                .like(&pattern)
+                .escape('\\')
+                .or(units::code.like(&pattern).escape('\\')),
+        )
+        .order(units::code)
+        .limit(limit)
+        .select(SurveyUnitRow::as_select())
+        .load(conn)
+}
+
+/// Names of departments by code, for grouping units under their department.
+pub fn names_of(conn: &mut Conn, codes: &[String]) -> QueryResult<Vec<(String, String)>> {
+    units::table
+        .filter(units::code.eq_any(codes))
+        .select((units::code, units::name))
+        .load(conn)
+}
+
+/// Number of responses of a campaign.
+pub fn count_of_campaign(conn: &mut Conn, campaign_id: i64) -> QueryResult<i64> {
+    responses::table
+        .filter(responses::campaign_id.eq(campaign_id))
+        .count()
+        .get_result(conn)
+}
+
+/// One campaign by id (the invitation names it by id).
+pub fn campaign_by_id(conn: &mut Conn, id: i64) -> QueryResult<Option<CampaignRow>> {
+    campaigns::table
+        .find(id)
+        .select(CampaignRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The state and closing day of a campaign, read again inside the storing transaction.
+pub fn campaign_state(conn: &mut Conn, id: i64) -> QueryResult<(String, NaiveDate)> {
+    campaigns::table
+        .find(id)
+        .select((campaigns::state, campaigns::closes_on))
+        .first(conn)
+}
+
+/// The strata copied onto a response: (size, industry, district) of an enterprise.
+pub fn strata_of(conn: &mut Conn, enterprise_id: i64) -> QueryResult<(String, String, String)> {
+    enterprises::table
+        .find(enterprise_id)
+        .select((
+            enterprises::size,
+            enterprises::industry,
+            enterprises::district,
+        ))
+        .first(conn)
+}

@@ -1,0 +1,101 @@
+//! Group commit: one writer thread takes the submissions queued by request handlers, stores all of
+//! them in one transaction, commits, and only then acknowledges each.
+//!
+//! Why: with `synchronous=FULL` every SQLite commit waits for the disk, and concurrent writers
+//! queue on the write lock; one commit for a batch pays that wait once. Why nothing acknowledged
+//! can be lost: a handler answers 201 only after the writer's `COMMIT` has returned, and a commit
+//! returns only once the WAL is synced to disk (`synchronous=FULL`; on PostgreSQL,
+//! `synchronous_commit` on). If the commit fails, every submission of the batch gets the error
+//! and none is acknowledged. Each submission runs in its own savepoint with its own
+//! one-link-one-response guard ([`response::store`]), so one refused submission (a used link)
+//! does not undo the others.
+
+use std::sync::mpsc;
+use std::thread;
+
+use diesel::Connection;
+
+use super::response::{self, Prepared, SubmitError};
+use crate::db::{Pool, write_transaction};
+
+/// Most submissions committed together; bounds the time a batch holds the write lock.
+pub const MAX_BATCH: usize = 256;
+
+type Reply = mpsc::SyncSender<Result<(), SubmitError>>;
+
+/// The handle request handlers use; cloning it shares the one writer.
+#[derive(Debug, Clone)]
+pub struct ResponseWriter {
+    queue: mpsc::SyncSender<(Prepared, Reply)>,
+}
+
+impl ResponseWriter {
+    /// Starts the writer thread on a connection of `pool`. The thread ends when every handle is
+    /// dropped.
+    pub fn start(pool: Pool) -> Result<Self, std::io::Error> {
+        let (queue, jobs) = mpsc::sync_channel::<(Prepared, Reply)>(4 * MAX_BATCH);
+        thread::Builder::new()
+            .name("qiping-response-writer".into())
+            .spawn(move || run(pool, jobs))?;
+        Ok(Self { queue })
+    }
+
+    /// Queues a prepared submission and blocks until it is committed (or refused).
+    pub fn store(&self, prepared: Prepared) -> Result<(), SubmitError> {
+        let (reply, answer) = mpsc::sync_channel(1);
+        self.queue
+            .send((prepared, reply))
+            .map_err(|_| SubmitError::Internal("response writer stopped".into()))?;
+        answer
+            .recv()
+            .map_err(|_| SubmitError::Internal("response writer stopped".into()))?
+    }
+}
+
+fn run(pool: Pool, jobs: mpsc::Receiver<(Prepared, Reply)>) {
+    while let Ok(first) = jobs.recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match jobs.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        let started = std::time::Instant::now();
+        let outcomes = commit(&pool, &batch);
+        tracing::debug!(
+            size = batch.len(),
+            elapsed_ms = started.elapsed().as_secs_f64() * 1e3,
+            "答卷批量提交"
+        );
+        for ((_, reply), outcome) in batch.into_iter().zip(outcomes) {
+            // A handler that went away no longer needs its answer.
+            let _ = reply.send(outcome);
+        }
+    }
+}
+
+/// Stores a batch in one transaction; returns one outcome per submission, all errors if the
+/// transaction itself failed.
+fn commit(pool: &Pool, batch: &[(Prepared, Reply)]) -> Vec<Result<(), SubmitError>> {
+    let attempt = pool.get().map_err(|e| e.to_string()).and_then(|mut conn| {
+        write_transaction(&mut conn, |conn| {
+            let mut outcomes = Vec::with_capacity(batch.len());
+            for (prepared, _) in batch {
+                outcomes.push(conn.transaction(|c| response::store(c, prepared)));
+            }
+            Ok::<_, diesel::result::Error>(outcomes)
+        })
+        .map_err(|e| e.to_string())
+    });
+    match attempt {
+        Ok(outcomes) => outcomes,
+        Err(message) => {
+            tracing::error!(%message, "答卷批量写入失败");
+            batch
+                .iter()
+                .map(|_| Err(SubmitError::Internal(message.clone())))
+                .collect()
+        }
+    }
+}

@@ -1,0 +1,168 @@
+//! Opening a survey link: which questionnaire, which units, and whether the link still works.
+//! Shared by the page (`GET /s/{token}`), the JSON (`GET /api/v1/survey/{token}`) and submission.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use chrono::NaiveDate;
+
+use super::links::{is_well_formed, token_hash};
+use super::templates;
+use crate::db::campaigns::CampaignRow;
+use crate::db::invitations::{self, InvitationRow};
+use crate::db::responses::{self as rows, SurveyUnitRow};
+use crate::db::{Conn, now};
+use crate::domain::{AnswerError, SurveyTemplate, time};
+
+/// Why a link cannot be answered, or a submission was not stored. Each maps to one HTTP status
+/// (INTERFACE.md): unknown 404, closed 410, used 409, invalid 422.
+#[derive(Debug, thiserror::Error)]
+pub enum LinkError {
+    #[error("链接无效")]
+    Unknown,
+    #[error("评议已结束")]
+    Closed,
+    #[error("此链接已提交过答卷")]
+    Used,
+    #[error("提交的内容有误")]
+    Invalid(Vec<AnswerError>),
+    #[error("数据库错误: {0}")]
+    Db(#[from] diesel::result::Error),
+    #[error("{0}")]
+    Internal(String),
+}
+
+/// Parsed questionnaires by campaign id: a campaign's stored template never changes, so each is
+/// parsed once per process rather than once per request.
+#[derive(Debug, Default, Clone)]
+pub struct TemplateCache(Arc<Mutex<HashMap<i64, Arc<SurveyTemplate>>>>);
+
+impl TemplateCache {
+    /// The parsed template of a campaign.
+    pub fn get(&self, campaign: &CampaignRow) -> Result<Arc<SurveyTemplate>, LinkError> {
+        let mut map = self
+            .0
+            .lock()
+            .map_err(|_| LinkError::Internal("template cache poisoned".into()))?;
+        if let Some(t) = map.get(&campaign.id) {
+            return Ok(t.clone());
+        }
+        let parsed = Arc::new(
+            templates::parse_stored(&campaign.template_toml)
+                .map_err(|e| LinkError::Internal(e.to_string()))?,
+        );
+        map.insert(campaign.id, parsed.clone());
+        Ok(parsed)
+    }
+}
+
+/// A link that can be answered now.
+#[derive(Debug, Clone)]
+pub struct OpenLink {
+    pub invitation: InvitationRow,
+    pub campaign: CampaignRow,
+    pub template: Arc<SurveyTemplate>,
+}
+
+/// What a survey shows: the questionnaire and the units the enterprise was asked about, each
+/// with the name of its department.
+#[derive(Debug, Clone)]
+pub struct SurveyView {
+    pub link: OpenLink,
+    pub units: Vec<SurveyUnit>,
+    /// Codes of the units the enterprise was asked about; the others it added itself.
+    pub asked: Vec<String>,
+}
+
+/// A unit on the survey, with its department's code and name (a department is its own).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SurveyUnit {
+    pub code: String,
+    pub name: String,
+    pub kind: String,
+    pub department_code: String,
+    pub department: String,
+}
+
+/// Whether a campaign takes answers on `today` (an Asia/Shanghai day).
+pub fn accepts_answers(state: &str, closes_on: NaiveDate, today: NaiveDate) -> bool {
+    state == "open" && today <= closes_on
+}
+
+/// Resolves a token to a link that can be answered now, or why not. The checks are the same for
+/// every caller so the page, the JSON and a submission never disagree.
+pub fn resolve(conn: &mut Conn, cache: &TemplateCache, token: &str) -> Result<OpenLink, LinkError> {
+    if !is_well_formed(token) {
+        return Err(LinkError::Unknown);
+    }
+    let invitation =
+        invitations::by_token_hash(conn, &token_hash(token))?.ok_or(LinkError::Unknown)?;
+    let campaign = rows::campaign_by_id(conn, invitation.campaign_id)?.ok_or(LinkError::Unknown)?;
+    if !accepts_answers(&campaign.state, campaign.closes_on, time::local_day(now())) {
+        return Err(LinkError::Closed);
+    }
+    if invitation.completed_at.is_some() {
+        return Err(LinkError::Used);
+    }
+    let template = cache.get(&campaign)?;
+    Ok(OpenLink {
+        invitation,
+        campaign,
+        template,
+    })
+}
+
+/// The survey behind a token, plus any units the enterprise added itself (`extra_codes`, from
+/// the page's "add a unit" search). Records the first opening when `record_open` is set.
+pub fn view(
+    conn: &mut Conn,
+    cache: &TemplateCache,
+    token: &str,
+    extra_codes: &[String],
+    record_open: bool,
+) -> Result<SurveyView, LinkError> {
+    let link = resolve(conn, cache, token)?;
+    if record_open && link.invitation.opened_at.is_none() {
+        invitations::mark_opened(conn, link.invitation.id, now())?;
+    }
+    let mut units = rows::asked_units(conn, &link.campaign.period, link.invitation.enterprise_id)?;
+    let asked: Vec<String> = units.iter().map(|u| u.code.clone()).collect();
+    let extra: Vec<String> = extra_codes
+        .iter()
+        .filter(|c| !units.iter().any(|u| &u.code == *c))
+        .cloned()
+        .collect();
+    if !extra.is_empty() {
+        units.extend(rows::units_by_codes(conn, &extra)?);
+    }
+    let units = with_departments(conn, units)?;
+    Ok(SurveyView { link, units, asked })
+}
+
+/// Adds each unit's department (its parent, or itself for a department).
+pub fn with_departments(
+    conn: &mut Conn,
+    units: Vec<SurveyUnitRow>,
+) -> Result<Vec<SurveyUnit>, LinkError> {
+    let parents: Vec<String> = units.iter().filter_map(|u| u.parent_code.clone()).collect();
+    let names: HashMap<String, String> = rows::names_of(conn, &parents)?.into_iter().collect();
+    Ok(units
+        .into_iter()
+        .map(|u| {
+            let (department_code, department) = match &u.parent_code {
+                Some(p) => (
+                    p.clone(),
+                    names.get(p).cloned().unwrap_or_else(|| p.clone()),
+                ),
+                None => (u.code.clone(), u.name.clone()),
+            };
+            SurveyUnit {
+                code: u.code,
+                name: u.name,
+                kind: u.kind,
+                department_code,
+                department,
+            }
+        })
+        .collect())
+}

@@ -1,0 +1,124 @@
+//! The survey in a real browser: Debian's Chromium, driven over WebDriver through
+//! `chromedriver`, at a phone's 360×740 viewport, against `qiping serve` on a fresh SQLite
+//! database prepared with the CLI. Without Chromium it says it was skipped (CI installs it).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on setup failures
+
+mod survey_support;
+
+use diesel::prelude::*;
+use qiping::db::DatabaseUrl;
+use qiping::db::schema::{invitations, outbox, ratings, units};
+use qiping::service::links::LinkSecret;
+use survey_support::server::{self, SECRET};
+use survey_support::webdriver::{self, Browser};
+
+const QUESTIONS: [&str; 6] = [
+    "attitude",
+    "efficiency",
+    "policy",
+    "lawful",
+    "integrity",
+    "overall",
+];
+
+#[test]
+fn an_enterprise_answers_on_a_phone_and_its_ratings_are_stored() {
+    if !webdriver::available() {
+        eprintln!("SKIPPED: chromium not installed");
+        return;
+    }
+    let served = server::start(3, 4, 0);
+    let mut conn = DatabaseUrl::parse(&served.database_url)
+        .unwrap()
+        .connect()
+        .unwrap();
+    // The link of the first invitation queued in the outbox, rendered as the mail would.
+    let (invitation_id, version): (i64, i32) = outbox::table
+        .inner_join(invitations::table)
+        .filter(outbox::kind.eq("invitation"))
+        .order(outbox::id)
+        .select((invitations::id, invitations::link_version))
+        .first(&mut conn)
+        .unwrap();
+    let token = LinkSecret::from_config(Some(SECRET))
+        .unwrap()
+        .token(invitation_id, version);
+    let link = format!("http://{}/s/{token}", served.addr);
+
+    let browser = Browser::start(360, 740);
+    browser.goto(&link);
+    assert_eq!(browser.script("return window.innerWidth;"), 360);
+    let overflow = browser.script("return document.documentElement.scrollWidth;");
+    assert!(
+        overflow.as_u64().unwrap() <= 360,
+        "no sideways scrolling: {overflow}"
+    );
+    // Answer part of it, reload: the phone kept the progress (localStorage, never the server).
+    browser.click("label[for='u0-attitude-5']");
+    browser.click("label[for='u0-efficiency-4']");
+    browser.goto(&link);
+    assert!(
+        browser.is_selected("#u0-attitude-5"),
+        "progress survives a reload"
+    );
+    assert!(browser.is_selected("#u0-efficiency-4"));
+    browser.script("document.getElementById('unit-0').scrollIntoView(); return 0;");
+    let screenshot = browser.screenshot();
+    std::fs::write(served.dir.path().join("survey-phone.png"), &screenshot).unwrap();
+    if let Ok(path) = std::env::var("QIPING_SCREENSHOT") {
+        std::fs::write(path, &screenshot).unwrap();
+    }
+
+    for unit in 0..4 {
+        for (j, q) in QUESTIONS.iter().enumerate() {
+            let choice = if unit == 1 && *q == "policy" {
+                "na".to_owned()
+            } else {
+                (1 + (unit + j) % 5).to_string()
+            };
+            browser.click(&format!("label[for='u{unit}-{q}-{choice}']"));
+        }
+    }
+    browser.click("label[for='u0-p-slow']");
+    browser.type_text("#u2-c", "窗口办事很快,点赞");
+    browser.click("button.primary");
+    let url = browser.wait_for_url("/s/thanks");
+    assert!(url.ends_with("/s/thanks"), "{url}");
+    assert!(browser.text("h1").contains("提交成功"));
+    let left = browser.script(
+        "return Object.keys(localStorage).filter(k => k.startsWith('qiping:progress:')).length;",
+    );
+    assert_eq!(left, 0, "saved progress is cleared after submitting");
+
+    // The stored ratings are the answers given, in the page's unit order.
+    let stored: Vec<(String, String, String, Option<String>)> = ratings::table
+        .inner_join(units::table)
+        .order(units::code)
+        .select((
+            units::code,
+            ratings::answers,
+            ratings::problems,
+            ratings::comment,
+        ))
+        .load(&mut conn)
+        .unwrap();
+    assert_eq!(stored.len(), 4);
+    for (unit, (code, answers, problems, comment)) in stored.iter().enumerate() {
+        let answers: serde_json::Value = serde_json::from_str(answers).unwrap();
+        for (j, q) in QUESTIONS.iter().enumerate() {
+            let expected = if unit == 1 && *q == "policy" {
+                serde_json::Value::Null
+            } else {
+                ((1 + (unit + j) % 5) as u64).into()
+            };
+            assert_eq!(answers[q], expected, "{code} {q}");
+        }
+        assert_eq!(problems == "[\"slow\"]", unit == 0, "{code} {problems}");
+        assert_eq!(
+            comment.as_deref() == Some("窗口办事很快,点赞"),
+            unit == 2,
+            "{code}"
+        );
+    }
+}
