@@ -4,12 +4,17 @@
 //! goes through [`write_transaction`], which on SQLite begins with `BEGIN IMMEDIATE` so that
 //! concurrent writers queue on the busy timeout instead of failing with `SQLITE_BUSY` half-way.
 
+pub mod audit;
 pub mod campaigns;
 pub mod enterprises;
 pub mod interactions;
 pub mod invitations;
+pub mod oversight;
+pub mod purge;
 pub mod schema;
+pub mod sessions;
 pub mod units;
+pub mod users;
 
 use std::time::Duration;
 

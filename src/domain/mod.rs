@@ -2,6 +2,7 @@
 //! Constructors parse into types whose rules hold; their errors say which rule failed, in Chinese
 //! first with the English in parentheses.
 
+mod account;
 mod campaign;
 mod enterprise;
 mod head;
@@ -11,6 +12,7 @@ pub mod time;
 mod unit;
 mod uscc;
 
+pub use account::{Role, Secret, UnknownRole};
 pub use campaign::{CampaignAction, CampaignState, IllegalTransition, UnknownCampaignState};
 pub use enterprise::{
     EMAIL_MAX, Email, EmailError, Enterprise, EnterpriseSize, UnknownEnterpriseSize,

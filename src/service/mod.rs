@@ -5,9 +5,13 @@
 //! period, an illegal state change) is a variant whose message says what and where; database
 //! failures are passed through as `Db` and reported as such.
 
+pub mod accounts;
+pub mod audit;
 pub mod campaign;
 pub mod import;
 pub mod links;
+pub mod oversight;
+pub mod purge;
 pub mod registry;
 pub mod registry_csv;
 pub mod templates;
