@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 pub use init_template::init_file;
 
 /// Every setting of a qiping installation. Each key is documented in the file `qiping init` writes.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// `Debug` hides the link secret and the database password.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     /// `sqlite://PATH` or `postgres://…`.
@@ -25,6 +26,21 @@ pub struct Config {
     pub auth: AuthConfig,
     pub retention: RetentionConfig,
     pub log: LogConfig,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("database_url", &crate::db::redact_url(&self.database_url))
+            .field("link_secret", &self.link_secret.as_ref().map(|_| "***"))
+            .field("templates_dir", &self.templates_dir)
+            .field("reports_dir", &self.reports_dir)
+            .field("server", &self.server)
+            .field("auth", &self.auth)
+            .field("retention", &self.retention)
+            .field("log", &self.log)
+            .finish()
+    }
 }
 
 /// Sign-in, sessions and lockout (issue 6). Sessions are in the database, so every `serve`

@@ -1,7 +1,11 @@
 //! The HTTP side: the whole route table in [`routes`], thin handlers, one error type
 //! ([`error::WebError`]), security headers on every response ([`security`]).
 
+pub mod api;
+pub mod auth;
 pub mod error;
+pub mod pages;
+pub mod routes;
 pub mod security;
 
 use actix_web::{App, HttpResponse, HttpServer, web};
@@ -17,14 +21,14 @@ pub struct AppState {
     pub config: Config,
 }
 
-/// The route table: every path the server answers, in one place. Everything sits in one scope
-/// wrapped by the security headers, so no route can be added without them.
+/// The route table: every path the server answers, listed in [`routes::ROUTES`]. Everything sits
+/// in one scope wrapped by the security headers, so no route can be added without them.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::scope("")
-            .wrap(security::headers())
-            .route("/healthz", web::get().to(healthz)),
-    );
+    let mut scope = web::scope("").wrap(security::headers());
+    for spec in routes::ROUTES {
+        scope = scope.route(spec.path, spec.route());
+    }
+    cfg.service(scope);
 }
 
 impl AppState {
