@@ -13,7 +13,7 @@ use qiping::domain::{Role, Secret};
 use qiping::service::accounts;
 use qiping::web::{AppState, routes};
 
-use super::TestDb;
+use crate::common::TestDb;
 
 /// Every user's password in these tests.
 pub const PASSWORD: &str = "correct-horse-battery";
