@@ -67,19 +67,16 @@ pub fn redact(line: &str) -> String {
             }
         }
         // A postgres://user:password@host URL.
-        if rest.starts_with("://") {
-            if let Some(at) = rest.find('@') {
-                let userinfo = &rest[3..at];
-                if let Some(colon) = userinfo.find(':')
-                    && !userinfo.contains(['/', ' '])
-                {
-                    out.push_str("://");
-                    out.push_str(&userinfo[..colon]);
-                    out.push_str(":***");
-                    i += at;
-                    continue 'scan;
-                }
-            }
+        if rest.starts_with("://")
+            && let Some(at) = rest.find('@')
+            && let Some(colon) = rest[3..at].find(':')
+            && !rest[3..at].contains(['/', ' '])
+        {
+            out.push_str("://");
+            out.push_str(&rest[3..3 + colon]);
+            out.push_str(":***");
+            i += at;
+            continue 'scan;
         }
         let Some(c) = rest.chars().next() else { break };
         out.push(c);

@@ -61,8 +61,10 @@ async fn no_password_token_or_cookie_reaches_the_logs() {
     let db = TestDb::sqlite();
     let mut conn = seeded(&db);
     let token = qiping::service::accounts::create_token(&mut conn, "test", "inspector", 7).unwrap();
-    let mut config = Config::default();
-    config.link_secret = Some("LINK-SECRET-abcdefghijklmnopqrstuvwxyz".into());
+    let config = Config {
+        link_secret: Some("LINK-SECRET-abcdefghijklmnopqrstuvwxyz".into()),
+        ..Config::default()
+    };
     tracing::info!(?config, "配置");
     let app = app(state(&db, config)).await;
 

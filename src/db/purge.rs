@@ -39,15 +39,19 @@ pub fn clear_enterprise_contacts(conn: &mut Conn, ids: &[i64]) -> QueryResult<us
     Ok(cleared)
 }
 
-fn named_problems_before(
-    before: NaiveDateTime,
-) -> diesel::dsl::Filter<
-    diesel::dsl::Filter<problems::table, diesel::dsl::Lt<problems::updated_at, NaiveDateTime>>,
+/// Problems unchanged since a time.
+type UnchangedProblems =
+    diesel::dsl::Filter<problems::table, diesel::dsl::Lt<problems::updated_at, NaiveDateTime>>;
+/// … that still name their reporter.
+type NamedProblems = diesel::dsl::Filter<
+    UnchangedProblems,
     diesel::dsl::Or<
         diesel::dsl::IsNotNull<problems::reporter_name>,
         diesel::dsl::IsNotNull<problems::reporter_contact>,
     >,
-> {
+>;
+
+fn named_problems_before(before: NaiveDateTime) -> NamedProblems {
     problems::table
         .filter(problems::updated_at.lt(before))
         .filter(
