@@ -44,8 +44,32 @@ fn mask_run(out: &mut String, rest: &str, take: impl Fn(char) -> bool) -> usize 
     len
 }
 
-/// The line with every secret-looking value replaced by `***`.
+/// The line without ANSI colour codes, which would otherwise split `key=value` apart.
+fn strip_ansi(line: &str) -> std::borrow::Cow<'_, str> {
+    if !line.contains('\u{1b}') {
+        return std::borrow::Cow::Borrowed(line);
+    }
+    let mut out = String::with_capacity(line.len());
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            // ESC [ parameters final-byte
+            for d in chars.by_ref() {
+                if d.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// The line with every secret-looking value replaced by `***` (and colour codes removed).
 pub fn redact(line: &str) -> String {
+    let line = strip_ansi(line);
+    let line = line.as_ref();
     let mut out = String::with_capacity(line.len());
     let mut i = 0;
     'scan: while i < line.len() {
@@ -115,6 +139,7 @@ pub fn init(filter: &str) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(false)
         .with_writer(RedactingMakeWriter(std::io::stderr))
         .try_init();
 }
@@ -142,6 +167,13 @@ mod tests {
         assert!(out.contains("other=1"));
         assert!(out.contains("/x"));
         assert!(out.contains("postgres://q:***@db/x"), "{out}");
+    }
+
+    #[test]
+    fn colour_codes_do_not_hide_a_field_from_redaction() {
+        let line = "\u{1b}[3mpassword\u{1b}[0m\u{1b}[2m=\u{1b}[0mhunter2secret done";
+        let out = redact(line);
+        assert_eq!(out, "password=*** done");
     }
 
     #[test]
