@@ -160,3 +160,34 @@ fn audit_rows_land_with_the_change_or_not_at_all() {
     );
     assert!(!rows[0].detail.contains("long-enough-password"));
 }
+
+#[test]
+fn concurrent_writers_keep_one_unbroken_chain() {
+    on_each_backend(|db| {
+        db.conn();
+        let writers: Vec<_> = (0..4)
+            .map(|w| {
+                let url = db.url.clone();
+                std::thread::spawn(move || {
+                    let mut conn = qiping::db::DatabaseUrl::parse(&url)
+                        .unwrap()
+                        .connect()
+                        .unwrap();
+                    for i in 0..10 {
+                        audit::record(&mut conn, "cli:test", "t", &format!("{w}:{i}"), json!({}))
+                            .unwrap();
+                    }
+                })
+            })
+            .collect();
+        for w in writers {
+            w.join().unwrap();
+        }
+        assert_eq!(
+            audit::verify(&mut db.conn()).unwrap(),
+            40,
+            "[{}]",
+            db.backend
+        );
+    });
+}
