@@ -1,13 +1,16 @@
 //! The command line: one clap enum, one file per subcommand. Exit codes: 0 success, 1 failure (the
 //! message on stderr says what and where), 2 usage error (clap's own).
 
+mod audit;
 mod campaign;
 mod import;
 mod init;
 mod migrate;
+mod purge;
 mod registry;
 mod results;
 mod serve;
+mod user;
 
 use std::path::PathBuf;
 
@@ -59,6 +62,13 @@ pub enum Command {
     },
     /// Serve the web pages and the API.
     Serve(serve::ServeArgs),
+    /// Accounts: admins (营商办), inspectors (纪委监委) and unit viewers.
+    #[command(subcommand)]
+    User(user::UserCommand),
+    /// The audit log: list it, or `audit verify` its hash chain.
+    Audit(audit::AuditArgs),
+    /// Delete personal data past its retention period (aggregates are kept).
+    Purge(purge::PurgeArgs),
 }
 
 /// What a subcommand gets: the loaded configuration and a way to the database.
@@ -94,17 +104,15 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Campaign(cmd) => campaign::run(&ctx, cmd),
         Command::Flags { period, json } => results::flags(&ctx, period.as_ref(), json),
         Command::Serve(args) => serve::run(ctx, args),
+        Command::User(cmd) => user::run(&ctx, cmd),
+        Command::Audit(args) => audit::run(&ctx, args),
+        Command::Purge(args) => purge::run(&ctx, args),
     }
 }
 
 fn init_logging(filter: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_new(filter)
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    // Logs go to stderr so that `--json` output on stdout stays clean.
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
+    // Logs go to stderr so that `--json` output on stdout stays clean; secrets are scrubbed.
+    crate::logging::init(filter);
 }
 
 /// Prints `value` as pretty JSON on stdout.

@@ -39,6 +39,23 @@ pool_size = 8
 # 0 turns the limit off. Many enterprises may share one address behind carrier NAT.
 submit_rate_per_minute = 120
 
+[auth]
+# 会话空闲多少分钟后失效。A session ends after this many idle minutes.
+session_idle_minutes = 30
+# 登录后多少小时会话必定失效。A session ends this many hours after sign-in.
+session_absolute_hours = 12
+# 连续输错密码多少次后锁定账号。Wrong passwords in a row before the account is locked.
+max_failed_logins = 5
+# 账号锁定多少分钟。How long a locked account stays locked.
+lockout_minutes = 15
+# 同一地址每 15 分钟允许的登录失败次数。Failed sign-ins per client address per 15 minutes.
+max_failures_per_address = 20
+
+[retention]
+# 个人信息(企业联系邮箱、问题反映人姓名与联系方式)保留天数,过期由 qiping purge 删除。
+# Days personal data is kept; `qiping purge` deletes it after that (see README).
+personal_data_days = 730
+
 [log]
 # 日志过滤器,例如 "info" 或 "qiping=debug"。口令与令牌永不写入日志。
 # Log filter such as "info" or "qiping=debug". Passwords and tokens are never logged.

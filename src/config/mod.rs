@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 pub use init_template::init_file;
 
 /// Every setting of a qiping installation. Each key is documented in the file `qiping init` writes.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// `Debug` hides the link secret and the database password.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     /// `sqlite://PATH` or `postgres://…`.
@@ -22,6 +23,8 @@ pub struct Config {
     /// Where `campaign publish` writes `PERIOD/`.
     pub reports_dir: PathBuf,
     pub server: ServerConfig,
+    pub auth: AuthConfig,
+    pub retention: RetentionConfig,
     pub log: LogConfig,
     /// The statistical method's thresholds and switches (STATS.md; defaults are its values).
     pub stats: crate::stats::Settings,
@@ -34,6 +37,66 @@ pub struct Config {
 #[serde(default, deny_unknown_fields)]
 pub struct WeightingConfig {
     pub enabled: bool,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("database_url", &crate::db::redact_url(&self.database_url))
+            .field("link_secret", &self.link_secret.as_ref().map(|_| "***"))
+            .field("templates_dir", &self.templates_dir)
+            .field("reports_dir", &self.reports_dir)
+            .field("server", &self.server)
+            .field("auth", &self.auth)
+            .field("retention", &self.retention)
+            .field("log", &self.log)
+            .finish()
+    }
+}
+
+/// Sign-in, sessions and lockout (issue 6). Sessions are in the database, so every `serve`
+/// process honours the same ones.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthConfig {
+    /// A session ends after this many minutes without a request.
+    pub session_idle_minutes: i64,
+    /// A session ends this many hours after sign-in, however busy.
+    pub session_absolute_hours: i64,
+    /// Wrong passwords in a row before the account is locked.
+    pub max_failed_logins: i32,
+    /// How long a locked account stays locked.
+    pub lockout_minutes: i64,
+    /// Failed sign-ins allowed from one client address per 15 minutes (all accounts together).
+    pub max_failures_per_address: i64,
+}
+
+/// How long personal data is kept (`qiping purge`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RetentionConfig {
+    /// Days after which enterprise contacts and named problem reporters are deleted (README).
+    pub personal_data_days: i64,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        Self {
+            session_idle_minutes: 30,
+            session_absolute_hours: 12,
+            max_failed_logins: 5,
+            lockout_minutes: 15,
+            max_failures_per_address: 20,
+        }
+    }
+}
+
+impl Default for RetentionConfig {
+    fn default() -> Self {
+        Self {
+            personal_data_days: 730,
+        }
+    }
 }
 
 /// The HTTP server.
@@ -67,6 +130,8 @@ impl Default for Config {
             templates_dir: "survey_templates".into(),
             reports_dir: "reports".into(),
             server: ServerConfig::default(),
+            auth: AuthConfig::default(),
+            retention: RetentionConfig::default(),
             log: LogConfig::default(),
             stats: crate::stats::Settings::default(),
             weighting: WeightingConfig::default(),
@@ -187,6 +252,15 @@ impl Config {
             }
         }
         Ok(())
+    }
+
+    /// Whether the site is served over TLS, so cookies must carry `Secure`.
+    pub fn is_https(&self) -> bool {
+        self.server
+            .base_url
+            .trim()
+            .to_ascii_lowercase()
+            .starts_with("https://")
     }
 
     /// The base URL without a trailing slash.

@@ -4,15 +4,20 @@
 //! goes through [`write_transaction`], which on SQLite begins with `BEGIN IMMEDIATE` so that
 //! concurrent writers queue on the busy timeout instead of failing with `SQLITE_BUSY` half-way.
 
+pub mod audit;
 pub mod campaigns;
 pub mod enterprises;
 pub mod interactions;
 pub mod invitations;
+pub mod oversight;
+pub mod purge;
 pub mod ratings;
 pub mod responses;
 pub mod results;
 pub mod schema;
+pub mod sessions;
 pub mod units;
+pub mod users;
 
 use std::time::Duration;
 

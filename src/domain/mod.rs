@@ -2,6 +2,7 @@
 //! Constructors parse into types whose rules hold; their errors say which rule failed, in Chinese
 //! first with the English in parentheses.
 
+mod account;
 pub mod answers;
 pub mod calendar;
 mod campaign;
@@ -13,6 +14,7 @@ pub mod time;
 mod unit;
 mod uscc;
 
+pub use account::{Role, Secret, UnknownRole};
 pub use answers::{AnswerError, RawRating, RawSubmission, ValidRating, ValidSubmission};
 pub use campaign::{CampaignAction, CampaignState, IllegalTransition, UnknownCampaignState};
 pub use enterprise::{

@@ -5,12 +5,16 @@
 //! period, an illegal state change) is a variant whose message says what and where; database
 //! failures are passed through as `Db` and reported as such.
 
+pub mod accounts;
 pub mod aggregate;
+pub mod audit;
 pub mod campaign;
 pub mod demo;
 pub mod import;
 pub mod links;
+pub mod oversight;
 pub mod publication;
+pub mod purge;
 pub mod registry;
 pub mod registry_csv;
 pub mod response;

@@ -130,6 +130,7 @@ pub fn error_page(status: StatusCode, message: &str) -> String {
     let hint = match status.as_u16() {
         503 | 429 => "请稍候片刻后刷新页面重试。您已填写的内容不会因此丢失。",
         404 => "请检查链接是否完整。",
+        401 => "<a href=\"/login\">前往登录</a>",
         _ => "",
     };
     format!(

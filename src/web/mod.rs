@@ -1,11 +1,14 @@
 //! The HTTP side: the whole route table in [`routes`], thin handlers, one error type
 //! ([`error::WebError`]), security headers on every response ([`security`]).
 
-mod api;
+pub mod api;
 mod assets;
+pub mod auth;
 pub mod error;
+pub mod pages;
 pub mod public;
 pub mod rate_limit;
+pub mod routes;
 pub mod security;
 mod survey;
 
@@ -52,28 +55,14 @@ impl AppState {
     }
 }
 
-/// The route table: every path the server answers, in one place. Everything sits in one scope
-/// wrapped by the security headers, so no route can be added without them.
+/// The route table: every path the server answers, listed in [`routes::ROUTES`]. Everything sits
+/// in one scope wrapped by the security headers, so no route can be added without them.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::scope("")
-            .wrap(security::headers())
-            .route("/healthz", web::get().to(healthz))
-            .route("/assets/site.css", web::get().to(public::stylesheet))
-            .route("/rankings/{period}", web::get().to(public::rankings_page))
-            .route(
-                "/api/v1/campaigns/{period}/results",
-                web::get().to(public::results_json),
-            )
-            .route("/static/survey.css", web::get().to(assets::survey_css))
-            .route("/static/survey.js", web::get().to(assets::survey_js))
-            .route("/s/thanks", web::get().to(survey::thanks))
-            .route("/s/{token}", web::get().to(survey::show))
-            .route("/s/{token}", web::post().to(survey::submit))
-            .route("/api/v1/survey/{token}", web::get().to(api::survey))
-            .route("/api/v1/responses", web::post().to(api::submit))
-            .route("/openapi.json", web::get().to(api::openapi)),
-    );
+    let mut scope = web::scope("").wrap(security::headers());
+    for spec in routes::ROUTES {
+        scope = scope.route(spec.path, spec.route());
+    }
+    cfg.service(scope);
 }
 
 impl AppState {

@@ -2,6 +2,7 @@
 //! `POST /api/v1/responses`, and `GET /openapi.json`, the hand-written OpenAPI 3 document of
 //! `/api/v1` (a file beside this one, checked against the handlers by `tests/survey_api.rs`).
 
+pub mod flags;
 mod shapes;
 
 use actix_web::http::StatusCode;

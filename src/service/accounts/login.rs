@@ -1,0 +1,190 @@
+//! Signing in and sessions. Policy (README, 账号与角色): a wrong password counts against the
+//! account — after `max_failed_logins` in a row it is locked for `lockout_minutes` — and against
+//! the client address, which may fail `max_failures_per_address` times per 15 minutes. Both
+//! counts are in the database, so every `serve` process enforces the same limits. A session ends
+//! after `session_idle_minutes` without a request or `session_absolute_hours` after sign-in.
+
+use chrono::{Duration, NaiveDateTime};
+use serde_json::json;
+
+use super::{Account, secrets};
+use crate::config::AuthConfig;
+use crate::db::sessions::{self, SessionRow};
+use crate::db::{Conn, now, users, write_transaction};
+use crate::domain::{Secret, time};
+use crate::service::{ServiceError, audit};
+
+/// The window over which failures per address are counted.
+const ADDRESS_WINDOW_MINUTES: i64 = 15;
+/// `last_seen_at` is written at most this often, so reading pages does not write on every click.
+const TOUCH_EVERY_SECONDS: i64 = 60;
+
+/// The settings login needs (a copy of `[auth]`).
+pub type LoginSettings = AuthConfig;
+
+/// What a sign-in attempt came to. Failures are values, not errors: they are recorded and committed.
+#[derive(Debug)]
+pub enum LoginOutcome {
+    /// Signed in: the session cookie value (shown once, stored only as a digest) and who.
+    SignedIn { cookie: Secret, account: Account },
+    /// Wrong name or password (the message does not say which).
+    Rejected,
+    /// The account is locked until this UTC time.
+    Locked { until: NaiveDateTime },
+    /// Too many failures from this address.
+    RateLimited,
+}
+
+impl LoginOutcome {
+    /// The message shown on the login page.
+    pub fn message(&self, settings: &LoginSettings) -> String {
+        match self {
+            LoginOutcome::SignedIn { .. } => String::new(),
+            LoginOutcome::Rejected => "用户名或密码错误。".into(),
+            LoginOutcome::Locked { until } => format!(
+                "连续 {} 次密码错误,账号已被锁定,请于 {}(北京时间)后再试,或联系管理员重置密码。",
+                settings.max_failed_logins,
+                time::local(*until).format("%Y-%m-%d %H:%M")
+            ),
+            LoginOutcome::RateLimited => {
+                format!("登录失败次数过多,请 {ADDRESS_WINDOW_MINUTES} 分钟后再试。")
+            }
+        }
+    }
+}
+
+/// Checks a name and password from `address` and, when they match, opens a session.
+pub fn login(
+    conn: &mut Conn,
+    settings: &LoginSettings,
+    name: &str,
+    password: &Secret,
+    address: &str,
+) -> Result<LoginOutcome, ServiceError> {
+    let at = now();
+    let window_start = at - Duration::minutes(ADDRESS_WINDOW_MINUTES);
+    if sessions::login_failures_since(conn, address, window_start)?
+        >= settings.max_failures_per_address
+    {
+        return Ok(LoginOutcome::RateLimited);
+    }
+    let user = users::by_name(conn, name)?;
+    let Some(user) = user.filter(|u| !u.disabled) else {
+        secrets::verify_nothing(password);
+        record_address_failure(conn, address, at)?;
+        return Ok(LoginOutcome::Rejected);
+    };
+    if let Some(until) = user.locked_until.filter(|until| *until > at) {
+        return Ok(LoginOutcome::Locked { until });
+    }
+    // Verified outside the transaction: argon2 takes a while and must not hold the write lock.
+    let matches = secrets::verify_password(password, &user.password_hash);
+    write_transaction(conn, |conn| {
+        if !matches {
+            record_address_failure(conn, address, at)?;
+            let failed = user.failed_attempts + 1;
+            if failed >= settings.max_failed_logins {
+                let until = at + Duration::minutes(settings.lockout_minutes);
+                users::set_failures(conn, user.id, 0, Some(until))?;
+                audit::record(
+                    conn,
+                    "system",
+                    "user.lock",
+                    &format!("user:{}", user.name),
+                    json!({"failed_attempts": failed, "address": address}),
+                )?;
+                return Ok(LoginOutcome::Locked { until });
+            }
+            users::set_failures(conn, user.id, failed, None)?;
+            return Ok(LoginOutcome::Rejected);
+        }
+        let account = Account::from_row(&user)
+            .ok_or_else(|| ServiceError::Invalid(format!("用户 {} 的角色无效", user.name)))?;
+        users::set_failures(conn, user.id, 0, None)?;
+        sessions::delete_expired_sessions(conn, at, idle_cutoff(settings, at))?;
+        let cookie = open_session(conn, settings, user.id, at)?;
+        Ok(LoginOutcome::SignedIn { cookie, account })
+    })
+}
+
+fn record_address_failure(
+    conn: &mut Conn,
+    address: &str,
+    at: NaiveDateTime,
+) -> Result<(), ServiceError> {
+    sessions::insert_login_failure(conn, address, at)?;
+    let forget_before = at - Duration::minutes(ADDRESS_WINDOW_MINUTES);
+    sessions::delete_login_failures_before(conn, forget_before)?;
+    Ok(())
+}
+
+fn idle_cutoff(settings: &LoginSettings, at: NaiveDateTime) -> NaiveDateTime {
+    at - Duration::minutes(settings.session_idle_minutes)
+}
+
+fn open_session(
+    conn: &mut Conn,
+    settings: &LoginSettings,
+    user_id: i64,
+    at: NaiveDateTime,
+) -> Result<Secret, ServiceError> {
+    let cookie = secrets::random_secret();
+    sessions::insert_session(
+        conn,
+        &SessionRow {
+            id: secrets::digest(cookie.expose()),
+            user_id,
+            csrf_token: secrets::random_secret().expose().to_owned(),
+            created_at: at,
+            expires_at: at + Duration::hours(settings.session_absolute_hours),
+            last_seen_at: at,
+        },
+    )?;
+    Ok(cookie)
+}
+
+/// A live session: who, and the CSRF token its forms must carry.
+#[derive(Debug, Clone)]
+pub struct SessionUser {
+    pub account: Account,
+    pub csrf_token: Secret,
+    /// The digest that names the session row (not the cookie value).
+    pub session_id: String,
+}
+
+/// The user behind a session cookie, if the session is live and the account enabled.
+pub fn session_user(
+    conn: &mut Conn,
+    settings: &LoginSettings,
+    cookie: &Secret,
+) -> Result<Option<SessionUser>, ServiceError> {
+    let id = secrets::digest(cookie.expose());
+    let Some(session) = sessions::session(conn, &id)? else {
+        return Ok(None);
+    };
+    let at = now();
+    if session.expires_at <= at || session.last_seen_at <= idle_cutoff(settings, at) {
+        sessions::delete_session(conn, &id)?;
+        return Ok(None);
+    }
+    let Some(user) = users::by_id(conn, session.user_id)?.filter(|u| !u.disabled) else {
+        return Ok(None);
+    };
+    let Some(account) = Account::from_row(&user) else {
+        return Ok(None);
+    };
+    if at - session.last_seen_at > Duration::seconds(TOUCH_EVERY_SECONDS) {
+        sessions::touch_session(conn, &id, at)?;
+    }
+    Ok(Some(SessionUser {
+        account,
+        csrf_token: Secret::new(session.csrf_token),
+        session_id: id,
+    }))
+}
+
+/// Signs out: the session row is deleted, so the cookie is worthless on every server.
+pub fn end_session(conn: &mut Conn, session_id: &str) -> Result<(), ServiceError> {
+    sessions::delete_session(conn, session_id)?;
+    Ok(())
+}

@@ -1,0 +1,170 @@
+//! The route table as data. [`ROUTES`] lists every path the server answers, with an example
+//! request; [`super::routes`] registers exactly these, and the authorization-matrix test
+//! (`tests/authorization.rs`) asserts an answer for each route and role. A route added here
+//! without a row in that test's table fails it — so add routes here, never around this table.
+
+use actix_web::{Route, web};
+
+use super::{api, assets, auth, healthz, pages, public, survey};
+
+/// The method of a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verb {
+    Get,
+    Post,
+}
+
+impl Verb {
+    fn route(self) -> Route {
+        match self {
+            Verb::Get => web::get(),
+            Verb::Post => web::post(),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verb::Get => "GET",
+            Verb::Post => "POST",
+        }
+    }
+}
+
+/// One route: method, actix path pattern, an example path to request it, and its handler.
+pub struct RouteSpec {
+    pub verb: Verb,
+    pub path: &'static str,
+    pub example: &'static str,
+    handler: fn(Route) -> Route,
+}
+
+impl RouteSpec {
+    /// The actix route of this entry.
+    pub fn route(&self) -> Route {
+        (self.handler)(self.verb.route())
+    }
+}
+
+/// Every route of the server.
+pub const ROUTES: &[RouteSpec] = &[
+    RouteSpec {
+        verb: Verb::Get,
+        path: "/healthz",
+        example: "/healthz",
+        handler: |r| r.to(healthz),
+    },
+    RouteSpec {
+        verb: Verb::Get,
+        path: "/login",
+        example: "/login",
+        handler: |r| r.to(auth::login::form),
+    },
+    RouteSpec {
+        verb: Verb::Post,
+        path: "/login",
+        example: "/login",
+        handler: |r| r.to(auth::login::submit),
+    },
+    RouteSpec {
+        verb: Verb::Post,
+        path: "/logout",
+        example: "/logout",
+        handler: |r| r.to(auth::login::logout),
+    },
+    RouteSpec {
+        verb: Verb::Get,
+        path: "/admin/",
+        example: "/admin/",
+        handler: |r| r.to(pages::admin::home),
+    },
+    RouteSpec {
+        verb: Verb::Get,
+        path: "/inspect/",
+        example: "/inspect/",
+        handler: |r| r.to(pages::inspect::home),
+    },
+    RouteSpec {
+        verb: Verb::Get,
+        path: "/unit/",
+        example: "/unit/",
+        handler: |r| r.to(pages::unit::home),
+    },
+    RouteSpec {
+        verb: Verb::Get,
+        path: "/unit/{code}",
+        example: "/unit/A01",
+        handler: |r| r.to(pages::unit::one),
+    },
+    RouteSpec {
+        verb: Verb::Get,
+        path: "/api/v1/flags",
+        example: "/api/v1/flags?period=2019H2",
+        handler: |r| r.to(api::flags::list),
+    },
+    RouteSpec {
+        verb: Verb::Get,
+        path: "/assets/site.css",
+        example: "/assets/site.css",
+        handler: |r| r.to(public::stylesheet),
+    },
+    RouteSpec {
+        verb: Verb::Get,
+        path: "/rankings/{period}",
+        example: "/rankings/2019H1",
+        handler: |r| r.to(public::rankings_page),
+    },
+    RouteSpec {
+        verb: Verb::Get,
+        path: "/api/v1/campaigns/{period}/results",
+        example: "/api/v1/campaigns/2019H1/results",
+        handler: |r| r.to(public::results_json),
+    },
+    RouteSpec {
+        verb: Verb::Get,
+        path: "/static/survey.css",
+        example: "/static/survey.css",
+        handler: |r| r.to(assets::survey_css),
+    },
+    RouteSpec {
+        verb: Verb::Get,
+        path: "/static/survey.js",
+        example: "/static/survey.js",
+        handler: |r| r.to(assets::survey_js),
+    },
+    RouteSpec {
+        verb: Verb::Get,
+        path: "/s/thanks",
+        example: "/s/thanks",
+        handler: |r| r.to(survey::thanks),
+    },
+    RouteSpec {
+        verb: Verb::Get,
+        path: "/s/{token}",
+        example: "/s/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+        handler: |r| r.to(survey::show),
+    },
+    RouteSpec {
+        verb: Verb::Post,
+        path: "/s/{token}",
+        example: "/s/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+        handler: |r| r.to(survey::submit),
+    },
+    RouteSpec {
+        verb: Verb::Get,
+        path: "/api/v1/survey/{token}",
+        example: "/api/v1/survey/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+        handler: |r| r.to(api::survey),
+    },
+    RouteSpec {
+        verb: Verb::Post,
+        path: "/api/v1/responses",
+        example: "/api/v1/responses",
+        handler: |r| r.to(api::submit),
+    },
+    RouteSpec {
+        verb: Verb::Get,
+        path: "/openapi.json",
+        example: "/openapi.json",
+        handler: |r| r.to(api::openapi),
+    },
+];

@@ -1,0 +1,202 @@
+//! The authorization matrix: every route of `qiping::web::routes::ROUTES` against every kind of
+//! caller, each answer written down in one table. A route without a row fails the test, so a route
+//! added later must say who may reach it. Denied means 401/403/404 and none of the protected
+//! marker strings in the body.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on setup failures
+
+#[path = "common/accounts.rs"]
+mod accounts;
+mod common;
+
+use accounts::{MARKERS, app, seeded, sign_in, state};
+use actix_web::cookie::Cookie;
+use actix_web::test;
+use common::TestDb;
+use qiping::config::Config;
+use qiping::web::routes::{ROUTES, Verb};
+
+/// Columns: no login, the public with a forged cookie and token, admin, inspector, the viewer of
+/// unit A01, the viewer of unit B01.
+const CALLERS: [&str; 6] = ["none", "public", "admin", "inspector", "unit_a", "unit_b"];
+
+/// (method, path pattern) → expected status per caller. POSTs are sent without a CSRF token.
+const MATRIX: &[(&str, &str, [u16; 6])] = &[
+    //                                       none public admin insp  unitA unitB
+    (
+        "GET",
+        "/healthz",
+        /*               */ [200, 200, 200, 200, 200, 200],
+    ),
+    (
+        "GET",
+        "/login",
+        /*                 */ [200, 200, 200, 200, 200, 200],
+    ),
+    (
+        "POST",
+        "/login",
+        /*                */ [403, 403, 403, 403, 403, 403],
+    ),
+    (
+        "POST",
+        "/logout",
+        /*               */ [401, 401, 403, 403, 403, 403],
+    ),
+    (
+        "GET",
+        "/admin/",
+        /*                */ [401, 401, 200, 403, 403, 403],
+    ),
+    (
+        "GET",
+        "/inspect/",
+        /*              */ [401, 401, 403, 200, 403, 403],
+    ),
+    (
+        "GET",
+        "/unit/",
+        /*                 */ [401, 401, 403, 403, 200, 200],
+    ),
+    (
+        "GET",
+        "/unit/{code}",
+        /*           */ [401, 401, 403, 403, 200, 404],
+    ),
+    (
+        "GET",
+        "/api/v1/flags",
+        /*          */ [401, 401, 403, 200, 403, 403],
+    ),
+    // Public: the published rankings (nothing is published in this database) and the survey
+    // behind a one-time link (an unknown link reads the same for everyone).
+    ("GET", "/assets/site.css", [200, 200, 200, 200, 200, 200]),
+    ("GET", "/rankings/{period}", [404, 404, 404, 404, 404, 404]),
+    (
+        "GET",
+        "/api/v1/campaigns/{period}/results",
+        [404, 404, 404, 404, 404, 404],
+    ),
+    ("GET", "/static/survey.css", [200, 200, 200, 200, 200, 200]),
+    ("GET", "/static/survey.js", [200, 200, 200, 200, 200, 200]),
+    ("GET", "/s/thanks", [200, 200, 200, 200, 200, 200]),
+    ("GET", "/s/{token}", [404, 404, 404, 404, 404, 404]),
+    ("POST", "/s/{token}", [404, 404, 404, 404, 404, 404]),
+    (
+        "GET",
+        "/api/v1/survey/{token}",
+        [404, 404, 404, 404, 404, 404],
+    ),
+    ("POST", "/api/v1/responses", [422, 422, 422, 422, 422, 422]),
+    ("GET", "/openapi.json", [200, 200, 200, 200, 200, 200]),
+];
+
+/// What an allowed answer must (and must not) show, beyond its status.
+fn check_allowed(caller: &str, path: &str, body: &str) {
+    match (caller, path) {
+        ("admin", "/admin/") => assert!(body.contains("2019H2"), "admin sees campaigns"),
+        ("inspector", "/inspect/") => assert!(body.contains("甲局审批处")),
+        ("inspector", "/api/v1/flags") => {
+            let flags: serde_json::Value = serde_json::from_str(body).expect("json");
+            assert_eq!(flags[0]["unit_code"], "A01-1");
+            assert_eq!(flags[0]["periods"], serde_json::json!(["2019H1", "2019H2"]));
+        }
+        ("unit_a", _) if path.starts_with("/unit/") => {
+            assert!(body.contains("甲局审批处"));
+            assert!(body.contains("五家留言1"), "five commenters: shown");
+            assert!(!body.contains("少数留言"), "three commenters: hidden");
+            assert!(!body.contains("乙局"));
+        }
+        ("unit_b", _) if path.starts_with("/unit/") => {
+            assert!(body.contains("乙局"));
+            assert!(!body.contains("甲局"));
+        }
+        _ => {}
+    }
+}
+
+#[actix_web::test]
+async fn every_route_answers_every_role_as_the_matrix_says() {
+    run_matrix(&TestDb::sqlite()).await;
+    if let Some(db) = TestDb::postgres() {
+        run_matrix(&db).await;
+    }
+}
+
+async fn run_matrix(db: &TestDb) {
+    let conn = seeded(db);
+    drop(conn);
+    let app = app(state(db, Config::default())).await;
+    let mut sessions = vec![None, Some("forged-session-value".to_owned())];
+    for name in ["admin", "inspector", "unit_a", "unit_b"] {
+        sessions.push(Some(sign_in(&app, name).await.cookie));
+    }
+
+    for (verb, path, _) in MATRIX {
+        assert!(
+            ROUTES
+                .iter()
+                .any(|r| r.verb.as_str() == *verb && r.path == *path),
+            "the matrix names {verb} {path}, which is not in ROUTES"
+        );
+    }
+    for route in ROUTES {
+        let verb = route.verb.as_str();
+        let Some((_, _, expected)) = MATRIX
+            .iter()
+            .find(|(v, p, _)| *v == verb && *p == route.path)
+        else {
+            panic!(
+                "{verb} {} has no row in the authorization matrix: say who may reach it",
+                route.path
+            );
+        };
+        for (i, caller) in CALLERS.iter().enumerate() {
+            let mut request = match route.verb {
+                Verb::Get => test::TestRequest::get(),
+                Verb::Post => test::TestRequest::post().set_form([("name", "x")]),
+            }
+            .uri(route.example);
+            if let Some(cookie) = &sessions[i] {
+                request = request.cookie(Cookie::new("qiping_session", cookie.clone()));
+            }
+            if *caller == "public" {
+                request = request.insert_header(("Authorization", "Bearer qp_forged"));
+            }
+            let response = test::call_service(&app, request.to_request()).await;
+            let status = response.status().as_u16();
+            let body = String::from_utf8(test::read_body(response).await.to_vec()).unwrap();
+            assert_eq!(
+                status, expected[i],
+                "[{}] {verb} {} as {caller}: {body}",
+                db.backend, route.example
+            );
+            if matches!(status, 401 | 403 | 404) {
+                for marker in MARKERS {
+                    assert!(
+                        !body.contains(marker),
+                        "[{}] denied {verb} {} as {caller} shows {marker}",
+                        db.backend,
+                        route.example
+                    );
+                }
+            } else {
+                check_allowed(caller, route.path, &body);
+            }
+        }
+    }
+
+    // Every inspector read was audited (sign-in landed on /inspect/ once, then the matrix read two).
+    let mut conn = db.conn();
+    let rows = qiping::service::audit::list(&mut conn).unwrap();
+    let reads = rows.iter().filter(|r| r.action == "inspect.flags").count();
+    assert_eq!(
+        reads, 3,
+        "[{}] one audit row per inspector read",
+        db.backend
+    );
+    assert!(
+        rows.iter()
+            .all(|r| r.actor != "user:admin" || r.action != "inspect.flags")
+    );
+}
