@@ -152,10 +152,28 @@ pub fn score_range<'a>(units: impl Iterator<Item = &'a PublicUnit>) -> (f64, f64
     }
 }
 
-/// Page `index` (from 0) of `items`, `per_page` at a time, and how many pages there are.
+/// `items` in pages of at most `per_page`, balanced (52 rows become 26 + 26, not 50 + 2), so no
+/// page is a lonely stub.
 pub fn pages<T>(items: &[T], per_page: usize) -> Vec<&[T]> {
     if items.is_empty() {
         return Vec::new();
     }
-    items.chunks(per_page.max(1)).collect()
+    let count = items.len().div_ceil(per_page.max(1));
+    items.chunks(items.len().div_ceil(count)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pages;
+
+    #[test]
+    fn pages_are_balanced_and_never_exceed_the_limit() {
+        let items: Vec<u32> = (0..52).collect();
+        let split: Vec<usize> = pages(&items, 50).iter().map(|p| p.len()).collect();
+        assert_eq!(split, [26, 26]);
+        let items: Vec<u32> = (0..160).collect();
+        assert!(pages(&items, 50).iter().all(|p| p.len() <= 50));
+        assert_eq!(pages(&items, 50).len(), 4);
+        assert!(pages::<u32>(&[], 50).is_empty());
+    }
 }
