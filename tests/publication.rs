@@ -234,6 +234,7 @@ fn scenario(db: &TestDb) {
         db.backend
     );
     assert_eq!(r2.results.flags.len(), 4);
+    reports_of_2019h2(reports.path(), &r2.results, db.backend);
     // Stations low twice are ranked but never flagged; nor are D07 (once) and D08 (recovered).
     let notes = publication::flag_notes(&mut conn, &p2).unwrap();
     assert!(notes.iter().all(|n| !n.unit_code.starts_with('S')));
@@ -542,4 +543,42 @@ async fn the_public_sees_published_rankings_and_nothing_unpublished() {
         let response = test::call_service(&app, get(uri)).await;
         assert_eq!(response.status(), 404, "{uri}");
     }
+}
+
+/// The files `campaign publish` wrote for 2019H2, and the report model against its snapshot
+/// (`tests/fixtures/report/2019H2.results.json`; `QIPING_UPDATE_SNAPSHOTS=1` rewrites it).
+fn reports_of_2019h2(
+    reports: &std::path::Path,
+    results: &publication::PublicResults,
+    backend: &str,
+) {
+    let dir = reports.join("2019H2");
+    for file in ["index.html", "results.json", "results.csv", "results.xlsx"] {
+        assert!(dir.join(file).is_file(), "{file} missing on {backend}");
+    }
+    let html = std::fs::read_to_string(dir.join("index.html")).unwrap();
+    // The summary counts the campaign's invitations; a flagged unit is named, its head is not.
+    assert!(html.contains("邀请企业 40 家"), "{backend}");
+    assert!(html.contains("第十局(新)") && !html.contains("王建国") && !html.contains("李红梅"));
+    // The trend charts reach back to 2019H1.
+    let trend = std::fs::read_to_string(dir.join("charts/trend-g1-1.svg")).unwrap();
+    assert!(trend.contains("2019H1") && trend.contains("2019H2"));
+
+    let mut model = serde_json::to_value(results).unwrap();
+    model["published_at"] = serde_json::Value::Null;
+    let fixture = std::path::Path::new("tests/fixtures/report/2019H2.results.json");
+    if std::env::var_os("QIPING_UPDATE_SNAPSHOTS").is_some() {
+        std::fs::create_dir_all(fixture.parent().unwrap()).unwrap();
+        std::fs::write(
+            fixture,
+            serde_json::to_string_pretty(&model).unwrap() + "\n",
+        )
+        .unwrap();
+    }
+    let expected: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture).unwrap()).unwrap();
+    assert_eq!(
+        model, expected,
+        "the report model changed on {backend}; review and update the snapshot"
+    );
 }

@@ -51,7 +51,12 @@ pub fn publish(ctx: &Context, period: &Period, reason: Option<&str>) -> anyhow::
 }
 
 pub fn report(ctx: &Context, period: &Period) -> anyhow::Result<()> {
-    let dir = publication::write_reports(&mut ctx.connect()?, period, &ctx.config.reports_dir)?;
+    let dir = publication::write_reports(
+        &mut ctx.connect()?,
+        period,
+        &ctx.config.reports_dir,
+        &ctx.config.stats,
+    )?;
     eprintln!("已写入 {}", dir.display());
     Ok(())
 }

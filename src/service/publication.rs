@@ -443,15 +443,18 @@ pub fn publish_and_write(
     reports_dir: &std::path::Path,
 ) -> Result<PublishReport, ServiceError> {
     let report = publish(conn, period, supersede_reason, settings)?;
-    write_reports(conn, period, reports_dir)?;
+    write_reports(conn, period, reports_dir, settings)?;
     Ok(report)
 }
 
-/// Writes `reports/PERIOD/` (and `vN/` for each superseded version) from the database.
+/// Writes `reports/PERIOD/` (and `vN/` for each superseded version) from the database: the
+/// frozen results, the campaign's participation figures and, for the trend charts, the current
+/// publications of the earlier half-years.
 pub fn write_reports(
     conn: &mut Conn,
     period: &Period,
     reports_dir: &std::path::Path,
+    settings: &Settings,
 ) -> Result<std::path::PathBuf, ServiceError> {
     let current = public_results(conn, period, None)?;
     let mut superseded = Vec::new();
@@ -460,6 +463,30 @@ pub fn write_reports(
             superseded.push(public_results(conn, period, Some(version))?);
         }
     }
-    crate::report::write_publication(reports_dir, &current, &superseded)
+    let summary = campaign::show(conn, period)?;
+    let mut history = Vec::new();
+    for row in campaign_rows::all(conn)? {
+        if row.period >= current.period {
+            continue;
+        }
+        if let Some(publication) = results::current_publication(conn, row.id)? {
+            history.push(
+                serde_json::from_str::<PublicResults>(&publication.results_json).map_err(|e| {
+                    ServiceError::Invalid(format!("{} 存储的公布结果无法读取: {e}", row.period))
+                })?,
+            );
+        }
+    }
+    let publication = crate::report::Publication {
+        results: &current,
+        participation: Some(crate::report::Participation {
+            invited: summary.invited,
+            completed: summary.completed,
+            response_rate: summary.response_rate,
+        }),
+        history: &history,
+        bottom_n: settings.bottom_n,
+    };
+    crate::report::write_publication(reports_dir, &publication, &superseded)
         .map_err(|e| ServiceError::Invalid(e.to_string()))
 }
