@@ -2,12 +2,14 @@
 //! command-line flags. Loaded once in `main` and passed down; there are no global statics.
 
 mod init_template;
+mod mail;
 
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
 pub use init_template::init_file;
+pub use mail::{MailConfig, Password, RemindersConfig, TlsMode};
 
 /// Every setting of a qiping installation. Each key is documented in the file `qiping init` writes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -23,6 +25,8 @@ pub struct Config {
     pub reports_dir: PathBuf,
     pub server: ServerConfig,
     pub log: LogConfig,
+    pub mail: MailConfig,
+    pub reminders: RemindersConfig,
 }
 
 /// The HTTP server.
@@ -54,6 +58,8 @@ impl Default for Config {
             reports_dir: "reports".into(),
             server: ServerConfig::default(),
             log: LogConfig::default(),
+            mail: MailConfig::default(),
+            reminders: RemindersConfig::default(),
         }
     }
 }
@@ -100,6 +106,12 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("QIPING_BASE_URL", "server.base_url"),
     ("QIPING_POOL_SIZE", "server.pool_size"),
     ("QIPING_LOG", "log.filter"),
+    ("QIPING_SMTP_HOST", "mail.smtp_host"),
+    ("QIPING_SMTP_PORT", "mail.smtp_port"),
+    ("QIPING_SMTP_USERNAME", "mail.username"),
+    ("QIPING_SMTP_PASSWORD", "mail.password"),
+    ("QIPING_MAIL_FROM", "mail.from_address"),
+    ("QIPING_OUTBOX_DIR", "mail.outbox_dir"),
 ];
 
 impl Config {
@@ -155,6 +167,17 @@ impl Config {
                     })?
                 }
                 "log.filter" => self.log.filter = value,
+                "mail.smtp_host" => self.mail.smtp_host = Some(value),
+                "mail.smtp_port" => {
+                    self.mail.smtp_port = value.parse().map_err(|_| ConfigError::Env {
+                        var: (*var).into(),
+                        message: format!("应为端口号,实为 {value:?}"),
+                    })?
+                }
+                "mail.username" => self.mail.username = Some(value),
+                "mail.password" => self.mail.password = Some(Password(value)),
+                "mail.from_address" => self.mail.from_address = value,
+                "mail.outbox_dir" => self.mail.outbox_dir = value.into(),
                 _ => {}
             }
         }
