@@ -8,6 +8,8 @@ pub mod campaigns;
 pub mod enterprises;
 pub mod interactions;
 pub mod invitations;
+pub mod leases;
+pub mod outbox;
 pub mod schema;
 pub mod units;
 

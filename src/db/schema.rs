@@ -103,6 +103,7 @@ diesel::table! {
         message_id -> Text,
         created_at -> Timestamp,
         sent_at -> Nullable<Timestamp>,
+        lease_until -> Nullable<Timestamp>,
     }
 }
 
@@ -251,4 +252,13 @@ diesel::allow_tables_to_appear_in_same_query!(
     publications,
     flags,
     problems,
+    leases,
 );
+
+diesel::table! {
+    leases (name) {
+        name -> Text,
+        holder -> Text,
+        expires_at -> Timestamp,
+    }
+}
