@@ -4,6 +4,7 @@
 mod campaign;
 mod import;
 mod init;
+mod mail;
 mod migrate;
 mod registry;
 mod serve;
@@ -48,6 +49,9 @@ pub enum Command {
     /// Half-year campaigns.
     #[command(subcommand)]
     Campaign(campaign::CampaignCommand),
+    /// Send queued mail, record bounced addresses.
+    #[command(subcommand)]
+    Mail(mail::MailCommand),
     /// Serve the web pages and the API.
     Serve(serve::ServeArgs),
 }
@@ -83,6 +87,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Units(cmd) => registry::run_units(&ctx, cmd),
         Command::Enterprises(cmd) => registry::run_enterprises(&ctx, cmd),
         Command::Campaign(cmd) => campaign::run(&ctx, cmd),
+        Command::Mail(cmd) => mail::run(&ctx, cmd),
         Command::Serve(args) => serve::run(ctx, args),
     }
 }

@@ -6,8 +6,11 @@
 //! failures are passed through as `Db` and reported as such.
 
 pub mod campaign;
+pub mod dispatch;
 pub mod import;
 pub mod links;
+pub mod mail_task;
+pub mod outreach;
 pub mod registry;
 pub mod registry_csv;
 pub mod templates;
