@@ -56,6 +56,8 @@ pub struct PerMessage {
     host: String,
     port: u16,
     tls: Option<TlsParameters>,
+    /// TLS from the first byte (`tls = "tls"`) rather than STARTTLS.
+    implicit_tls: bool,
     credentials: Option<Credentials>,
 }
 
@@ -101,6 +103,7 @@ impl Mailer {
         Ok(Self::SmtpPerMessage(Box::new(PerMessage {
             port: config.smtp_port,
             tls,
+            implicit_tls: config.tls == TlsMode::Tls,
             credentials: credentials(config),
             host,
         })))
@@ -142,7 +145,7 @@ fn credentials(config: &MailConfig) -> Option<Credentials> {
 
 impl PerMessage {
     fn send(&self, message: &Message) -> Result<(), SendError> {
-        let wrapper = self.tls.as_ref().filter(|_| self.port == 465);
+        let wrapper = self.tls.as_ref().filter(|_| self.implicit_tls);
         let hello = ClientId::default();
         let mut conn = SmtpConnection::connect(
             (self.host.as_str(), self.port),
@@ -197,4 +200,39 @@ fn write_eml(dir: &std::path::Path, message: &Message) -> Result<(), SendError> 
 /// Whether `text` is a syntactically valid address (used by the bounce import).
 pub fn is_address(text: &str) -> bool {
     text.parse::<Address>().is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Password;
+
+    #[test]
+    fn every_tls_mode_and_a_login_build_a_transport_without_openssl() {
+        for tls in [TlsMode::None, TlsMode::Starttls, TlsMode::Tls] {
+            let config = MailConfig {
+                smtp_host: Some("smtp.example.gov.cn".into()),
+                tls,
+                username: Some("yingshang".into()),
+                password: Some(Password("secret".into())),
+                ..MailConfig::default()
+            };
+            assert!(matches!(Mailer::from_config(&config), Ok(Mailer::Smtp(_))));
+            assert!(matches!(
+                Mailer::per_message(&config),
+                Ok(Mailer::SmtpPerMessage(_))
+            ));
+        }
+    }
+
+    #[test]
+    fn without_a_host_mail_goes_to_files() {
+        let dir = tempfile::tempdir().expect("dir");
+        let config = MailConfig {
+            outbox_dir: dir.path().join("outbox"),
+            ..MailConfig::default()
+        };
+        assert!(matches!(Mailer::from_config(&config), Ok(Mailer::Files(_))));
+        assert!(dir.path().join("outbox").is_dir());
+    }
 }
