@@ -144,9 +144,35 @@ impl Handler for Recorder {
     }
 }
 
+/// Acknowledges received data at once instead of after Linux's delayed-ACK timer (up to 40 ms).
+/// lettre writes a message body and its terminating `.` in two writes without `TCP_NODELAY`, so
+/// with a delayed ACK every message would wait for the timer (Nagle's algorithm); a production
+/// relay may behave like that (see the README, Performance), the benchmark measures qiping.
+#[cfg(target_os = "linux")]
+fn quick_ack(stream: &std::io::BufWriter<TcpStream>) {
+    use std::os::fd::AsRawFd;
+    let on: libc::c_int = 1;
+    // SAFETY: a valid socket descriptor and a pointer to a live c_int of the size passed.
+    unsafe {
+        libc::setsockopt(
+            stream.get_ref().as_raw_fd(),
+            libc::IPPROTO_TCP,
+            libc::TCP_QUICKACK,
+            (&on as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        );
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn quick_ack(_stream: &std::io::BufWriter<TcpStream>) {}
+
 fn serve(stream: TcpStream, state: Arc<Mutex<State>>) -> std::io::Result<()> {
     let remote: IpAddr = stream.peer_addr()?.ip();
-    let mut writer = stream.try_clone()?;
+    // Replies go out whole (mailin writes a line in pieces), and at once: with Nagle's algorithm
+    // and delayed ACKs every reply would wait ~40 ms.
+    stream.set_nodelay(true)?;
+    let mut writer = std::io::BufWriter::new(stream.try_clone()?);
     let mut reader = BufReader::new(stream);
     let handler = Recorder {
         state,
@@ -155,12 +181,14 @@ fn serve(stream: TcpStream, state: Arc<Mutex<State>>) -> std::io::Result<()> {
     };
     let mut session = SessionBuilder::new("sink.test").build(remote, handler);
     session.greeting().write_to(&mut writer)?;
+    writer.flush()?;
     let mut line = Vec::new();
     loop {
         line.clear();
         if reader.read_until(b'\n', &mut line)? == 0 {
             return Ok(());
         }
+        quick_ack(&writer);
         let response = session.process(&line);
         match response.action {
             Action::Reply => response.write_to(&mut writer)?,
