@@ -6,6 +6,7 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod logging;
+pub mod mail;
 pub mod report;
 pub mod service;
 pub mod stats;

@@ -40,6 +40,8 @@ fn create(conn: &mut Conn, period: &str) {
             template_name: "standard",
             opens_on: None,
             closes_on: None,
+            sample: None,
+            seed: None,
         },
     )
     .unwrap();

@@ -152,6 +152,8 @@ fn run_campaign(conn: &mut Conn, period: &str, answers: &BTreeMap<&str, i32>) {
             template_name: "standard",
             opens_on: None,
             closes_on: None,
+            sample: None,
+            seed: None,
         },
     )
     .unwrap();

@@ -1,4 +1,4 @@
-//! `qiping campaign create|list|show`.
+//! `qiping campaign create|open|remind|reissue|extend|list|show`.
 
 use chrono::NaiveDate;
 use clap::Subcommand;
@@ -8,6 +8,7 @@ use super::{Context, print_json};
 use crate::domain::Period;
 use crate::service::campaign::{self, CampaignSummary, CreateCampaign};
 use crate::service::links::LinkSecret;
+use crate::service::outreach;
 
 #[derive(Debug, Subcommand)]
 pub enum CampaignCommand {
@@ -23,6 +24,22 @@ pub enum CampaignCommand {
         /// Last day enterprises may answer (default: 30 days after opening).
         #[arg(long, value_name = "YYYY-MM-DD")]
         closes: Option<NaiveDate>,
+        /// Invite a stratified random sample of N enterprises (district × industry × size).
+        #[arg(long, value_name = "N")]
+        sample: Option<u64>,
+        /// Seed of the sample (default: drawn at random and recorded with the campaign).
+        #[arg(long, value_name = "S", requires = "sample")]
+        seed: Option<u64>,
+    },
+    /// Queue reminders to enterprises that have not answered.
+    Remind { period: Period },
+    /// Give one enterprise a new link; the old one stops working.
+    Reissue { period: Period, uscc: String },
+    /// Move the deadline of an open campaign and tell those who have not answered.
+    Extend {
+        period: Period,
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        closes: NaiveDate,
     },
     /// Issue the invitations (one link per enterprise, queued for the mail dispatcher).
     Open { period: Period },
@@ -68,6 +85,8 @@ pub fn run(ctx: &Context, command: CampaignCommand) -> anyhow::Result<()> {
             template,
             opens,
             closes,
+            sample,
+            seed,
         } => {
             let summary = campaign::create(
                 &mut conn,
@@ -77,8 +96,13 @@ pub fn run(ctx: &Context, command: CampaignCommand) -> anyhow::Result<()> {
                     template_name: &template,
                     opens_on: opens,
                     closes_on: closes,
+                    sample,
+                    seed,
                 },
             )?;
+            if let (Some(n), Some(seed)) = (summary.sample_size, summary.sample_seed) {
+                eprintln!("抽样:分层随机抽取 {n} 家企业,随机种子 {seed}(已记录)");
+            }
             eprintln!(
                 "已创建 {} 评议活动(草稿),问卷 {},{} 至 {}",
                 summary.period, summary.template, summary.opens, summary.closes
@@ -102,6 +126,36 @@ pub fn run(ctx: &Context, command: CampaignCommand) -> anyhow::Result<()> {
             super::results::publish(ctx, &period, reason.as_deref())
         }
         CampaignCommand::Report { period } => super::results::report(ctx, &period),
+        CampaignCommand::Remind { period } => {
+            let report = outreach::remind(
+                &mut conn,
+                &period,
+                &ctx.config.reminders,
+                None,
+                crate::db::now(),
+            )?;
+            eprintln!(
+                "{}:已为 {} 家未作答的企业排队提醒邮件(qiping mail send 发送)",
+                report.period, report.queued
+            );
+            Ok(())
+        }
+        CampaignCommand::Reissue { period, uscc } => {
+            let secret = LinkSecret::from_config(ctx.config.link_secret.as_deref())?;
+            let version = outreach::reissue(&mut conn, &secret, &period, uscc.trim())?;
+            eprintln!(
+                "已为 {uscc} 重新生成 {period} 问卷链接(第 {version} 版),原链接已失效;新邀请邮件已排队"
+            );
+            Ok(())
+        }
+        CampaignCommand::Extend { period, closes } => {
+            let report = outreach::extend(&mut conn, &period, closes)?;
+            eprintln!(
+                "{} 截止日期已延至 {closes};已为 {} 家未作答的企业排队延期通知",
+                report.period, report.queued
+            );
+            Ok(())
+        }
         CampaignCommand::List { json } => {
             let list = campaign::list(&mut conn)?;
             if json {

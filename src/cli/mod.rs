@@ -5,6 +5,7 @@ mod audit;
 mod campaign;
 mod import;
 mod init;
+mod mail;
 mod migrate;
 mod purge;
 mod registry;
@@ -60,6 +61,9 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Send queued mail, record bounced addresses.
+    #[command(subcommand)]
+    Mail(mail::MailCommand),
     /// Serve the web pages and the API.
     Serve(serve::ServeArgs),
     /// Accounts: admins (营商办), inspectors (纪委监委) and unit viewers.
@@ -103,6 +107,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Enterprises(cmd) => registry::run_enterprises(&ctx, cmd),
         Command::Campaign(cmd) => campaign::run(&ctx, cmd),
         Command::Flags { period, json } => results::flags(&ctx, period.as_ref(), json),
+        Command::Mail(cmd) => mail::run(&ctx, cmd),
         Command::Serve(args) => serve::run(ctx, args),
         Command::User(cmd) => user::run(&ctx, cmd),
         Command::Audit(args) => audit::run(&ctx, args),

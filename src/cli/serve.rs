@@ -18,6 +18,9 @@ pub fn run(ctx: Context, args: ServeArgs) -> anyhow::Result<()> {
     let url = DatabaseUrl::parse(&ctx.config.database_url)?;
     let pool = url.pool(ctx.config.server.pool_size)?;
     crate::db::migrate(&mut *pool.get()?)?;
+    // Mail goes out from a background thread; with several `serve` processes a database lease
+    // lets one of them dispatch at a time.
+    crate::service::mail_task::spawn(pool.clone(), ctx.config.clone());
     let bind = args.bind.unwrap_or_else(|| ctx.config.server.bind.clone());
     let state = AppState::new(pool, ctx.config)?;
     actix_web::rt::System::new()

@@ -97,6 +97,40 @@ trim_low = 0.3
 trim_high = 3.0
 min_category = 20
 max_trim_cycles = 10
+[mail]
+# SMTP 服务器;不设置时邮件写成 .eml 文件放到 outbox_dir(默认,不会真的发出)。
+# SMTP relay; without it every message is written as an .eml file to outbox_dir (the default).
+# smtp_host = "smtp.example.gov.cn"
+smtp_port = 587
+# none | starttls | tls(465 端口的隐式 TLS)。Connection security.
+tls = "starttls"
+# 登录用户名与口令(口令永不写入日志)。SMTP login; the password is never logged.
+# username = "yingshang@example.gov.cn"
+# password = "..."
+# 发件人;企业反映链接问题时回复到此地址。Sender; link problems are replied to it.
+from_address = "noreply@example.org"
+from_name = "营商环境办公室"
+outbox_dir = "outbox"
+# 每秒最多发送的邮件数,0 表示不限。Messages per second; 0 means no limit.
+rate_per_second = 10.0
+# 每次从数据库领取的邮件数。Messages claimed per database round trip.
+batch_size = 100
+# 临时失败(4xx、连接中断)最多尝试次数,重试间隔从 backoff_seconds 起逐次加倍。
+# Attempts for transient failures (4xx, lost connection); the wait doubles from backoff_seconds.
+max_attempts = 5
+backoff_seconds = 60
+# 保持的 SMTP 连接数。SMTP connections kept in the pool.
+pool_size = 4
+# serve 内置发送任务的轮询间隔(秒)。How often the dispatcher inside serve looks for mail.
+poll_seconds = 30
+
+[reminders]
+# 活动开始后第几天向未作答的企业发送提醒。Days after opening on which reminders go out.
+days = [7, 12]
+# 每家企业最多提醒次数。At most this many reminders per enterprise.
+max_per_enterprise = 2
+# 两封邮件之间至少间隔的天数。At least this many days between two messages to one enterprise.
+min_gap_days = 3
 "#
     )
 }

@@ -2,12 +2,14 @@
 //! command-line flags. Loaded once in `main` and passed down; there are no global statics.
 
 mod init_template;
+mod mail;
 
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
 pub use init_template::init_file;
+pub use mail::{MailConfig, Password, RemindersConfig, TlsMode};
 
 /// Every setting of a qiping installation. Each key is documented in the file `qiping init` writes.
 /// `Debug` hides the link secret and the database password.
@@ -26,6 +28,8 @@ pub struct Config {
     pub auth: AuthConfig,
     pub retention: RetentionConfig,
     pub log: LogConfig,
+    pub mail: MailConfig,
+    pub reminders: RemindersConfig,
     /// The statistical method's thresholds and switches (STATS.md; defaults are its values).
     pub stats: crate::stats::Settings,
     pub weighting: WeightingConfig,
@@ -50,6 +54,10 @@ impl std::fmt::Debug for Config {
             .field("auth", &self.auth)
             .field("retention", &self.retention)
             .field("log", &self.log)
+            .field("mail", &self.mail)
+            .field("reminders", &self.reminders)
+            .field("stats", &self.stats)
+            .field("weighting", &self.weighting)
             .finish()
     }
 }
@@ -135,6 +143,8 @@ impl Default for Config {
             log: LogConfig::default(),
             stats: crate::stats::Settings::default(),
             weighting: WeightingConfig::default(),
+            mail: MailConfig::default(),
+            reminders: RemindersConfig::default(),
         }
     }
 }
@@ -186,6 +196,12 @@ pub const ENV_VARS: &[(&str, &str)] = &[
         "server.submit_rate_per_minute",
     ),
     ("QIPING_LOG", "log.filter"),
+    ("QIPING_SMTP_HOST", "mail.smtp_host"),
+    ("QIPING_SMTP_PORT", "mail.smtp_port"),
+    ("QIPING_SMTP_USERNAME", "mail.username"),
+    ("QIPING_SMTP_PASSWORD", "mail.password"),
+    ("QIPING_MAIL_FROM", "mail.from_address"),
+    ("QIPING_OUTBOX_DIR", "mail.outbox_dir"),
 ];
 
 impl Config {
@@ -248,6 +264,17 @@ impl Config {
                         })?
                 }
                 "log.filter" => self.log.filter = value,
+                "mail.smtp_host" => self.mail.smtp_host = Some(value),
+                "mail.smtp_port" => {
+                    self.mail.smtp_port = value.parse().map_err(|_| ConfigError::Env {
+                        var: (*var).into(),
+                        message: format!("应为端口号,实为 {value:?}"),
+                    })?
+                }
+                "mail.username" => self.mail.username = Some(value),
+                "mail.password" => self.mail.password = Some(Password(value)),
+                "mail.from_address" => self.mail.from_address = value,
+                "mail.outbox_dir" => self.mail.outbox_dir = value.into(),
                 _ => {}
             }
         }

@@ -68,6 +68,23 @@ pub fn by_period(conn: &mut Conn, period: &str) -> QueryResult<Option<CampaignRo
         .optional()
 }
 
+/// The campaign with this id, if any.
+pub fn by_id(conn: &mut Conn, id: i64) -> QueryResult<Option<CampaignRow>> {
+    campaigns::table
+        .find(id)
+        .select(CampaignRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Moves a campaign's last day.
+pub fn set_closes_on(conn: &mut Conn, id: i64, closes_on: NaiveDate) -> QueryResult<()> {
+    diesel::update(campaigns::table.find(id))
+        .set(campaigns::closes_on.eq(closes_on))
+        .execute(conn)
+        .map(drop)
+}
+
 /// Every campaign, oldest period first.
 pub fn all(conn: &mut Conn) -> QueryResult<Vec<CampaignRow>> {
     campaigns::table

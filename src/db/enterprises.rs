@@ -115,3 +115,41 @@ pub fn mailable(conn: &mut Conn) -> QueryResult<Vec<EnterpriseRow>> {
         .select(EnterpriseRow::as_select())
         .load(conn)
 }
+
+diesel::define_sql_function! {
+    /// SQL `lower()`, the same on both backends for ASCII addresses.
+    fn lower(x: diesel::sql_types::Nullable<diesel::sql_types::Text>) -> diesel::sql_types::Nullable<diesel::sql_types::Text>;
+}
+
+/// Enterprises whose address is `email` (compared without case), for the bounce import.
+pub fn by_email(conn: &mut Conn, email: &str) -> QueryResult<Vec<EnterpriseRow>> {
+    enterprises::table
+        .filter(lower(enterprises::email).eq(email.to_lowercase()))
+        .select(EnterpriseRow::as_select())
+        .load(conn)
+}
+
+/// Sets the mail status of an enterprise (`ok`, `bounced`, `opted_out`).
+pub fn set_mail_status(
+    conn: &mut Conn,
+    id: i64,
+    status: &str,
+    at: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(enterprises::table.find(id))
+        .set((
+            enterprises::mail_status.eq(status),
+            enterprises::updated_at.eq(at),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
+/// One enterprise by id.
+pub fn by_id(conn: &mut Conn, id: i64) -> QueryResult<Option<EnterpriseRow>> {
+    enterprises::table
+        .find(id)
+        .select(EnterpriseRow::as_select())
+        .first(conn)
+        .optional()
+}

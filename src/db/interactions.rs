@@ -3,7 +3,8 @@
 use diesel::prelude::*;
 
 use super::Conn;
-use super::schema::interactions;
+use super::schema::{interactions, units};
+use super::units::UnitRow;
 
 /// The (enterprise id, unit id) pairs recorded for a period.
 pub fn of_period(conn: &mut Conn, period: &str) -> QueryResult<Vec<(i64, i64)>> {
@@ -32,4 +33,15 @@ pub fn insert_many(conn: &mut Conn, period: &str, pairs: &[(i64, i64)]) -> Query
             .execute(c))?;
     }
     Ok(())
+}
+
+/// The units one enterprise dealt with in a period, by code.
+pub fn units_of(conn: &mut Conn, period: &str, enterprise_id: i64) -> QueryResult<Vec<UnitRow>> {
+    interactions::table
+        .inner_join(units::table)
+        .filter(interactions::period.eq(period))
+        .filter(interactions::enterprise_id.eq(enterprise_id))
+        .order(units::code)
+        .select(UnitRow::as_select())
+        .load(conn)
 }

@@ -144,3 +144,84 @@ pub fn queue_message(conn: &mut Conn, message: &NewOutboxMessage<'_>) -> QueryRe
         .execute(conn)
         .map(drop)
 }
+
+/// Records that the invitation message went out (a bounce recorded earlier is kept).
+pub fn mark_sent(conn: &mut Conn, id: i64, at: NaiveDateTime) -> QueryResult<()> {
+    diesel::update(
+        invitations::table
+            .find(id)
+            .filter(invitations::status.ne("bounced")),
+    )
+    .set((
+        invitations::status.eq("sent"),
+        invitations::sent_at.eq(Some(at)),
+        invitations::failure.eq(None::<String>),
+    ))
+    .execute(conn)
+    .map(drop)
+}
+
+/// Records why mail to this invitation could not be delivered (the server's reply).
+pub fn mark_failed(conn: &mut Conn, id: i64, reason: &str) -> QueryResult<()> {
+    diesel::update(
+        invitations::table
+            .find(id)
+            .filter(invitations::status.ne("bounced")),
+    )
+    .set((
+        invitations::status.eq("failed"),
+        invitations::failure.eq(Some(reason)),
+    ))
+    .execute(conn)
+    .map(drop)
+}
+
+/// Marks the not-yet-completed invitations of an enterprise in the given campaigns bounced.
+pub fn mark_bounced(
+    conn: &mut Conn,
+    enterprise_id: i64,
+    campaign_ids: &[i64],
+) -> QueryResult<usize> {
+    diesel::update(
+        invitations::table
+            .filter(invitations::enterprise_id.eq(enterprise_id))
+            .filter(invitations::campaign_id.eq_any(campaign_ids))
+            .filter(invitations::completed_at.is_null()),
+    )
+    .set(invitations::status.eq("bounced"))
+    .execute(conn)
+}
+
+/// Invitations of a campaign that may get a reminder or an extension notice: delivered, not
+/// completed, not bounced or failed.
+pub fn awaiting_answer(conn: &mut Conn, campaign_id: i64) -> QueryResult<Vec<InvitationRow>> {
+    invitations::table
+        .filter(invitations::campaign_id.eq(campaign_id))
+        .filter(invitations::status.eq("sent"))
+        .filter(invitations::completed_at.is_null())
+        .order(invitations::id)
+        .select(InvitationRow::as_select())
+        .load(conn)
+}
+
+/// Counts a reminder queued for an invitation.
+pub fn record_reminder(conn: &mut Conn, id: i64, at: NaiveDateTime) -> QueryResult<()> {
+    diesel::update(invitations::table.find(id))
+        .set((
+            invitations::reminders_sent.eq(invitations::reminders_sent + 1),
+            invitations::last_reminded_at.eq(Some(at)),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
+/// Puts a failed or bounced invitation back to `issued` (a reissue tries it again).
+pub fn mark_sent_pending(conn: &mut Conn, id: i64) -> QueryResult<()> {
+    diesel::update(invitations::table.find(id))
+        .set((
+            invitations::status.eq("issued"),
+            invitations::failure.eq(None::<String>),
+        ))
+        .execute(conn)
+        .map(drop)
+}

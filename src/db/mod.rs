@@ -9,6 +9,8 @@ pub mod campaigns;
 pub mod enterprises;
 pub mod interactions;
 pub mod invitations;
+pub mod leases;
+pub mod outbox;
 pub mod oversight;
 pub mod purge;
 pub mod ratings;
@@ -169,9 +171,11 @@ pub fn redact_url(url: &str) -> String {
 /// foreign keys on. PostgreSQL: times are UTC.
 fn configure(conn: &mut Conn) -> Result<(), diesel::result::Error> {
     match conn {
+        // The busy timeout comes first: switching to WAL needs a lock that another
+        // connection may hold, and without the timeout that fails at once with SQLITE_BUSY.
         Conn::Sqlite(c) => c.batch_execute(
-            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-             PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
+            "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
+             PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
         ),
         Conn::Postgres(c) => c.batch_execute("SET TIME ZONE 'UTC'"),
     }

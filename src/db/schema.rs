@@ -103,6 +103,7 @@ diesel::table! {
         message_id -> Text,
         created_at -> Timestamp,
         sent_at -> Nullable<Timestamp>,
+        lease_until -> Nullable<Timestamp>,
     }
 }
 
@@ -258,6 +259,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     api_tokens,
     login_failures,
     audit_log,
+    leases,
 );
 
 diesel::table! {
@@ -321,3 +323,11 @@ diesel::table! {
 
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(api_tokens -> users (user_id));
+
+diesel::table! {
+    leases (name) {
+        name -> Text,
+        holder -> Text,
+        expires_at -> Timestamp,
+    }
+}

@@ -9,6 +9,7 @@ mod campaign;
 mod enterprise;
 mod head;
 mod period;
+mod sample;
 mod template;
 pub mod time;
 mod unit;
@@ -22,6 +23,7 @@ pub use enterprise::{
 };
 pub use head::{HeadChange, HeadError, HeadHistory, HeadTerm};
 pub use period::{Half, Period, PeriodError};
+pub use sample::{SampleFrameEntry, allocate, stratified_sample};
 pub use template::{
     COMMENT_MAX_CHARS_LIMIT, CommentSetting, DEFAULT_COMMENT_MAX_CHARS, DEFAULT_POINTS,
     ProblemItem, Question, ScaleLevel, SurveyTemplate, TemplateError,

@@ -1,5 +1,6 @@
-//! Campaigns (评议活动): create, list, show. Later issues add open, remind, close, aggregate and
-//! publish here.
+//! Campaigns (评议活动): create (with an optional stratified sample), list, show, open, and which
+//! units each invitation asks about. Reissue, extend, remind and bounces are in `outreach`; the
+//! mail dispatcher is `dispatch`.
 
 use chrono::{Duration, NaiveDate};
 use serde::Serialize;
@@ -7,9 +8,12 @@ use serde::Serialize;
 use super::links::{LinkSecret, token_hash};
 use super::{ServiceError, templates};
 use crate::db::campaigns::{self as rows, CampaignRow, NewCampaign};
-use crate::db::invitations::{self, NewInvitation, NewOutboxMessage};
-use crate::db::{Conn, enterprises, now, write_transaction};
-use crate::domain::{CampaignAction, CampaignState, Period, time};
+use crate::db::invitations::{self, InvitationRow, NewInvitation, NewOutboxMessage};
+use crate::db::units::UnitRow;
+use crate::db::{Conn, enterprises, interactions, now, write_transaction};
+use crate::domain::{
+    CampaignAction, CampaignState, Period, SampleFrameEntry, stratified_sample, time,
+};
 
 /// How long a campaign runs when `--closes` is not given.
 pub const DEFAULT_DURATION_DAYS: i64 = 30;
@@ -21,6 +25,10 @@ pub struct CreateCampaign<'a> {
     pub template_name: &'a str,
     pub opens_on: Option<NaiveDate>,
     pub closes_on: Option<NaiveDate>,
+    /// Invite a stratified random sample of this many enterprises instead of all of them.
+    pub sample: Option<u64>,
+    /// The sample's seed; drawn from the operating system when a sample is asked for without one.
+    pub seed: Option<u64>,
 }
 
 /// A campaign as `campaign show` and `campaign list` print it (keys of INTERFACE.md).
@@ -39,6 +47,10 @@ pub struct CampaignSummary {
     pub completed: i64,
     /// completed / invited; `null` before anyone is invited.
     pub response_rate: Option<f64>,
+    /// The sample size asked for, or `null` when every mailable enterprise is invited.
+    pub sample_size: Option<i64>,
+    /// The sample's seed: the same registry and seed draw the same sample.
+    pub sample_seed: Option<i64>,
 }
 
 /// Creates a draft campaign for a period, with the questionnaire it will ask.
@@ -58,6 +70,16 @@ pub fn create(
         )));
     }
     let period = request.period.to_string();
+    let sample_size = request
+        .sample
+        .map(|n| i64::try_from(n).map_err(|_| ServiceError::Invalid(format!("样本量 {n} 过大"))))
+        .transpose()?;
+    if sample_size == Some(0) {
+        return Err(ServiceError::Invalid("样本量必须大于 0".into()));
+    }
+    // Seeds are stored as BIGINT: keep them in 0..2^63 so they read back as given.
+    let sample_seed = sample_size
+        .map(|_| (request.seed.unwrap_or_else(rand::random::<u64>) & (i64::MAX as u64)) as i64);
     write_transaction(conn, |conn| {
         if rows::by_period(conn, &period)?.is_some() {
             return Err(ServiceError::Invalid(format!("{period} 的评议活动已存在")));
@@ -71,8 +93,8 @@ pub fn create(
                 template_toml: &loaded.toml,
                 opens_on,
                 closes_on,
-                sample_size: None,
-                sample_seed: None,
+                sample_size,
+                sample_seed,
                 created_at: now(),
             },
         )?;
@@ -117,6 +139,8 @@ fn summarize(conn: &mut Conn, row: CampaignRow) -> Result<CampaignSummary, Servi
         bounced: counts.bounced,
         opened: counts.opened,
         completed: counts.completed,
+        sample_size: row.sample_size,
+        sample_seed: row.sample_seed,
     })
 }
 
@@ -143,7 +167,7 @@ pub fn open(
             .map_err(|e| ServiceError::Invalid(format!("{e}")))?;
         let next = state.apply(CampaignAction::Open)?;
         let at = now();
-        let invitees = enterprises::mailable(conn)?;
+        let invitees = invitees(conn, &campaign)?;
         for enterprise in &invitees {
             issue_invitation(conn, secret, &campaign, enterprise.id, at)?;
         }
@@ -153,6 +177,46 @@ pub fn open(
             invited: invitees.len(),
         })
     })
+}
+
+/// Who a campaign invites: every mailable enterprise, or the stratified sample its seed draws.
+fn invitees(
+    conn: &mut Conn,
+    campaign: &CampaignRow,
+) -> Result<Vec<enterprises::EnterpriseRow>, ServiceError> {
+    let mailable = enterprises::mailable(conn)?;
+    let (Some(n), Some(seed)) = (campaign.sample_size, campaign.sample_seed) else {
+        return Ok(mailable);
+    };
+    let frame: Vec<SampleFrameEntry> = mailable
+        .iter()
+        .map(|e| SampleFrameEntry {
+            id: e.id,
+            stratum: (e.district.clone(), e.industry.clone(), e.size.clone()),
+        })
+        .collect();
+    let chosen = stratified_sample(&frame, n.max(0) as usize, seed as u64);
+    Ok(mailable
+        .into_iter()
+        .filter(|e| chosen.binary_search(&e.id).is_ok())
+        .collect())
+}
+
+/// The units an invitation asks about: those the enterprise dealt with in the campaign's period
+/// (`import interactions`), by code. Empty means the form lets the enterprise choose. The survey
+/// page and the invitation email both call this.
+pub fn units_for_invitation(
+    conn: &mut Conn,
+    invitation: &InvitationRow,
+) -> Result<Vec<UnitRow>, ServiceError> {
+    let campaign = rows::by_id(conn, invitation.campaign_id)?.ok_or_else(|| {
+        ServiceError::NotFound(format!("邀请 {} 的评议活动不存在", invitation.id))
+    })?;
+    Ok(interactions::units_of(
+        conn,
+        &campaign.period,
+        invitation.enterprise_id,
+    )?)
 }
 
 /// Creates one invitation with its link and queues the invitation message.
@@ -189,8 +253,10 @@ pub fn queue(
     kind: &str,
     at: chrono::NaiveDateTime,
 ) -> Result<(), ServiceError> {
+    // Unique per message (a counter of this invitation's messages), stable across retries.
+    let sequence = crate::db::outbox::of_invitation(conn, invitation_id)?.len() + 1;
     let message_id = format!(
-        "{}.{invitation_id}.{kind}.{}@qiping",
+        "{}.{invitation_id}.{kind}.{sequence}.{}@qiping",
         campaign.period,
         at.and_utc().timestamp_micros()
     );

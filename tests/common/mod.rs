@@ -127,3 +127,7 @@ pub fn uscc(n: u32) -> String {
 pub fn no_progress() -> impl FnMut(usize, usize) {
     |_, _| {}
 }
+
+pub mod smtp;
+
+pub mod mailing;

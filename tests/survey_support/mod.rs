@@ -52,6 +52,8 @@ pub fn open_campaign(conn: &mut Conn, enterprises: usize) -> Vec<String> {
             template_name: "standard",
             opens_on: None,
             closes_on: None,
+            sample: None,
+            seed: None,
         },
     )
     .unwrap();

@@ -1,0 +1,218 @@
+//! Messages after the invitation: a new link for one enterprise (reissue), a later deadline
+//! (extend), reminders (by hand or on the configured schedule), and bounced addresses.
+
+use chrono::{Duration, NaiveDate, NaiveDateTime};
+use serde::Serialize;
+
+use super::ServiceError;
+use super::campaign::{find, queue};
+use super::links::{LinkSecret, token_hash};
+use crate::config::RemindersConfig;
+use crate::db::campaigns::{self as rows, CampaignRow};
+use crate::db::{Conn, enterprises, invitations, now, outbox, write_transaction};
+use crate::domain::{CampaignState, Period, time};
+
+fn state_of(campaign: &CampaignRow) -> Result<CampaignState, ServiceError> {
+    campaign
+        .state
+        .parse()
+        .map_err(|e| ServiceError::Invalid(format!("{e}")))
+}
+
+fn require_open(campaign: &CampaignRow, what: &str) -> Result<(), ServiceError> {
+    if state_of(campaign)? != CampaignState::Open {
+        return Err(ServiceError::Invalid(format!(
+            "{} 评议活动当前为「{}」状态,只有进行中的活动才能{what}",
+            campaign.period, campaign.state
+        )));
+    }
+    Ok(())
+}
+
+/// Gives one enterprise a new link: the link version goes up (the old token no longer matches the
+/// stored hash, so the old link stops working), any message still queued for it is dropped, and a
+/// new invitation message is queued. A failed or bounced invitation is tried again.
+pub fn reissue(
+    conn: &mut Conn,
+    secret: &LinkSecret,
+    period: &Period,
+    uscc: &str,
+) -> Result<i32, ServiceError> {
+    write_transaction(conn, |conn| {
+        let campaign = find(conn, period)?;
+        require_open(&campaign, "重新发放链接")?;
+        let enterprise = enterprises::by_uscc(conn, uscc)?.ok_or_else(|| {
+            ServiceError::NotFound(format!("没有统一社会信用代码为 {uscc} 的企业"))
+        })?;
+        let invitation =
+            invitations::of_enterprise(conn, campaign.id, enterprise.id)?.ok_or_else(|| {
+                ServiceError::NotFound(format!("{uscc} 不在 {period} 评议活动的邀请名单中"))
+            })?;
+        if invitation.completed_at.is_some() {
+            return Err(ServiceError::Invalid(format!(
+                "{uscc} 已经提交过 {period} 的问卷,无需重新发放链接"
+            )));
+        }
+        let version = invitation.link_version + 1;
+        invitations::set_link(
+            conn,
+            invitation.id,
+            &token_hash(&secret.token(invitation.id, version)),
+            version,
+        )?;
+        outbox::drop_queued_of(conn, invitation.id)?;
+        if invitation.status != "sent" {
+            invitations::mark_sent_pending(conn, invitation.id)?;
+        }
+        queue(conn, &campaign, invitation.id, "invitation", now())?;
+        Ok(version)
+    })
+}
+
+/// What `campaign extend` and `campaign remind` did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct QueuedReport {
+    pub period: String,
+    pub queued: usize,
+}
+
+/// Moves an open campaign's last day and queues an `extension` notice to every enterprise that was
+/// reached and has not answered.
+pub fn extend(
+    conn: &mut Conn,
+    period: &Period,
+    closes_on: NaiveDate,
+) -> Result<QueuedReport, ServiceError> {
+    write_transaction(conn, |conn| {
+        let campaign = find(conn, period)?;
+        require_open(&campaign, "延期")?;
+        let today = time::local_day(now());
+        if closes_on <= campaign.closes_on || closes_on < today {
+            return Err(ServiceError::Invalid(format!(
+                "新的截止日期 {closes_on} 必须晚于原截止日期 {} 且不早于今天 {today}",
+                campaign.closes_on
+            )));
+        }
+        rows::set_closes_on(conn, campaign.id, closes_on)?;
+        let at = now();
+        let waiting = invitations::awaiting_answer(conn, campaign.id)?;
+        for invitation in &waiting {
+            queue(conn, &campaign, invitation.id, "extension", at)?;
+        }
+        Ok(QueuedReport {
+            period: campaign.period,
+            queued: waiting.len(),
+        })
+    })
+}
+
+/// Queues reminders in an open campaign to enterprises that were reached and have not answered,
+/// that have had fewer than `target` reminders (and fewer than the configured maximum), and whose
+/// last message is at least the configured gap old. `campaign remind` passes the maximum as the
+/// target; the schedule passes how many reminder days have come.
+pub fn remind(
+    conn: &mut Conn,
+    period: &Period,
+    settings: &RemindersConfig,
+    target: Option<u32>,
+    at: NaiveDateTime,
+) -> Result<QueuedReport, ServiceError> {
+    write_transaction(conn, |conn| {
+        let campaign = find(conn, period)?;
+        require_open(&campaign, "发送提醒")?;
+        let limit = target
+            .unwrap_or(settings.max_per_enterprise)
+            .min(settings.max_per_enterprise) as i32;
+        let gap = Duration::days(i64::from(settings.min_gap_days));
+        let mut queued = 0;
+        for invitation in invitations::awaiting_answer(conn, campaign.id)? {
+            let last = invitation.last_reminded_at.or(invitation.sent_at);
+            let gap_ok = last.is_none_or(|last| at - last >= gap);
+            if invitation.reminders_sent < limit && gap_ok {
+                queue(conn, &campaign, invitation.id, "reminder", at)?;
+                invitations::record_reminder(conn, invitation.id, at)?;
+                queued += 1;
+            }
+        }
+        Ok(QueuedReport {
+            period: campaign.period,
+            queued,
+        })
+    })
+}
+
+/// How many scheduled reminders are due on `today` for a campaign opened on `opened`: the number of
+/// schedule days that have come.
+pub fn scheduled_target(settings: &RemindersConfig, opened: NaiveDate, today: NaiveDate) -> u32 {
+    settings
+        .days
+        .iter()
+        .filter(|&&d| opened + Duration::days(i64::from(d)) <= today)
+        .count() as u32
+}
+
+/// Applies the reminder schedule to every open campaign (the task inside `serve` runs this).
+pub fn remind_on_schedule(
+    conn: &mut Conn,
+    settings: &RemindersConfig,
+    at: NaiveDateTime,
+) -> Result<usize, ServiceError> {
+    let mut queued = 0;
+    for campaign in rows::all(conn)? {
+        if state_of(&campaign)? != CampaignState::Open {
+            continue;
+        }
+        let Some(opened_at) = campaign.opened_at else {
+            continue;
+        };
+        let target = scheduled_target(settings, time::local_day(opened_at), time::local_day(at));
+        if target == 0 {
+            continue;
+        }
+        let period: Period = campaign.period.parse()?;
+        queued += remind(conn, &period, settings, Some(target), at)?.queued;
+    }
+    Ok(queued)
+}
+
+/// What `mail bounce` did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct BounceReport {
+    /// Enterprises marked bounced.
+    pub enterprises: usize,
+    /// Their open invitations marked bounced.
+    pub invitations: usize,
+    /// Addresses that match no enterprise, as given.
+    pub unknown: Vec<String>,
+}
+
+/// Marks the enterprises with these addresses `bounced` (they are not mailed again) and their
+/// unanswered invitations in draft or open campaigns, in one transaction. Blank lines and `#`
+/// comments are ignored.
+pub fn bounce(conn: &mut Conn, addresses: &str) -> Result<BounceReport, ServiceError> {
+    write_transaction(conn, |conn| {
+        let at = now();
+        let live: Vec<i64> = rows::all(conn)?
+            .into_iter()
+            .filter(|c| matches!(c.state.as_str(), "draft" | "open"))
+            .map(|c| c.id)
+            .collect();
+        let mut report = BounceReport::default();
+        for line in addresses.lines() {
+            let address = line.trim().trim_start_matches('\u{feff}');
+            if address.is_empty() || address.starts_with('#') {
+                continue;
+            }
+            let found = enterprises::by_email(conn, address)?;
+            if found.is_empty() {
+                report.unknown.push(address.to_owned());
+            }
+            for enterprise in found {
+                enterprises::set_mail_status(conn, enterprise.id, "bounced", at)?;
+                report.enterprises += 1;
+                report.invitations += invitations::mark_bounced(conn, enterprise.id, &live)?;
+            }
+        }
+        Ok(report)
+    })
+}
