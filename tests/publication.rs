@@ -236,6 +236,12 @@ fn scenario(db: &TestDb) {
         db.backend
     );
     assert_eq!(r2.results.flags.len(), 4);
+    // What inspectors read (API and pages) is exactly this, and the read is audited.
+    let read = qiping::service::oversight::read_flags(&mut conn, "inspector:test", Some("2019H2"))
+        .unwrap();
+    assert_eq!(read, flags);
+    let audited = qiping::service::audit::list(&mut conn).unwrap();
+    assert!(audited.iter().any(|row| row.actor == "inspector:test"));
     reports_of_2019h2(reports.path(), &r2.results, db.backend);
     // Stations low twice are ranked but never flagged; nor are D07 (once) and D08 (recovered).
     let notes = publication::flag_notes(&mut conn, &p2).unwrap();

@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::{ServiceError, audit};
-use crate::db::oversight::{self as rows, FlagRecord};
+use crate::db::oversight as rows;
 use crate::db::units::{self, UnitRow};
 use crate::db::{Conn, write_transaction};
 
@@ -16,31 +16,9 @@ use crate::db::{Conn, write_transaction};
 /// viewer sees the comments.
 pub const MIN_COMMENTERS: usize = 5;
 
-/// One flag in INTERFACE.md's shape (`GET /api/v1/flags`, `qiping flags --json`).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct FlagView {
-    pub unit_code: String,
-    pub unit_name: String,
-    pub kind: String,
-    pub peer_group: String,
-    pub periods: Vec<String>,
-    pub credible: bool,
-    pub evidence: serde_json::Value,
-}
-
-impl FlagView {
-    fn from_record(r: FlagRecord) -> Self {
-        Self {
-            periods: serde_json::from_str(&r.periods).unwrap_or_default(),
-            evidence: serde_json::from_str(&r.evidence).unwrap_or(serde_json::Value::Null),
-            unit_code: r.unit_code,
-            unit_name: r.unit_name,
-            kind: r.kind,
-            peer_group: r.peer_group,
-            credible: r.credible,
-        }
-    }
-}
+/// One flag in INTERFACE.md's shape (`GET /api/v1/flags`, `qiping flags --json`): the flags of
+/// each period's current publication, as `campaign publish` stored them.
+pub type FlagView = crate::report::model::InspectorFlag;
 
 /// The flags an inspector asked for, with the read written to the audit log.
 pub fn read_flags(
@@ -49,15 +27,18 @@ pub fn read_flags(
     period: Option<&str>,
 ) -> Result<Vec<FlagView>, ServiceError> {
     write_transaction(conn, |conn| {
-        let flags: Vec<FlagView> = rows::flags(conn, period)?
-            .into_iter()
-            .map(FlagView::from_record)
-            .collect();
+        let period = period
+            .map(|p| p.parse::<crate::domain::Period>())
+            .transpose()?;
+        let flags = crate::service::publication::inspector_flags(conn, period.as_ref())?;
         audit::record(
             conn,
             actor,
             "inspect.flags",
-            &format!("flags:{}", period.unwrap_or("*")),
+            &format!(
+                "flags:{}",
+                period.map_or_else(|| "*".to_owned(), |p| p.to_string())
+            ),
             json!({"count": flags.len()}),
         )?;
         Ok(flags)

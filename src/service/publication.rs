@@ -124,7 +124,7 @@ pub fn publish(
         flag_rows.push(FlagFields {
             publication_id: 0,
             unit_id: unit.id,
-            periods: flag.periods.join(","),
+            periods: to_json(&flag.periods)?,
             credible: flag.credible,
             evidence: to_json(flag)?,
         });

@@ -54,7 +54,7 @@ pub fn seed(conn: &mut Conn) {
          INSERT INTO publications (id, campaign_id, version, aggregation_id, published_at, results_json) VALUES
            (1, 1, 1, 1, '2019-12-10 00:00:00', '{}');
          INSERT INTO flags (id, publication_id, unit_id, periods, credible, evidence) VALUES
-           (1, 1, 2, '[\"2019H1\",\"2019H2\"]', TRUE, '[{\"period\":\"2019H2\",\"note\":\"问责证据标记\"}]');",
+           (1, 1, 2, '[\"2019H1\",\"2019H2\"]', TRUE, '{\"unit_code\":\"A01-1\",\"unit_name\":\"甲局审批处\",\"kind\":\"office\",\"peer_group\":\"处室\",\"periods\":[\"2019H1\",\"2019H2\"],\"credible\":true,\"evidence\":[{\"period\":\"2019H2\",\"unit_code\":\"A01-1\",\"n\":40,\"response_rate\":0.5,\"score\":61.0,\"ci_low\":55.0,\"ci_high\":67.0,\"rank\":12,\"rank_low\":10,\"rank_high\":12,\"p_bottom5\":0.93,\"tau2\":12.5,\"heads\":[{\"name\":\"问责证据标记\",\"from\":\"2018-01-01\",\"to\":null}]}]}');",
     );
     for i in 1..=5 {
         add_response(conn, i, 2, &format!("五家留言{i}"));
