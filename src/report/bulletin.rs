@@ -54,32 +54,6 @@ impl RowView<'_> {
     fn rank(&self) -> String {
         self.unit.rank.map_or("—".into(), |r| r.to_string())
     }
-    fn score(&self) -> String {
-        one_decimal(self.unit.score)
-    }
-    fn interval(&self) -> String {
-        match (self.unit.ci_low, self.unit.ci_high) {
-            (Some(l), Some(h)) => format!("{l:.1}–{h:.1}"),
-            _ => "—".into(),
-        }
-    }
-    fn satisfied(&self) -> String {
-        self.unit
-            .satisfied_rate
-            .map_or("—".into(), |r| format!("{:.1}%", r * 100.0))
-    }
-    fn rank_interval(&self) -> String {
-        match (self.unit.rank_low, self.unit.rank_high) {
-            (Some(l), Some(h)) if l == h => l.to_string(),
-            (Some(l), Some(h)) => format!("{l}–{h}"),
-            _ => "—".into(),
-        }
-    }
-    fn p_bottom5(&self) -> String {
-        self.unit
-            .p_bottom5
-            .map_or("—".into(), |p| format!("{:.0}%", p * 100.0))
-    }
     fn status(&self) -> &'static str {
         table::status(self.unit)
     }
@@ -90,10 +64,6 @@ struct FlagView {
     group: String,
     periods: String,
     credible: bool,
-}
-
-fn one_decimal(v: Option<f64>) -> String {
-    v.map_or("—".into(), |v| format!("{v:.1}"))
 }
 
 /// The bulletin's HTML.

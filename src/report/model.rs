@@ -100,3 +100,36 @@ pub struct HeadView {
     pub from: NaiveDate,
     pub to: Option<NaiveDate>,
 }
+
+/// The figures as the bulletin and the public page print them: one decimal, "—" where a figure
+/// is withheld.
+impl PublicUnit {
+    pub fn score_text(&self) -> String {
+        self.score.map_or("—".into(), |v| format!("{v:.1}"))
+    }
+
+    pub fn interval_text(&self) -> String {
+        match (self.ci_low, self.ci_high) {
+            (Some(l), Some(h)) => format!("{l:.1}–{h:.1}"),
+            _ => "—".into(),
+        }
+    }
+
+    pub fn satisfied_text(&self) -> String {
+        self.satisfied_rate
+            .map_or("—".into(), |r| format!("{:.1}%", r * 100.0))
+    }
+
+    pub fn rank_interval_text(&self) -> String {
+        match (self.rank_low, self.rank_high) {
+            (Some(l), Some(h)) if l == h => l.to_string(),
+            (Some(l), Some(h)) => format!("{l}–{h}"),
+            _ => "—".into(),
+        }
+    }
+
+    pub fn p_bottom5_text(&self) -> String {
+        self.p_bottom5
+            .map_or("—".into(), |p| format!("{:.0}%", p * 100.0))
+    }
+}

@@ -60,31 +60,6 @@ struct UnitView<'a> {
 }
 
 impl UnitView<'_> {
-    fn score(&self) -> String {
-        fmt_opt(self.unit.score, 1)
-    }
-    fn interval(&self) -> String {
-        match (self.unit.ci_low, self.unit.ci_high) {
-            (Some(l), Some(h)) => format!("{l:.1}–{h:.1}"),
-            _ => "—".into(),
-        }
-    }
-    fn satisfied(&self) -> String {
-        self.unit
-            .satisfied_rate
-            .map_or("—".into(), |r| format!("{:.1}%", r * 100.0))
-    }
-    fn rank_interval(&self) -> String {
-        match (self.unit.rank_low, self.unit.rank_high) {
-            (Some(l), Some(h)) => format!("{l}–{h}"),
-            _ => "—".into(),
-        }
-    }
-    fn p_bottom5(&self) -> String {
-        self.unit
-            .p_bottom5
-            .map_or("—".into(), |p| format!("{:.0}%", p * 100.0))
-    }
     fn status(&self) -> &'static str {
         if self.unit.suppressed {
             "样本不足"
@@ -94,10 +69,6 @@ impl UnitView<'_> {
             ""
         }
     }
-}
-
-fn fmt_opt(v: Option<f64>, digits: usize) -> String {
-    v.map_or("—".into(), |v| format!("{v:.digits$}"))
 }
 
 fn kind_zh(kind: &str) -> &'static str {
