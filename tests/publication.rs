@@ -433,6 +433,20 @@ fn the_same_inputs_and_seed_give_identical_results_on_both_backends() {
                 &levels([5, 4, 5, 3, 5, 4, 4, 2, 3, 2, 1, 2], &[]),
             );
             let row = campaign::find(&mut conn, &"2019H1".parse().unwrap()).unwrap();
+            // Aggregation streams ratings in keyset chunks: small chunks see every rating once.
+            let read = |conn: &mut Conn, chunk: i64| {
+                let mut all = Vec::new();
+                qiping::db::ratings::for_each_of_campaign(conn, row.id, chunk, |r| {
+                    all.push((r.unit_code.clone(), r.respondent_key.clone(), r));
+                    Ok::<_, diesel::result::Error>(())
+                })
+                .unwrap();
+                all.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+                all
+            };
+            let whole = read(&mut conn, 1_000_000);
+            assert!(whole.len() > 100, "{} ratings", whole.len());
+            assert_eq!(read(&mut conn, 7), whole);
             qiping::db::results::latest_aggregation(&mut conn, row.id)
                 .unwrap()
                 .unwrap()

@@ -4,7 +4,9 @@
 
 use qiping::stats::simulation::uniform_below;
 use qiping::stats::synthetic::{SyntheticSpec, synthetic_campaign};
-use qiping::stats::{CampaignInput, Settings, aggregate, cluster_bootstrap};
+use qiping::stats::{
+    CampaignInput, Preparer, Settings, aggregate, aggregate_prepared, cluster_bootstrap,
+};
 use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
 
@@ -53,6 +55,29 @@ fn shuffled_inputs_with_the_same_seed_give_bit_identical_json_run_twice() {
     // `float_roundtrip` feature is on, so compare figures, not bits, after a round trip)
     let back: qiping::stats::CampaignResult = serde_json::from_str(&first).unwrap();
     assert_eq!(back.peer_groups.len(), 3);
+}
+
+#[test]
+fn ratings_pushed_one_at_a_time_in_any_order_give_the_same_bits() {
+    // How storage streams a campaign (service::aggregate): one rating at a time, storage order.
+    let settings = Settings {
+        draws: 1_000,
+        ..Settings::default()
+    };
+    let input = campaign();
+    let whole = serde_json::to_string(&aggregate(&input, &settings, 77).unwrap()).unwrap();
+    for order in [1, 2] {
+        let shuffled = shuffled(input.clone(), order);
+        let mut preparer =
+            Preparer::new(&shuffled.template, shuffled.units.clone(), &settings).unwrap();
+        for rating in &shuffled.ratings {
+            preparer.push(rating);
+        }
+        assert_eq!(preparer.pushed(), input.ratings.len());
+        let prepared = preparer.finish(shuffled.margins.as_ref()).unwrap();
+        let streamed = aggregate_prepared(&shuffled.period, &prepared, &settings, 77).unwrap();
+        assert_eq!(serde_json::to_string(&streamed).unwrap(), whole);
+    }
 }
 
 #[test]

@@ -18,22 +18,56 @@ pub struct StoredRating {
     pub self_selected: bool,
 }
 
-/// Every rating of a campaign in the engine's fixed order: unit code, then respondent key.
-pub fn of_campaign(conn: &mut Conn, campaign_id: i64) -> QueryResult<Vec<StoredRating>> {
+/// Every rating of a campaign, handed to `each` in chunks of `chunk` rows read by keyset on the
+/// rating id (no OFFSET, no long-lived cursor), so a province's ratings never sit in memory at
+/// once. The order is storage order: the statistics engine sorts what it keeps. Returns the count.
+pub fn for_each_of_campaign<E: From<diesel::result::Error>>(
+    conn: &mut Conn,
+    campaign_id: i64,
+    chunk: i64,
+    mut each: impl FnMut(StoredRating) -> Result<(), E>,
+) -> Result<usize, E> {
+    let mut after = i64::MIN;
+    let mut total = 0;
+    loop {
+        let rows: Vec<(i64, StoredRating)> = ratings::table
+            .inner_join(responses::table)
+            .inner_join(units::table)
+            .filter(responses::campaign_id.eq(campaign_id))
+            .filter(ratings::id.gt(after))
+            .order(ratings::id)
+            .limit(chunk)
+            .select((
+                ratings::id,
+                (
+                    units::code,
+                    responses::respondent_key,
+                    responses::size,
+                    responses::industry,
+                    responses::district,
+                    ratings::answers,
+                    ratings::self_selected,
+                ),
+            ))
+            .load(conn)?;
+        let Some(&(last, _)) = rows.last() else {
+            return Ok(total);
+        };
+        after = last;
+        total += rows.len();
+        for (_, rating) in rows {
+            each(rating)?;
+        }
+    }
+}
+
+/// The units that got at least one rating in a campaign.
+pub fn rated_units(conn: &mut Conn, campaign_id: i64) -> QueryResult<Vec<i64>> {
     ratings::table
         .inner_join(responses::table)
-        .inner_join(units::table)
         .filter(responses::campaign_id.eq(campaign_id))
-        .order((units::code, responses::respondent_key))
-        .select((
-            units::code,
-            responses::respondent_key,
-            responses::size,
-            responses::industry,
-            responses::district,
-            ratings::answers,
-            ratings::self_selected,
-        ))
+        .select(ratings::unit_id)
+        .distinct()
         .load(conn)
 }
 
@@ -44,38 +78,45 @@ pub fn response_counts(
     campaign_id: i64,
     period: &str,
 ) -> QueryResult<Vec<(i64, i64, i64)>> {
-    let rows: Vec<(i64, Option<chrono::NaiveDateTime>)> = invitations::table
+    use diesel::dsl::{count, count_star};
+    invitations::table
         .inner_join(
             interactions::table.on(interactions::enterprise_id
                 .eq(invitations::enterprise_id)
                 .and(interactions::period.eq(period))),
         )
         .filter(invitations::campaign_id.eq(campaign_id))
-        .select((interactions::unit_id, invitations::completed_at))
-        .load(conn)?;
-    let mut counts: std::collections::BTreeMap<i64, (i64, i64)> = Default::default();
-    for (unit, completed) in rows {
-        let entry = counts.entry(unit).or_default();
-        entry.0 += 1;
-        entry.1 += i64::from(completed.is_some());
-    }
-    Ok(counts.into_iter().map(|(u, (i, c))| (u, i, c)).collect())
+        .group_by(interactions::unit_id)
+        .select((
+            interactions::unit_id,
+            count_star(),
+            count(invitations::completed_at),
+        ))
+        .order(interactions::unit_id)
+        .load(conn)
 }
 
-/// The strata (size, industry, district) of every enterprise invited to a campaign: the population
-/// the respondents are raked to when weighting is on.
+/// The enterprises invited to a campaign counted by strata (size, industry, district): the
+/// population the respondents are raked to when weighting is on.
 pub fn invited_strata(
     conn: &mut Conn,
     campaign_id: i64,
-) -> QueryResult<Vec<(String, String, String)>> {
+) -> QueryResult<Vec<(String, String, String, i64)>> {
     use super::schema::enterprises;
+    use diesel::dsl::count_star;
     invitations::table
         .inner_join(enterprises::table)
         .filter(invitations::campaign_id.eq(campaign_id))
+        .group_by((
+            enterprises::size,
+            enterprises::industry,
+            enterprises::district,
+        ))
         .select((
             enterprises::size,
             enterprises::industry,
             enterprises::district,
+            count_star(),
         ))
         .load(conn)
 }

@@ -9,10 +9,11 @@ use serde::Serialize;
 
 use super::{ServiceError, campaign, templates};
 use crate::db::campaigns::{self as campaign_rows, CampaignRow};
+use crate::db::ratings::StoredRating;
 use crate::db::results::{self, NewAggregation, PeerGroupResultFields, UnitResultFields};
 use crate::db::{Conn, now, ratings, units, write_transaction};
 use crate::domain::{CampaignAction, CampaignState, Period, SurveyTemplate, UnitKind};
-use crate::stats::{self, CampaignInput, Settings};
+use crate::stats::{self, Preparer, Settings};
 
 /// What `campaign aggregate` did.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -73,12 +74,23 @@ pub fn aggregate(
         }
     }
     let template = templates::parse_stored(&campaign.template_toml)?;
-    let (mut input, unit_ids) = load_input(conn, &campaign, &template)?;
-    if weighting {
-        input.margins = Some(invited_margins(conn, campaign.id)?);
-    }
+    let stats_template = stats_template(&template);
+    let (unit_infos, unit_ids) = load_units(conn, &campaign)?;
+    let mut preparer = Preparer::new(&stats_template, unit_infos, settings)
+        .map_err(|e| ServiceError::Invalid(format!("统计计算失败: {e}")))?;
+    let read = ratings::for_each_of_campaign(conn, campaign.id, RATINGS_CHUNK, |r| {
+        preparer.push(&stored_rating(r)?);
+        Ok::<_, ServiceError>(())
+    })?;
+    let margins = if weighting {
+        Some(invited_margins(conn, campaign.id)?)
+    } else {
+        None
+    };
     let seed = seed.unwrap_or_else(|| rand::rng().random());
-    let result = stats::aggregate(&input, settings, seed)
+    let result = preparer
+        .finish(margins.as_ref())
+        .and_then(|prepared| stats::aggregate_prepared(&campaign.period, &prepared, settings, seed))
         .map_err(|e| ServiceError::Invalid(format!("统计计算失败: {e}")))?;
 
     let result_json = serde_json::to_string(&result)
@@ -146,22 +158,25 @@ pub fn aggregate(
         aggregation_id,
         seed,
         method_version: result.method_version,
-        ratings: input.ratings.len(),
+        ratings: read,
         units: unit_rows.len(),
         ranked,
         suppressed,
     })
 }
 
-/// Reads what the engine needs, in its fixed order. Units that were replaced by another (a
+/// Ratings read from storage per round trip while aggregating.
+const RATINGS_CHUNK: i64 = 50_000;
+
+/// The units the engine ranks, with their response rates. Units that were replaced by another (a
 /// predecessor) and got no rating in this campaign are left out: they no longer exist.
-fn load_input(
+fn load_units(
     conn: &mut Conn,
     campaign: &CampaignRow,
-    template: &SurveyTemplate,
-) -> Result<(CampaignInput, HashMap<String, i64>), ServiceError> {
-    let stored = ratings::of_campaign(conn, campaign.id)?;
-    let rated: HashSet<&str> = stored.iter().map(|r| r.unit_code.as_str()).collect();
+) -> Result<(Vec<stats::UnitInfo>, HashMap<String, i64>), ServiceError> {
+    let rated: HashSet<i64> = ratings::rated_units(conn, campaign.id)?
+        .into_iter()
+        .collect();
     let registry = units::all(conn)?;
     let replaced: HashSet<&str> = registry
         .iter()
@@ -175,7 +190,7 @@ fn load_input(
     let mut unit_ids = HashMap::new();
     let mut unit_infos = Vec::new();
     for u in &registry {
-        if replaced.contains(u.code.as_str()) && !rated.contains(u.code.as_str()) {
+        if replaced.contains(u.code.as_str()) && !rated.contains(&u.id) {
             continue;
         }
         let kind = u
@@ -190,30 +205,24 @@ fn load_input(
             response_rate: rates.get(&u.id).copied(),
         });
     }
-    let mut ratings_in = Vec::with_capacity(stored.len());
-    for r in stored {
-        let answers: BTreeMap<String, Option<u8>> = serde_json::from_str(&r.answers)
-            .map_err(|e| ServiceError::Invalid(format!("存储的答卷格式有误: {e}")))?;
-        ratings_in.push(stats::Rating {
-            unit_code: r.unit_code,
-            respondent: r.respondent_key,
-            strata: stats::Strata {
-                size: r.size,
-                industry: r.industry,
-                district: r.district,
-            },
-            answers,
-            self_selected: r.self_selected,
-        });
-    }
-    let input = CampaignInput {
-        period: campaign.period.clone(),
-        template: stats_template(template),
-        units: unit_infos,
-        ratings: ratings_in,
-        margins: None,
-    };
-    Ok((input, unit_ids))
+    Ok((unit_infos, unit_ids))
+}
+
+/// A stored rating as the engine reads it.
+fn stored_rating(r: StoredRating) -> Result<stats::Rating, ServiceError> {
+    let answers: BTreeMap<String, Option<u8>> = serde_json::from_str(&r.answers)
+        .map_err(|e| ServiceError::Invalid(format!("存储的答卷格式有误: {e}")))?;
+    Ok(stats::Rating {
+        unit_code: r.unit_code,
+        respondent: r.respondent_key,
+        strata: stats::Strata {
+            size: r.size,
+            industry: r.industry,
+            district: r.district,
+        },
+        answers,
+        self_selected: r.self_selected,
+    })
 }
 
 /// The invited population's counts by size, industry and district (STATS.md §0, §2).
@@ -221,10 +230,11 @@ fn invited_margins(conn: &mut Conn, campaign_id: i64) -> Result<stats::Margins, 
     let mut size = BTreeMap::new();
     let mut industry = BTreeMap::new();
     let mut district = BTreeMap::new();
-    for (s, i, d) in ratings::invited_strata(conn, campaign_id)? {
-        *size.entry(s).or_insert(0.0) += 1.0;
-        *industry.entry(i).or_insert(0.0) += 1.0;
-        *district.entry(d).or_insert(0.0) += 1.0;
+    for (s, i, d, count) in ratings::invited_strata(conn, campaign_id)? {
+        let count = count as f64;
+        *size.entry(s).or_insert(0.0) += count;
+        *industry.entry(i).or_insert(0.0) += count;
+        *district.entry(d).or_insert(0.0) += count;
     }
     Ok(stats::Margins {
         size: Some(size),

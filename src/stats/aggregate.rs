@@ -2,7 +2,7 @@
 
 use crate::stats::eligibility::{Standing, standing};
 use crate::stats::fit::{EligibleUnit, GroupFit, UnitFigures, fit_campaign, unit_figures};
-use crate::stats::prepare::{PreparedUnit, prepare};
+use crate::stats::prepare::{Prepared, PreparedUnit, prepare};
 use crate::stats::simulation::{RankSummary, simulate_ranks};
 use crate::stats::{
     CampaignInput, CampaignResult, METHOD_VERSION, PeerGroupResult, Period, Settings, StatsError,
@@ -23,6 +23,18 @@ pub fn aggregate(
 ) -> Result<CampaignResult, StatsError> {
     Period::parse(&input.period)?;
     let prepared = prepare(input, settings)?;
+    aggregate_prepared(&input.period, &prepared, settings, seed)
+}
+
+/// [`aggregate()`] over ratings already prepared (for instance streamed from storage through a
+/// [`crate::stats::prepare::Preparer`]).
+pub fn aggregate_prepared(
+    period: &str,
+    prepared: &Prepared,
+    settings: &Settings,
+    seed: u64,
+) -> Result<CampaignResult, StatsError> {
+    Period::parse(period)?;
     let mut by_group: BTreeMap<&str, Vec<&PreparedUnit>> = BTreeMap::new();
     for unit in &prepared.units {
         by_group
@@ -93,7 +105,7 @@ pub fn aggregate(
         })
         .collect();
     Ok(CampaignResult {
-        period: input.period.clone(),
+        period: period.to_owned(),
         method_version: METHOD_VERSION.to_owned(),
         seed,
         rank_by: settings.rank_by,

@@ -16,8 +16,9 @@
 //! Thin data is not an error: it yields suppressed or ineligible units with `None` figures.
 //!
 //! # Decisions where STATS.md leaves a choice open
-//! 1. **Fixed input order.** Ratings are sorted by (unit code, respondent key, then the rest of
-//!    the rating) before anything is summed, so input order never changes a bit of the output.
+//! 1. **Fixed input order.** Ratings are sorted by (unit code, respondent key, then the composite
+//!    and overall level they contribute) before anything is summed, so input order never changes
+//!    a bit of the output. Ratings may arrive one at a time ([`Preparer`]), streamed from storage.
 //! 2. **What stays on a suppressed unit.** `n` and `n_eff` are always shown (they are why the unit
 //!    is 「样本不足」); every other figure is `None`. `response_rate` is passed through from the caller.
 //! 3. **Eligible** means published (n ≥ 10, n_eff ≥ 10) *and* n ≥ 30.
@@ -77,7 +78,8 @@ pub mod simulation;
 pub mod synthetic;
 pub mod weighting;
 
-pub use aggregate::aggregate;
+pub use aggregate::{aggregate, aggregate_prepared};
+pub use prepare::{Prepared, Preparer};
 
 pub use bootstrap::{BootstrapGroup, BootstrapReport, BootstrapUnit, cluster_bootstrap};
 pub use error::StatsError;

@@ -1,8 +1,15 @@
 //! From a campaign's raw input to per-unit observations in a fixed order, with weights.
+//!
+//! [`Preparer`] takes ratings one at a time and keeps only a compact record of each (unit and
+//! respondent numbers, composite, overall level, strata number: 24 bytes), so a province's ten
+//! million ratings can stream from storage without ever being held as [`Rating`] values.
+//! [`prepare`] is the same thing over a [`CampaignInput`] held in memory.
 
 use crate::stats::score::{ScoringKey, is_satisfied, validate_template};
 use crate::stats::weighting::{Margin, RakingReport, build_margin, rake};
-use crate::stats::{CampaignInput, Rating, Settings, StatsError, Strata, UnitInfo};
+use crate::stats::{
+    CampaignInput, Margins, Rating, Settings, StatsError, Strata, Template, UnitInfo,
+};
 use std::collections::{BTreeMap, HashMap};
 
 /// One counted rating of a unit.
@@ -33,7 +40,7 @@ pub struct Prepared {
 }
 
 /// A rating that could not be scored: unit, respondent id, the rating, (question, level).
-type Failure<'a> = (usize, usize, &'a Rating, (String, Option<u8>));
+type Failure = (u32, u32, Rating, (String, Option<u8>));
 /// A raking dimension: its name, population margin and the stratum it reads.
 type Dimension<'a> = (
     &'a str,
@@ -41,156 +48,264 @@ type Dimension<'a> = (
     fn(&Strata) -> &str,
 );
 
+/// A scored rating as the preparer keeps it.
+#[derive(Debug, Clone, Copy)]
+struct Compact {
+    unit: u32,
+    /// Respondent id in arrival order, replaced by its rank in key order before sorting.
+    respondent: u32,
+    strata: u32,
+    overall: Option<u8>,
+    composite: f64,
+}
+
 /// Validates and canonicalises the input (STATS.md §0, §1, §5 "read inputs in a fixed order"):
-/// units sorted by code, ratings sorted by (unit, respondent, rest of the rating), self-selected
-/// ratings dropped if the setting says so, ratings with no answered question not counted, and
-/// raking weights computed when margins are given.
+/// units sorted by code, ratings sorted by (unit, respondent, composite, overall level),
+/// self-selected ratings dropped if the setting says so, ratings with no answered question not
+/// counted, and raking weights computed when margins are given.
 pub fn prepare(input: &CampaignInput, settings: &Settings) -> Result<Prepared, StatsError> {
-    settings.validate()?;
-    validate_template(&input.template)?;
-    let mut infos: Vec<&UnitInfo> = input.units.iter().collect();
-    infos.sort_by(|a, b| a.code.cmp(&b.code));
-    if let Some(w) = infos.windows(2).find(|w| w[0].code == w[1].code) {
-        return Err(StatsError::DuplicateUnit(w[0].code.clone()));
+    let mut preparer = Preparer::new(&input.template, input.units.clone(), settings)?;
+    for rating in &input.ratings {
+        preparer.push(rating);
     }
-    // Pass 1, in input order (sequential memory): resolve units, number respondents, score.
-    // Errors are reported for the first offending rating in canonical order, not input order.
-    let unit_index: HashMap<&str, usize> = infos
-        .iter()
-        .enumerate()
-        .map(|(i, u)| (u.code.as_str(), i))
-        .collect();
-    let mut first_seen: HashMap<&str, usize> = HashMap::new();
-    let mut keys: Vec<&str> = Vec::new();
-    let key = ScoringKey::new(&input.template);
-    let mut unknown_unit: Option<&str> = None;
-    let mut failures: Vec<Failure<'_>> = Vec::new();
-    // (unit index, respondent id → rank later, composite, overall level, rating)
-    let mut scored: Vec<(usize, usize, f64, Option<u8>, &Rating)> =
-        Vec::with_capacity(input.ratings.len());
-    for r in input
-        .ratings
-        .iter()
-        .filter(|r| settings.include_self_selected || !r.self_selected)
-    {
-        let Some(&unit) = unit_index.get(r.unit_code.as_str()) else {
-            unknown_unit = unknown_unit
-                .min(Some(r.unit_code.as_str()))
-                .or(Some(r.unit_code.as_str()));
-            continue;
-        };
-        let id = *first_seen.entry(r.respondent.as_str()).or_insert_with(|| {
-            keys.push(r.respondent.as_str());
-            keys.len() - 1
-        });
-        match key.score(&r.answers) {
-            Ok(s) => {
-                if let Some(value) = s.composite {
-                    scored.push((unit, id, value, s.overall, r));
-                }
-            }
-            Err(e) => failures.push((unit, id, r, e)),
-        }
-    }
-    if let Some(code) = unknown_unit {
-        return Err(StatsError::UnknownUnit(code.to_owned()));
-    }
-    // Canonical order without string comparisons in the sort: unit index (units are in code
-    // order) and respondent rank (distinct keys sorted once), then the whole rating for exact ties.
-    let mut by_key: Vec<usize> = (0..keys.len()).collect();
-    by_key.sort_unstable_by(|a, b| keys[*a].cmp(keys[*b]));
-    let mut rank_of = vec![0; keys.len()];
-    for (rank, id) in by_key.iter().enumerate() {
-        rank_of[*id] = rank;
-    }
-    let first_failure = failures.into_iter().min_by(|a, b| {
-        (a.0, rank_of[a.1])
-            .cmp(&(b.0, rank_of[b.1]))
-            .then_with(|| a.2.cmp(b.2))
-    });
-    if let Some((_, _, r, (question, level))) = first_failure {
-        return Err(match level {
-            Some(level) => StatsError::LevelOutOfRange {
-                unit: r.unit_code.clone(),
-                respondent: r.respondent.clone(),
-                question,
-                level,
-            },
-            None => StatsError::UnknownQuestion(question),
-        });
-    }
-    for s in scored.iter_mut() {
-        s.1 = rank_of[s.1];
-    }
-    scored.sort_unstable_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)).then_with(|| a.4.cmp(b.4)));
+    preparer.finish(input.margins.as_ref())
+}
 
-    // Pass 2, in canonical order: strata per respondent (one per enterprise)
-    let mut strata: Vec<Option<&Strata>> = vec![None; keys.len()];
-    for &(_, rank, _, _, r) in &scored {
-        if let Some(previous) = strata[rank].replace(&r.strata)
-            && previous != &r.strata
-            && input.margins.is_some()
-        {
-            return Err(StatsError::ConflictingStrata(r.respondent.clone()));
-        }
-    }
-    // respondents with a counted rating, in key order; `compact[rank]` is their index
-    let mut compact = vec![usize::MAX; keys.len()];
-    let mut respondents: Vec<&str> = Vec::new();
-    let mut respondent_strata: Vec<&Strata> = Vec::new();
-    for (rank, s) in strata.iter().enumerate() {
-        if let Some(s) = s {
-            compact[rank] = respondents.len();
-            respondents.push(keys[by_key[rank]]);
-            respondent_strata.push(s);
-        }
-    }
-    let (weights, raking) = match &input.margins {
-        None => (vec![1.0; respondents.len()], None),
-        Some(m) => {
-            let mut margins: Vec<Margin> = Vec::new();
-            let dims: [Dimension<'_>; 3] = [
-                ("size", &m.size, |s| &s.size),
-                ("industry", &m.industry, |s| &s.industry),
-                ("district", &m.district, |s| &s.district),
-            ];
-            for (name, population, label) in dims {
-                if let Some(population) = population {
-                    let labels: Vec<&str> = respondent_strata.iter().map(|s| label(s)).collect();
-                    margins.push(build_margin(
-                        name,
-                        &labels,
-                        population,
-                        settings.raking.min_category,
-                    )?);
-                }
-            }
-            let (w, report) = rake(respondents.len(), &margins, &settings.raking);
-            (w, Some(report))
-        }
-    };
+/// [`prepare`] one rating at a time, in any order: the result does not depend on the order in
+/// which ratings arrive.
+pub struct Preparer<'a> {
+    settings: &'a Settings,
+    key: ScoringKey<'a>,
+    infos: Vec<UnitInfo>,
+    unit_index: HashMap<String, u32>,
+    respondent_ids: HashMap<Box<str>, u32>,
+    strata_ids: HashMap<Strata, u32>,
+    scored: Vec<Compact>,
+    unknown_unit: Option<String>,
+    failures: Vec<Failure>,
+    pushed: usize,
+}
 
-    let mut units: Vec<PreparedUnit> = infos
-        .into_iter()
-        .map(|info| PreparedUnit {
-            info: info.clone(),
-            observations: Vec::new(),
+impl<'a> Preparer<'a> {
+    /// Checks the settings, the template and the units (no code twice).
+    pub fn new(
+        template: &'a Template,
+        mut units: Vec<UnitInfo>,
+        settings: &'a Settings,
+    ) -> Result<Self, StatsError> {
+        settings.validate()?;
+        validate_template(template)?;
+        units.sort_by(|a, b| a.code.cmp(&b.code));
+        if let Some(w) = units.windows(2).find(|w| w[0].code == w[1].code) {
+            return Err(StatsError::DuplicateUnit(w[0].code.clone()));
+        }
+        let unit_index = units
+            .iter()
+            .enumerate()
+            .map(|(i, u)| (u.code.clone(), i as u32))
+            .collect();
+        Ok(Preparer {
+            settings,
+            key: ScoringKey::new(template),
+            infos: units,
+            unit_index,
+            respondent_ids: HashMap::new(),
+            strata_ids: HashMap::new(),
+            scored: Vec::new(),
+            unknown_unit: None,
+            failures: Vec::new(),
+            pushed: 0,
         })
-        .collect();
-    for (unit, rank, value, overall, _) in scored {
-        let respondent = compact[rank];
-        let satisfied = overall.map(is_satisfied);
-        units[unit].observations.push(Observation {
-            respondent,
-            weight: weights[respondent],
-            composite: value,
-            satisfied,
-        });
     }
-    Ok(Prepared {
-        units,
-        respondents: respondents.into_iter().map(str::to_owned).collect(),
-        weights,
-        raking,
-    })
+
+    /// Ratings pushed so far (including those not counted).
+    pub fn pushed(&self) -> usize {
+        self.pushed
+    }
+
+    /// Scores one rating and keeps its compact record. Errors (an unknown unit or question, a
+    /// level out of range) are collected and reported by [`Preparer::finish`], the first in
+    /// canonical order, so the error too does not depend on arrival order.
+    pub fn push(&mut self, r: &Rating) {
+        self.pushed += 1;
+        if r.self_selected && !self.settings.include_self_selected {
+            return;
+        }
+        let Some(&unit) = self.unit_index.get(r.unit_code.as_str()) else {
+            if self
+                .unknown_unit
+                .as_deref()
+                .is_none_or(|u| r.unit_code.as_str() < u)
+            {
+                self.unknown_unit = Some(r.unit_code.clone());
+            }
+            return;
+        };
+        let next = self.respondent_ids.len() as u32;
+        let respondent = match self.respondent_ids.get(r.respondent.as_str()) {
+            Some(&id) => id,
+            None => {
+                self.respondent_ids
+                    .insert(r.respondent.as_str().into(), next);
+                next
+            }
+        };
+        match self.key.score(&r.answers) {
+            Ok(s) => {
+                if let Some(composite) = s.composite {
+                    let next = self.strata_ids.len() as u32;
+                    let strata = match self.strata_ids.get(&r.strata) {
+                        Some(&id) => id,
+                        None => {
+                            self.strata_ids.insert(r.strata.clone(), next);
+                            next
+                        }
+                    };
+                    self.scored.push(Compact {
+                        unit,
+                        respondent,
+                        strata,
+                        overall: s.overall,
+                        composite,
+                    });
+                }
+            }
+            Err(e) => self.failures.push((unit, respondent, r.clone(), e)),
+        }
+    }
+
+    /// Sorts into canonical order, checks strata, rakes when `margins` are given, and builds the
+    /// per-unit observations.
+    pub fn finish(self, margins: Option<&Margins>) -> Result<Prepared, StatsError> {
+        let Preparer {
+            settings,
+            infos,
+            respondent_ids,
+            strata_ids,
+            mut scored,
+            unknown_unit,
+            failures,
+            ..
+        } = self;
+        if let Some(code) = unknown_unit {
+            return Err(StatsError::UnknownUnit(code));
+        }
+        // Canonical order without string comparisons in the sort: unit index (units are in code
+        // order) and respondent rank (distinct keys sorted once), then what the rating
+        // contributes, so even two ratings of a unit by one enterprise sum in a fixed order.
+        let mut keys: Vec<(Box<str>, u32)> = respondent_ids.into_iter().collect();
+        keys.sort_unstable();
+        let mut rank_of = vec![0u32; keys.len()];
+        for (rank, (_, id)) in keys.iter().enumerate() {
+            rank_of[*id as usize] = rank as u32;
+        }
+        let first_failure = failures.into_iter().min_by(|a, b| {
+            (a.0, rank_of[a.1 as usize])
+                .cmp(&(b.0, rank_of[b.1 as usize]))
+                .then_with(|| a.2.cmp(&b.2))
+        });
+        if let Some((_, _, r, (question, level))) = first_failure {
+            return Err(match level {
+                Some(level) => StatsError::LevelOutOfRange {
+                    unit: r.unit_code,
+                    respondent: r.respondent,
+                    question,
+                    level,
+                },
+                None => StatsError::UnknownQuestion(question),
+            });
+        }
+        for s in scored.iter_mut() {
+            s.respondent = rank_of[s.respondent as usize];
+        }
+        scored.sort_unstable_by(|a, b| {
+            (a.unit, a.respondent)
+                .cmp(&(b.unit, b.respondent))
+                .then_with(|| a.composite.total_cmp(&b.composite))
+                .then_with(|| a.overall.cmp(&b.overall))
+        });
+        let mut strata_by_id: Vec<Option<Strata>> = vec![None; strata_ids.len()];
+        for (s, id) in strata_ids {
+            strata_by_id[id as usize] = Some(s);
+        }
+
+        // Strata per respondent (one per enterprise), in canonical order.
+        let mut strata: Vec<Option<u32>> = vec![None; keys.len()];
+        for s in &scored {
+            if let Some(previous) = strata[s.respondent as usize].replace(s.strata)
+                && previous != s.strata
+                && margins.is_some()
+            {
+                let key = &keys[s.respondent as usize].0;
+                return Err(StatsError::ConflictingStrata(key.to_string()));
+            }
+        }
+        // respondents with a counted rating, in key order; `compact[rank]` is their index
+        let mut compact = vec![usize::MAX; keys.len()];
+        let mut respondents: Vec<String> = Vec::new();
+        let mut respondent_strata: Vec<&Strata> = Vec::new();
+        for (rank, s) in strata.iter().enumerate() {
+            if let Some(s) = s
+                && let Some(s) = &strata_by_id[*s as usize]
+            {
+                compact[rank] = respondents.len();
+                respondents.push(keys[rank].0.to_string());
+                respondent_strata.push(s);
+            }
+        }
+        drop(keys);
+        let (weights, raking) = match margins {
+            None => (vec![1.0; respondents.len()], None),
+            Some(m) => {
+                let mut margins: Vec<Margin> = Vec::new();
+                let dims: [Dimension<'_>; 3] = [
+                    ("size", &m.size, |s| &s.size),
+                    ("industry", &m.industry, |s| &s.industry),
+                    ("district", &m.district, |s| &s.district),
+                ];
+                for (name, population, label) in dims {
+                    if let Some(population) = population {
+                        let labels: Vec<&str> =
+                            respondent_strata.iter().map(|s| label(s)).collect();
+                        margins.push(build_margin(
+                            name,
+                            &labels,
+                            population,
+                            settings.raking.min_category,
+                        )?);
+                    }
+                }
+                let (w, report) = rake(respondents.len(), &margins, &settings.raking);
+                (w, Some(report))
+            }
+        };
+
+        let mut counts = vec![0usize; infos.len()];
+        for s in &scored {
+            counts[s.unit as usize] += 1;
+        }
+        let mut units: Vec<PreparedUnit> = infos
+            .into_iter()
+            .zip(counts)
+            .map(|(info, n)| PreparedUnit {
+                info,
+                observations: Vec::with_capacity(n),
+            })
+            .collect();
+        for s in scored {
+            let respondent = compact[s.respondent as usize];
+            units[s.unit as usize].observations.push(Observation {
+                respondent,
+                weight: weights[respondent],
+                composite: s.composite,
+                satisfied: s.overall.map(is_satisfied),
+            });
+        }
+        Ok(Prepared {
+            units,
+            respondents,
+            weights,
+            raking,
+        })
+    }
 }
