@@ -3,8 +3,8 @@
 //! exponential backoff, and recording each outcome.
 //!
 //! **Delivery guarantee: at most once.** Before the SMTP call a message is claimed — marked
-//! `sending` with a lease time — in its own committed transaction; after the relay accepts it, it is
-//! marked `sent`. A process killed between the two leaves one `sending` row (messages go out one at
+//! `sending` with a lease time — in a committed transaction; after the relay accepts it, it is
+//! marked `sent` (in the transaction that claims the next message, so one commit per message). A process killed between the two leaves one `sending` row (messages go out one at
 //! a time). No dispatcher touches a `sending` row while its lease runs; once the lease has run out
 //! the row is marked `failed` with "发送结果未知" and is **not** sent again, because the relay may
 //! already have accepted it. So a kill and restart never sends a message twice; at worst one message
@@ -54,6 +54,18 @@ pub struct DispatchReport {
     pub still_queued: i64,
 }
 
+/// What became of one claimed message, recorded in the next transaction.
+enum Outcome {
+    /// Not sent, and why (bounced, campaign over, already answered, unknown kind).
+    Skipped { row: OutboxRow, reason: String },
+    /// Handed to the relay: accepted, or its error.
+    Attempted {
+        row: OutboxRow,
+        result: Result<(), SendError>,
+        at: NaiveDateTime,
+    },
+}
+
 /// How long a run goes on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Until {
@@ -93,75 +105,98 @@ impl Dispatcher<'_> {
                     _ => break,
                 }
             }
+            // The outcome of one message is recorded in the transaction that claims the next:
+            // one commit per message instead of two, and still only one message in flight.
+            let mut pending: Option<Outcome> = None;
             for id in due {
                 let lease = now() + chrono::Duration::seconds(CLAIM_LEASE_SECONDS);
-                let claimed = write_transaction(conn, |c| outbox::claim(c, id, lease))?;
+                let claimed = write_transaction(conn, |c| -> Result<_, ServiceError> {
+                    if let Some(outcome) = pending.take() {
+                        self.record(c, outcome, &mut report)?;
+                    }
+                    Ok(outbox::claim(c, id, lease)?)
+                })?;
                 let Some(row) = claimed else { continue };
-                self.deliver(conn, &row, &mut throttle, &mut report)?;
+                pending = Some(self.deliver(conn, row, &mut throttle)?);
                 done += 1;
                 progress(done, total.max(done));
+            }
+            if let Some(outcome) = pending.take() {
+                write_transaction(conn, |c| self.record(c, outcome, &mut report))?;
             }
         }
         report.still_queued = outbox::queued_count(conn)?;
         Ok(report)
     }
 
-    /// Sends one claimed message and records the outcome.
+    /// Sends one claimed message; the caller records the outcome.
     fn deliver(
         &self,
         conn: &mut Conn,
-        row: &OutboxRow,
+        row: OutboxRow,
         throttle: &mut Throttle,
-        report: &mut DispatchReport,
-    ) -> Result<(), ServiceError> {
-        let letter = match self.letter(conn, row)? {
+    ) -> Result<Outcome, ServiceError> {
+        let letter = match self.letter(conn, &row)? {
             Ok(letter) => letter,
-            Err(reason) => {
-                write_transaction(conn, |c| outbox::mark_failed(c, row.id, &reason))?;
-                report.skipped += 1;
-                return Ok(());
-            }
+            Err(reason) => return Ok(Outcome::Skipped { row, reason }),
         };
         let sender = Sender {
             name: self.settings.from_name.clone(),
             address: self.settings.from_address.clone(),
         };
-        let outcome = match compose(&letter, &sender) {
+        let result = match compose(&letter, &sender) {
             Ok(message) => {
                 throttle.wait();
                 self.mailer.send(&message)
             }
             Err(e) => Err(SendError::Permanent(e.to_string())),
         };
-        let at = now();
-        let is_invitation = row.kind == MessageKind::Invitation.as_str();
-        write_transaction(conn, |c| -> Result<(), ServiceError> {
-            match &outcome {
-                Ok(()) => {
-                    outbox::mark_sent(c, row.id, at)?;
-                    if is_invitation {
-                        invitations::mark_sent(c, row.invitation_id, at)?;
-                    }
-                    report.sent += 1;
-                }
-                Err(SendError::Transient(reply))
-                    if (row.attempts as u32) < self.settings.max_attempts =>
-                {
-                    let wait = backoff(self.settings.backoff_seconds, row.attempts as u32);
-                    let next = at + chrono::Duration::from_std(wait).unwrap_or_default();
-                    outbox::requeue(c, row.id, next, reply)?;
-                    report.retried += 1;
-                }
-                Err(SendError::Transient(reply) | SendError::Permanent(reply)) => {
-                    outbox::mark_failed(c, row.id, reply)?;
-                    invitations::mark_failed(c, row.invitation_id, reply)?;
-                    report.failed += 1;
-                }
-            }
-            Ok(())
-        })?;
-        if let Err(e) = &outcome {
+        if let Err(e) = &result {
             tracing::warn!(outbox_id = row.id, message_id = %row.message_id, "{e}");
+        }
+        Ok(Outcome::Attempted {
+            row,
+            result,
+            at: now(),
+        })
+    }
+
+    /// Records what became of a claimed message, inside the caller's transaction.
+    fn record(
+        &self,
+        c: &mut Conn,
+        outcome: Outcome,
+        report: &mut DispatchReport,
+    ) -> Result<(), ServiceError> {
+        let (row, result, at) = match outcome {
+            Outcome::Skipped { row, reason } => {
+                outbox::mark_failed(c, row.id, &reason)?;
+                report.skipped += 1;
+                return Ok(());
+            }
+            Outcome::Attempted { row, result, at } => (row, result, at),
+        };
+        match &result {
+            Ok(()) => {
+                outbox::mark_sent(c, row.id, at)?;
+                if row.kind == MessageKind::Invitation.as_str() {
+                    invitations::mark_sent(c, row.invitation_id, at)?;
+                }
+                report.sent += 1;
+            }
+            Err(SendError::Transient(reply))
+                if (row.attempts as u32) < self.settings.max_attempts =>
+            {
+                let wait = backoff(self.settings.backoff_seconds, row.attempts as u32);
+                let next = at + chrono::Duration::from_std(wait).unwrap_or_default();
+                outbox::requeue(c, row.id, next, reply)?;
+                report.retried += 1;
+            }
+            Err(SendError::Transient(reply) | SendError::Permanent(reply)) => {
+                outbox::mark_failed(c, row.id, reply)?;
+                invitations::mark_failed(c, row.invitation_id, reply)?;
+                report.failed += 1;
+            }
         }
         Ok(())
     }

@@ -9,17 +9,27 @@
 //! and none is acknowledged. Each submission runs in its own savepoint with its own
 //! one-link-one-response guard ([`response::store`]), so one refused submission (a used link)
 //! does not undo the others.
+//!
+//! **Checkpoints off the commit path (SQLite).** By default SQLite copies the WAL back into the
+//! database file inside whichever commit pushes the WAL past 1,000 pages, so that one batch waits
+//! for the copy and its fsync. The writer's connection turns that off and a checkpointer thread
+//! runs a passive checkpoint (which never blocks the writer) every [`CHECKPOINT_EVERY`]; readers
+//! and the writer go on meanwhile, and the WAL stays small.
 
 use std::sync::mpsc;
 use std::thread;
 
 use diesel::Connection;
+use diesel::connection::SimpleConnection;
 
 use super::response::{self, Prepared, SubmitError};
-use crate::db::{Pool, write_transaction};
+use crate::db::{Conn, Pool, write_transaction};
 
 /// Most submissions committed together; bounds the time a batch holds the write lock.
 pub const MAX_BATCH: usize = 256;
+
+/// How often the checkpointer copies the WAL into the database file (SQLite).
+pub const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
 
 type Reply = mpsc::SyncSender<Result<(), SubmitError>>;
 
@@ -34,9 +44,17 @@ impl ResponseWriter {
     /// dropped.
     pub fn start(pool: Pool) -> Result<Self, std::io::Error> {
         let (queue, jobs) = mpsc::sync_channel::<(Prepared, Reply)>(4 * MAX_BATCH);
+        let (stopped, stop) = mpsc::channel::<()>();
+        let checkpoints = pool.clone();
         thread::Builder::new()
             .name("qiping-response-writer".into())
-            .spawn(move || run(pool, jobs))?;
+            .spawn(move || {
+                run(pool, jobs);
+                drop(stopped);
+            })?;
+        thread::Builder::new()
+            .name("qiping-checkpointer".into())
+            .spawn(move || checkpointer(checkpoints, stop))?;
         Ok(Self { queue })
     }
 
@@ -75,10 +93,27 @@ fn run(pool: Pool, jobs: mpsc::Receiver<(Prepared, Reply)>) {
     }
 }
 
+/// Passive WAL checkpoints every [`CHECKPOINT_EVERY`] until the writer stops (SQLite only; on
+/// PostgreSQL the thread ends at once).
+fn checkpointer(pool: Pool, stop: mpsc::Receiver<()>) {
+    while let Err(mpsc::RecvTimeoutError::Timeout) = stop.recv_timeout(CHECKPOINT_EVERY) {
+        let Ok(mut conn) = pool.get() else { continue };
+        let Conn::Sqlite(c) = &mut *conn else { return };
+        if let Err(e) = c.batch_execute("PRAGMA wal_checkpoint(PASSIVE)") {
+            tracing::warn!("WAL 检查点失败: {e}");
+        }
+    }
+}
+
 /// Stores a batch in one transaction; returns one outcome per submission, all errors if the
 /// transaction itself failed.
 fn commit(pool: &Pool, batch: &[(Prepared, Reply)]) -> Vec<Result<(), SubmitError>> {
     let attempt = pool.get().map_err(|e| e.to_string()).and_then(|mut conn| {
+        if let Conn::Sqlite(c) = &mut *conn {
+            // The checkpointer thread does this connection's checkpoints.
+            c.batch_execute("PRAGMA wal_autocheckpoint = 0")
+                .map_err(|e| e.to_string())?;
+        }
         write_transaction(&mut conn, |conn| {
             let mut outcomes = Vec::with_capacity(batch.len());
             for (prepared, _) in batch {
