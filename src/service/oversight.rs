@@ -52,7 +52,8 @@ pub enum Channel {
     Cli,
 }
 
-/// The flags an inspector asked for, with the read written to the audit log.
+/// One period's flags (or every period's), audited as an API read: the period-only form of
+/// [`read_flags_filtered`], kept for callers that filter by nothing else.
 pub fn read_flags(
     conn: &mut Conn,
     actor: &str,

@@ -198,3 +198,30 @@ pub async fn person(
         history,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::FlagQuery;
+
+    fn query(period: &str, peer_group: &str, credible: &str) -> FlagQuery {
+        FlagQuery {
+            period: Some(period.into()),
+            peer_group: Some(peer_group.into()),
+            credible: Some(credible.into()),
+        }
+    }
+
+    #[test]
+    fn empty_filters_mean_all_and_bad_ones_say_what_is_allowed() {
+        let all = query("", " ", "").filter().ok();
+        assert_eq!(all, Some(Default::default()));
+        let some = query("2019H2", "处室", "false").filter().ok();
+        assert_eq!(
+            some.map(|f| (f.period.map(|p| p.to_string()), f.peer_group, f.credible)),
+            Some((Some("2019H2".into()), Some("处室".into()), Some(false)))
+        );
+        let bad = query("", "", "maybe").filter().err().map(|e| e.to_string());
+        assert!(bad.is_some_and(|m| m.contains("true") && m.contains("maybe")));
+        assert!(query("2019H3", "", "").filter().is_err());
+    }
+}
