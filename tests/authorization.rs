@@ -55,6 +55,21 @@ const MATRIX: &[(&str, &str, [u16; 6])] = &[
     ),
     (
         "GET",
+        "/inspect/search",
+        /*        */ [401, 401, 403, 200, 403, 403],
+    ),
+    (
+        "GET",
+        "/inspect/units/{code}",
+        /*  */ [401, 401, 403, 200, 403, 403],
+    ),
+    (
+        "GET",
+        "/inspect/people/{name}",
+        /* */ [401, 401, 403, 200, 403, 403],
+    ),
+    (
+        "GET",
         "/unit/",
         /*                 */ [401, 401, 403, 403, 200, 200],
     ),
@@ -67,6 +82,16 @@ const MATRIX: &[(&str, &str, [u16; 6])] = &[
         "GET",
         "/api/v1/flags",
         /*          */ [401, 401, 403, 200, 403, 403],
+    ),
+    (
+        "GET",
+        "/api/v1/units/{code}/history",
+        [401, 401, 403, 200, 403, 403],
+    ),
+    (
+        "GET",
+        "/api/v1/people/{name}/history",
+        [401, 401, 403, 200, 403, 403],
     ),
     // Public: the published rankings (nothing is published in this database) and the survey
     // behind a one-time link (an unknown link reads the same for everyone).
@@ -101,6 +126,27 @@ fn check_allowed(caller: &str, path: &str, body: &str) {
             assert_eq!(flags[0]["unit_code"], "A01-1");
             assert_eq!(flags[0]["periods"], serde_json::json!(["2019H1", "2019H2"]));
         }
+        ("inspector", "/inspect/search") => {
+            assert!(body.contains("甲局审批处") && body.contains("甲局"));
+        }
+        ("inspector", "/inspect/units/{code}" | "/inspect/people/{name}") => {
+            assert!(body.contains("甲局审批处") && body.contains("张处长"));
+            assert!(
+                body.contains("61.0") && body.contains("55.0–67.0"),
+                "{body}"
+            );
+        }
+        ("inspector", "/api/v1/units/{code}/history") => {
+            let history: serde_json::Value = serde_json::from_str(body).expect("json");
+            assert_eq!(history["code"], "A01-1");
+            assert_eq!(history["campaigns"][0]["score"], 61.0);
+            assert_eq!(history["campaigns"][0]["heads"][0]["name"], "张处长");
+        }
+        ("inspector", "/api/v1/people/{name}/history") => {
+            let history: serde_json::Value = serde_json::from_str(body).expect("json");
+            assert_eq!(history["terms"][0]["unit"]["code"], "A01-1");
+            assert_eq!(history["terms"][0]["campaigns"][0]["rank"], 12);
+        }
         ("unit_a", _) if path.starts_with("/unit/") => {
             assert!(body.contains("甲局审批处"));
             assert!(body.contains("五家留言1"), "five commenters: shown");
@@ -124,7 +170,12 @@ async fn every_route_answers_every_role_as_the_matrix_says() {
 }
 
 async fn run_matrix(db: &TestDb) {
-    let conn = seeded(db);
+    let mut conn = seeded(db);
+    // A head for the person-history routes (heads are recorded by name only).
+    accounts::exec(
+        &mut conn,
+        "INSERT INTO unit_heads (unit_id, name, from_date) VALUES (2, '张处长', '2018-01-01')",
+    );
     drop(conn);
     let app = app(state(db, Config::default())).await;
     let mut sessions = vec![None, Some("forged-session-value".to_owned())];
@@ -199,4 +250,14 @@ async fn run_matrix(db: &TestDb) {
         rows.iter()
             .all(|r| r.actor != "user:admin" || r.action != "inspect.flags")
     );
+    // The other inspector reads: the search page once, each history as a page and through the API.
+    for (action, count) in [
+        ("inspect.search", 1),
+        ("inspect.unit_history", 2),
+        ("inspect.person_history", 2),
+    ] {
+        let audited: Vec<_> = rows.iter().filter(|r| r.action == action).collect();
+        assert_eq!(audited.len(), count, "[{}] {action}", db.backend);
+        assert!(audited.iter().all(|r| r.actor == "user:inspector"));
+    }
 }

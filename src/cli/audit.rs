@@ -11,6 +11,9 @@ use crate::service::audit;
 pub struct AuditArgs {
     #[command(subcommand)]
     pub command: Option<AuditCommand>,
+    /// Only rows whose action starts with this, e.g. `inspect.` for every inspector read.
+    #[arg(long, value_name = "PREFIX")]
+    pub action: Option<String>,
     #[arg(long)]
     pub json: bool,
 }
@@ -28,7 +31,10 @@ pub fn run(ctx: &Context, args: AuditArgs) -> anyhow::Result<()> {
         eprintln!("审计日志完整:共 {rows} 条记录,哈希链校验通过");
         return Ok(());
     }
-    let rows = audit::list(&mut conn)?;
+    let mut rows = audit::list(&mut conn)?;
+    if let Some(prefix) = &args.action {
+        rows.retain(|r| r.action.starts_with(prefix.as_str()));
+    }
     if args.json {
         return print_json(&rows);
     }

@@ -5,6 +5,7 @@ mod audit;
 mod campaign;
 mod import;
 mod init;
+mod inspect;
 mod mail;
 mod migrate;
 mod purge;
@@ -53,14 +54,26 @@ pub enum Command {
     /// Half-year campaigns.
     #[command(subcommand)]
     Campaign(campaign::CampaignCommand),
-    /// Accountability flags (问责提示) with their evidence and heads, for inspectors.
+    /// Accountability flags (问责提示) with their evidence and heads, for inspectors (audited).
     Flags {
         /// Only this half-year's publication (default: every published campaign).
         #[arg(long)]
         period: Option<crate::domain::Period>,
+        /// Only this peer group (排名组), e.g. 部门.
+        #[arg(long, value_name = "GROUP")]
+        peer_group: Option<String>,
+        /// Only credible flags.
+        #[arg(long, conflicts_with = "uncertain")]
+        credible: bool,
+        /// Only uncertain flags.
+        #[arg(long)]
+        uncertain: bool,
         #[arg(long)]
         json: bool,
     },
+    /// An inspector's look at a unit's or a person's history (audited).
+    #[command(subcommand)]
+    History(inspect::HistoryCommand),
     /// Send queued mail, record bounced addresses.
     #[command(subcommand)]
     Mail(mail::MailCommand),
@@ -106,7 +119,25 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Units(cmd) => registry::run_units(&ctx, cmd),
         Command::Enterprises(cmd) => registry::run_enterprises(&ctx, cmd),
         Command::Campaign(cmd) => campaign::run(&ctx, cmd),
-        Command::Flags { period, json } => results::flags(&ctx, period.as_ref(), json),
+        Command::Flags {
+            period,
+            peer_group,
+            credible,
+            uncertain,
+            json,
+        } => {
+            let filter = crate::service::oversight::FlagFilter {
+                period,
+                peer_group,
+                credible: match (credible, uncertain) {
+                    (true, _) => Some(true),
+                    (_, true) => Some(false),
+                    _ => None,
+                },
+            };
+            inspect::flags(&ctx, &filter, json)
+        }
+        Command::History(cmd) => inspect::history(&ctx, cmd),
         Command::Mail(cmd) => mail::run(&ctx, cmd),
         Command::Serve(args) => serve::run(ctx, args),
         Command::User(cmd) => user::run(&ctx, cmd),

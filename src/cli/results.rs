@@ -1,8 +1,6 @@
-//! `qiping campaign close|aggregate|publish|report` and `qiping flags`.
+//! `qiping campaign close|aggregate|publish|report`.
 
-use comfy_table::Table;
-
-use super::{Context, print_json};
+use super::Context;
 use crate::domain::Period;
 use crate::service::{aggregate, publication};
 
@@ -58,55 +56,5 @@ pub fn report(ctx: &Context, period: &Period) -> anyhow::Result<()> {
         &ctx.config.stats,
     )?;
     eprintln!("已写入 {}", dir.display());
-    Ok(())
-}
-
-pub fn flags(ctx: &Context, period: Option<&Period>, json: bool) -> anyhow::Result<()> {
-    let flags = publication::inspector_flags(&mut ctx.connect()?, period)?;
-    if json {
-        return print_json(&flags);
-    }
-    let mut table = Table::new();
-    table.set_header([
-        "单位",
-        "名称",
-        "排名组",
-        "期次",
-        "可信度",
-        "各期名次",
-        "各期负责人",
-    ]);
-    for f in &flags {
-        table.add_row([
-            f.unit_code.clone(),
-            f.unit_name.clone(),
-            f.peer_group.clone(),
-            f.periods.join("、"),
-            if f.credible { "可信" } else { "存疑" }.to_owned(),
-            f.evidence
-                .iter()
-                .map(|e| {
-                    format!(
-                        "{}: 第 {} 名(区间 {}–{},后五位概率 {:.0}%)",
-                        e.period,
-                        e.rank.map_or("—".into(), |r| r.to_string()),
-                        e.rank_low.map_or("—".into(), |r| r.to_string()),
-                        e.rank_high.map_or("—".into(), |r| r.to_string()),
-                        e.p_bottom5.unwrap_or_default() * 100.0
-                    )
-                })
-                .collect::<Vec<_>>()
-                .join("\n"),
-            f.evidence
-                .iter()
-                .map(|e| {
-                    let names: Vec<&str> = e.heads.iter().map(|h| h.name.as_str()).collect();
-                    format!("{}: {}", e.period, names.join("、"))
-                })
-                .collect::<Vec<_>>()
-                .join("\n"),
-        ]);
-    }
-    println!("{table}\n共 {} 个问责提示", flags.len());
     Ok(())
 }

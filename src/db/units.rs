@@ -158,3 +158,13 @@ pub fn close_head_term(conn: &mut Conn, term_id: i64, to: NaiveDate) -> QueryRes
         .execute(conn)
         .map(drop)
 }
+
+/// Every term of a head with exactly this name, in any unit, oldest first. Heads are recorded by
+/// name only, so two people of the same name are not told apart here.
+pub fn head_terms_named(conn: &mut Conn, name: &str) -> QueryResult<Vec<HeadTermRow>> {
+    unit_heads::table
+        .filter(unit_heads::name.eq(name))
+        .order((unit_heads::from_date, unit_heads::unit_id, unit_heads::id))
+        .select(HeadTermRow::as_select())
+        .load(conn)
+}

@@ -11,6 +11,7 @@ pub mod audit;
 pub mod campaign;
 pub mod demo;
 pub mod dispatch;
+pub mod history;
 pub mod import;
 pub mod links;
 pub mod mail_task;

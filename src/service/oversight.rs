@@ -1,4 +1,5 @@
-//! What inspectors and unit viewers may read. Inspectors' reads are audited in the same
+//! What inspectors and unit viewers may read. Every inspector read (flags, a unit's or a person's
+//! history, a search; from a page, the API or the CLI) writes an audit row in the same
 //! transaction; a unit viewer sees one unit and those under it, and its comments only where at
 //! least [`MIN_COMMENTERS`] enterprises commented, so that no comment can be traced to a rater.
 
@@ -7,10 +8,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 use serde_json::json;
 
+use super::history::{self, PersonHistory, SearchResults, UnitHistory};
 use super::{ServiceError, audit};
 use crate::db::oversight as rows;
 use crate::db::units::{self, UnitRow};
 use crate::db::{Conn, write_transaction};
+use crate::domain::Period;
 
 /// Fewest distinct enterprises that must have commented on a unit in a campaign before its
 /// viewer sees the comments.
@@ -20,29 +23,172 @@ pub const MIN_COMMENTERS: usize = 5;
 /// each period's current publication, as `campaign publish` stored them.
 pub type FlagView = crate::report::model::InspectorFlag;
 
-/// The flags an inspector asked for, with the read written to the audit log.
+/// Which flags an inspector asks for; `None` keeps every value.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct FlagFilter {
+    pub period: Option<Period>,
+    pub peer_group: Option<String>,
+    /// `Some(true)`: credible flags only; `Some(false)`: uncertain ones only.
+    pub credible: Option<bool>,
+}
+
+impl FlagFilter {
+    /// Whether `flag` passes the peer-group and credibility filters (the period is applied when
+    /// the publications are read).
+    pub fn keeps(&self, flag: &FlagView) -> bool {
+        self.peer_group
+            .as_deref()
+            .is_none_or(|g| flag.peer_group == g)
+            && self.credible.is_none_or(|c| flag.credible == c)
+    }
+}
+
+/// Where an inspector's read came from, written into its audit row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Channel {
+    Page,
+    Api,
+    Cli,
+}
+
+/// One period's flags (or every period's), audited as an API read: the period-only form of
+/// [`read_flags_filtered`], kept for callers that filter by nothing else.
 pub fn read_flags(
     conn: &mut Conn,
     actor: &str,
     period: Option<&str>,
 ) -> Result<Vec<FlagView>, ServiceError> {
-    write_transaction(conn, |conn| {
-        let period = period
-            .map(|p| p.parse::<crate::domain::Period>())
-            .transpose()?;
-        let flags = crate::service::publication::inspector_flags(conn, period.as_ref())?;
-        audit::record(
-            conn,
-            actor,
-            "inspect.flags",
-            &format!(
-                "flags:{}",
-                period.map_or_else(|| "*".to_owned(), |p| p.to_string())
-            ),
-            json!({"count": flags.len()}),
-        )?;
-        Ok(flags)
-    })
+    let filter = FlagFilter {
+        period: period.map(str::parse).transpose()?,
+        ..FlagFilter::default()
+    };
+    read_flags_filtered(conn, actor, Channel::Api, &filter)
+}
+
+/// The flags that pass `filter`, credible ones first, with the read written to the audit log in
+/// the same transaction (action `inspect.flags`, target `flags:PERIOD` or `flags:*`).
+pub fn read_flags_filtered(
+    conn: &mut Conn,
+    actor: &str,
+    via: Channel,
+    filter: &FlagFilter,
+) -> Result<Vec<FlagView>, ServiceError> {
+    let target = format!(
+        "flags:{}",
+        filter
+            .period
+            .map_or_else(|| "*".to_owned(), |p| p.to_string())
+    );
+    audited(
+        conn,
+        actor,
+        via,
+        "inspect.flags",
+        &target,
+        |conn| {
+            let mut flags: Vec<FlagView> =
+                crate::service::publication::inspector_flags(conn, filter.period.as_ref())?
+                    .into_iter()
+                    .filter(|f| filter.keeps(f))
+                    .collect();
+            // Stable: within each credibility the stored order (period, then unit code) stays.
+            flags.sort_by_key(|f| !f.credible);
+            Ok(flags)
+        },
+        |flags| {
+            json!({
+                "peer_group": filter.peer_group,
+                "credible": filter.credible,
+                "count": flags.len(),
+            })
+        },
+    )
+}
+
+/// Runs `read` and writes an audit row for it in the same transaction, also when the thing
+/// asked for does not exist (a probe is recorded too; the error is returned after the commit).
+fn audited<T>(
+    conn: &mut Conn,
+    actor: &str,
+    via: Channel,
+    action: &str,
+    target: &str,
+    read: impl FnOnce(&mut Conn) -> Result<T, ServiceError>,
+    summary: impl FnOnce(&T) -> serde_json::Value,
+) -> Result<T, ServiceError> {
+    let outcome = write_transaction(conn, |conn| {
+        let outcome = match read(conn) {
+            Ok(value) => Ok(value),
+            Err(ServiceError::NotFound(message)) => Err(message),
+            Err(other) => return Err(other),
+        };
+        let mut detail = match &outcome {
+            Ok(value) => summary(value),
+            Err(_) => json!({"found": false}),
+        };
+        detail["via"] = json!(via);
+        audit::record(conn, actor, action, target, detail)?;
+        Ok(outcome)
+    })?;
+    outcome.map_err(ServiceError::NotFound)
+}
+
+/// A unit's full history, audited (action `inspect.unit_history`, target `unit:CODE`).
+pub fn read_unit_history(
+    conn: &mut Conn,
+    actor: &str,
+    via: Channel,
+    code: &str,
+) -> Result<UnitHistory, ServiceError> {
+    let code = code.trim();
+    audited(
+        conn,
+        actor,
+        via,
+        "inspect.unit_history",
+        &format!("unit:{code}"),
+        |conn| history::unit_history(conn, code),
+        |h| json!({"campaigns": h.campaigns.len()}),
+    )
+}
+
+/// A person's history, audited (action `inspect.person_history`, target `person:NAME`).
+pub fn read_person_history(
+    conn: &mut Conn,
+    actor: &str,
+    via: Channel,
+    name: &str,
+) -> Result<PersonHistory, ServiceError> {
+    let name = name.trim();
+    audited(
+        conn,
+        actor,
+        via,
+        "inspect.person_history",
+        &format!("person:{name}"),
+        |conn| history::person_history(conn, name),
+        |h| json!({"terms": h.terms.len()}),
+    )
+}
+
+/// The search box, audited (action `inspect.search`, target `search:QUERY`).
+pub fn search(
+    conn: &mut Conn,
+    actor: &str,
+    via: Channel,
+    query: &str,
+) -> Result<SearchResults, ServiceError> {
+    let query = query.trim();
+    audited(
+        conn,
+        actor,
+        via,
+        "inspect.search",
+        &format!("search:{query}"),
+        |conn| history::search(conn, query),
+        |r| json!({"units": r.units.len(), "people": r.people.len()}),
+    )
 }
 
 /// What a unit viewer's home shows: its units, and comments where enough enterprises commented.

@@ -85,6 +85,24 @@ pub const ROUTES: &[RouteSpec] = &[
     },
     RouteSpec {
         verb: Verb::Get,
+        path: "/inspect/search",
+        example: "/inspect/search?q=%E7%94%B2",
+        handler: |r| r.to(pages::inspect::search),
+    },
+    RouteSpec {
+        verb: Verb::Get,
+        path: "/inspect/units/{code}",
+        example: "/inspect/units/A01-1",
+        handler: |r| r.to(pages::inspect::unit),
+    },
+    RouteSpec {
+        verb: Verb::Get,
+        path: "/inspect/people/{name}",
+        example: "/inspect/people/%E5%BC%A0%E5%A4%84%E9%95%BF",
+        handler: |r| r.to(pages::inspect::person),
+    },
+    RouteSpec {
+        verb: Verb::Get,
         path: "/unit/",
         example: "/unit/",
         handler: |r| r.to(pages::unit::home),
@@ -100,6 +118,18 @@ pub const ROUTES: &[RouteSpec] = &[
         path: "/api/v1/flags",
         example: "/api/v1/flags?period=2019H2",
         handler: |r| r.to(api::flags::list),
+    },
+    RouteSpec {
+        verb: Verb::Get,
+        path: "/api/v1/units/{code}/history",
+        example: "/api/v1/units/A01-1/history",
+        handler: |r| r.to(api::history::unit),
+    },
+    RouteSpec {
+        verb: Verb::Get,
+        path: "/api/v1/people/{name}/history",
+        example: "/api/v1/people/%E5%BC%A0%E5%A4%84%E9%95%BF/history",
+        handler: |r| r.to(api::history::person),
     },
     RouteSpec {
         verb: Verb::Get,

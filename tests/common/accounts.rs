@@ -37,8 +37,8 @@ pub fn exec(conn: &mut Conn, sql: &str) {
     result.unwrap_or_else(|e| panic!("{sql}: {e}"));
 }
 
-/// Units A01 (甲局) with office A01-1 under it, B01 (乙局); a published 2019H2 campaign with a
-/// flag on A01-1; five commenters on A01-1 and three on A01.
+/// Units A01 (甲局) with office A01-1 under it, B01 (乙局); a published 2019H2 campaign with
+/// A01-1's results and a flag on it; five commenters on A01-1 and three on A01.
 pub fn seed(conn: &mut Conn) {
     exec(
         conn,
@@ -52,7 +52,7 @@ pub fn seed(conn: &mut Conn) {
          INSERT INTO aggregations (id, campaign_id, method_version, seed, settings, computed_at) VALUES
            (1, 1, 'test', 1, '{}', '2019-12-05 00:00:00');
          INSERT INTO publications (id, campaign_id, version, aggregation_id, published_at, results_json) VALUES
-           (1, 1, 1, 1, '2019-12-10 00:00:00', '{}');
+           (1, 1, 1, 1, '2019-12-10 00:00:00', '{\"period\":\"2019H2\",\"version\":1,\"supersedes\":null,\"reason\":null,\"published_at\":\"2019-12-10T08:00:00+08:00\",\"method_version\":\"test\",\"seed\":1,\"peer_groups\":[{\"name\":\"处室\",\"tau2\":12.5,\"mu\":70.0,\"units\":[{\"code\":\"A01-1\",\"name\":\"甲局审批处\",\"kind\":\"office\",\"n\":40,\"n_eff\":38.0,\"response_rate\":0.5,\"score\":61.0,\"ci_low\":55.0,\"ci_high\":67.0,\"satisfied_rate\":0.4,\"satisfied_low\":0.3,\"satisfied_high\":0.5,\"shrunken\":62.0,\"rank\":12,\"rank_mean\":11.5,\"rank_low\":10,\"rank_high\":12,\"p_bottom5\":0.93,\"eligible\":true,\"suppressed\":false}]}],\"flags\":[{\"unit_code\":\"A01-1\",\"periods\":[\"2019H1\",\"2019H2\"],\"credible\":true}]}');
          INSERT INTO flags (id, publication_id, unit_id, periods, credible, evidence) VALUES
            (1, 1, 2, '[\"2019H1\",\"2019H2\"]', TRUE, '{\"unit_code\":\"A01-1\",\"unit_name\":\"甲局审批处\",\"kind\":\"office\",\"peer_group\":\"处室\",\"periods\":[\"2019H1\",\"2019H2\"],\"credible\":true,\"evidence\":[{\"period\":\"2019H2\",\"unit_code\":\"A01-1\",\"n\":40,\"response_rate\":0.5,\"score\":61.0,\"ci_low\":55.0,\"ci_high\":67.0,\"rank\":12,\"rank_low\":10,\"rank_high\":12,\"p_bottom5\":0.93,\"tau2\":12.5,\"heads\":[{\"name\":\"问责证据标记\",\"from\":\"2018-01-01\",\"to\":null}]}]}');",
     );

@@ -3,6 +3,7 @@
 //! `/api/v1` (a file beside this one, checked against the handlers by `tests/survey_api.rs`).
 
 pub mod flags;
+pub mod history;
 mod shapes;
 
 use actix_web::http::StatusCode;

@@ -1,0 +1,737 @@
+//! Issue 7, the inspectors' queries, on both backends: three consecutive campaigns with known
+//! answers (the generator of `tests/publication.rs`, with fractional levels so that one flag is
+//! uncertain). Between the first two, department D10 is renamed D10N (lineage) and D12's head
+//! changes on 2019-09-01; the third campaign is corrected once (`--supersede`). The inspectors'
+//! flags by peer group and credibility, a unit's history against the stored results, a person's
+//! history, the pages, the API, the CLI and the audit rows of every read are checked.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on setup failures
+
+#[path = "common/accounts.rs"]
+mod accounts;
+mod common;
+
+use std::collections::BTreeMap;
+
+use common::{TestDb, no_progress, uscc};
+use diesel::prelude::*;
+use qiping::config::Config;
+use qiping::db::Conn;
+use qiping::db::schema::{ratings, responses, unit_results, units};
+use qiping::domain::{Period, Role, Secret};
+use qiping::service::history::{self, CampaignFigures};
+use qiping::service::oversight::{self, Channel, FlagFilter};
+use qiping::service::{aggregate, audit, campaign, import, publication};
+use qiping::stats::Settings;
+
+const ENTERPRISES: u32 = 40;
+
+fn settings() -> Settings {
+    Settings {
+        draws: 4000,
+        ..Settings::default()
+    }
+}
+
+fn secret() -> qiping::service::links::LinkSecret {
+    qiping::service::links::LinkSecret::from_config(Some(
+        "c2NlbmFyaW8tc2VjcmV0LWZvci1pbnNwZWN0aW9ucw",
+    ))
+    .unwrap()
+}
+
+/// Twelve departments (部门), ten offices under D01 (处室), ten stations (基层站所).
+fn units_csv(extra: &str, d12_head: &str) -> String {
+    let mut csv = String::from(
+        "code,name,kind,parent_code,peer_group,head_name,head_since,predecessor_code\n",
+    );
+    for d in 1..=12 {
+        let head = match d {
+            12 => d12_head.to_owned(),
+            10 => "钱旧,2018-01-01".to_owned(),
+            _ => format!("负责人{d:02},2018-01-01"),
+        };
+        csv.push_str(&format!("D{d:02},第{d}局,department,,部门,{head},\n"));
+    }
+    for o in 1..=10 {
+        csv.push_str(&format!(
+            "O{o:02},第{o}处,office,D01,处室,处长{o:02},2018-01-01,\n"
+        ));
+    }
+    for s in 1..=10 {
+        csv.push_str(&format!(
+            "S{s:02},第{s}所,station,D01,基层站所,所长{s:02},2018-01-01,\n"
+        ));
+    }
+    csv.push_str(extra);
+    csv
+}
+
+fn enterprises_csv() -> String {
+    let mut csv = String::from("uscc,name,email,district,industry,size\n");
+    for n in 0..ENTERPRISES {
+        csv.push_str(&format!(
+            "{},企业{n},e{n}@example.com,{},制造业,small\n",
+            uscc(n),
+            ["鼓楼区", "云龙区"][n as usize % 2]
+        ));
+    }
+    csv
+}
+
+/// Every enterprise rates every unit in `levels`. A level of 3.05 means that 2 of the 40
+/// enterprises start from 4 and the others from 3; a unit in `spread` starts one higher for even
+/// enterprises and one lower for odd ones (same mean, wide interval); each answer then adds a
+/// deterministic −1/0/+1 (which sums to zero over one enterprise's six answers), clamped to 1..=5.
+fn answer_campaign(conn: &mut Conn, period: &str, levels: &BTreeMap<&str, f64>, spread: &[&str]) {
+    let row = campaign::find(conn, &period.parse().unwrap()).unwrap();
+    let ids: BTreeMap<String, i64> = units::table
+        .select((units::code, units::id))
+        .load::<(String, i64)>(conn)
+        .unwrap()
+        .into_iter()
+        .collect();
+    let questions = [
+        "attitude",
+        "efficiency",
+        "policy",
+        "lawful",
+        "integrity",
+        "overall",
+    ];
+    for e in 0..ENTERPRISES {
+        let response_id: i64 = diesel::insert_into(responses::table)
+            .values((
+                responses::campaign_id.eq(row.id),
+                responses::respondent_key.eq(format!("{period}-{e:04}")),
+                responses::size.eq("small"),
+                responses::industry.eq("制造业"),
+                responses::district.eq("鼓楼区"),
+                responses::submitted_on.eq(chrono::NaiveDate::from_ymd_opt(2019, 6, 1).unwrap()),
+            ))
+            .returning(responses::id)
+            .get_result(conn)
+            .unwrap();
+        for (i, (code, level)) in levels.iter().enumerate() {
+            let up = ((level.fract() * f64::from(ENTERPRISES)).round() as u32) > e;
+            let wide = match (spread.contains(code), e % 2) {
+                (false, _) => 0,
+                (true, 0) => 1,
+                (true, _) => -1,
+            };
+            let base = level.floor() as i32 + i32::from(up) + wide;
+            let answers: BTreeMap<&str, i32> = questions
+                .iter()
+                .enumerate()
+                .map(|(q, id)| {
+                    let noise = ((e as usize * 7 + i * 3 + q) % 3) as i32 - 1;
+                    (*id, (base + noise).clamp(1, 5))
+                })
+                .collect();
+            diesel::insert_into(ratings::table)
+                .values((
+                    ratings::response_id.eq(response_id),
+                    ratings::unit_id.eq(ids[*code]),
+                    ratings::self_selected.eq(false),
+                    ratings::answers.eq(serde_json::to_string(&answers).unwrap()),
+                    ratings::problems.eq("[]"),
+                ))
+                .execute(conn)
+                .unwrap();
+        }
+    }
+}
+
+/// Departments D01..D12 and offices O01..O10 at the given levels; stations half low, half high.
+fn levels(departments: [f64; 12], offices: [f64; 10]) -> BTreeMap<&'static str, f64> {
+    const DEPARTMENTS: [&str; 12] = [
+        "D01", "D02", "D03", "D04", "D05", "D06", "D07", "D08", "D09", "D10", "D11", "D12",
+    ];
+    const OFFICES: [&str; 10] = [
+        "O01", "O02", "O03", "O04", "O05", "O06", "O07", "O08", "O09", "O10",
+    ];
+    const STATIONS: [&str; 10] = [
+        "S01", "S02", "S03", "S04", "S05", "S06", "S07", "S08", "S09", "S10",
+    ];
+    let mut map: BTreeMap<&str, f64> = DEPARTMENTS.iter().copied().zip(departments).collect();
+    map.extend(OFFICES.iter().copied().zip(offices));
+    for (i, s) in STATIONS.iter().enumerate() {
+        map.insert(s, if i < 5 { 1.0 } else { 5.0 });
+    }
+    map
+}
+
+/// After the rename: D10 is gone, D10N is rated instead.
+fn renamed(mut map: BTreeMap<&'static str, f64>) -> BTreeMap<&'static str, f64> {
+    let d10 = map.remove("D10").unwrap();
+    map.insert("D10N", d10);
+    map
+}
+
+fn run_campaign(
+    conn: &mut Conn,
+    period: &str,
+    answers: &BTreeMap<&str, f64>,
+    spread: &[&str],
+) -> Period {
+    let p: Period = period.parse().unwrap();
+    campaign::create(
+        conn,
+        std::path::Path::new("survey_templates"),
+        &campaign::CreateCampaign {
+            period: p,
+            template_name: "standard",
+            opens_on: None,
+            closes_on: None,
+            sample: None,
+            seed: None,
+        },
+    )
+    .unwrap();
+    campaign::open(conn, &secret(), &p).unwrap();
+    answer_campaign(conn, period, answers, spread);
+    aggregate::close(conn, &p).unwrap();
+    aggregate::aggregate(conn, &p, &settings(), false, Some(20191231)).unwrap();
+    p
+}
+
+/// The three campaigns, published; 2020H1 corrected once. Returns the reports folder.
+fn three_campaigns(conn: &mut Conn) -> tempfile::TempDir {
+    let reports = tempfile::tempdir().unwrap();
+    import::import_enterprises(conn, enterprises_csv().as_bytes(), &mut no_progress()).unwrap();
+    import::import_units(
+        conn,
+        units_csv("", "王建国,2018-01-01").as_bytes(),
+        &mut no_progress(),
+    )
+    .unwrap();
+    let offices = [5.0, 5.0, 5.0, 5.0, 5.0, 2.0, 2.0, 2.0, 1.0, 1.0];
+    let h1 = levels(
+        [5.0, 5.0, 5.0, 5.0, 5.0, 4.0, 4.0, 2.0, 2.0, 2.0, 1.0, 1.0],
+        offices,
+    );
+    let p1 = run_campaign(conn, "2019H1", &h1, &[]);
+    publication::publish_and_write(conn, &p1, None, &settings(), reports.path()).unwrap();
+
+    import::import_units(
+        conn,
+        units_csv(
+            "D10N,第十局(新),department,,部门,赵新,2019-07-01,D10\n",
+            "李红梅,2019-09-01",
+        )
+        .as_bytes(),
+        &mut no_progress(),
+    )
+    .unwrap();
+    // 2019H2: O06 is barely below O05 on average but its raters disagree widely, so its second
+    // time in the bottom five is uncertain.
+    let h2 = renamed(levels(
+        [5.0, 5.0, 5.0, 5.0, 5.0, 4.0, 1.0, 5.0, 2.0, 2.0, 1.0, 1.0],
+        [5.0, 5.0, 5.0, 5.0, 3.05, 3.0, 2.0, 2.0, 1.0, 1.0],
+    ));
+    let p2 = run_campaign(conn, "2019H2", &h2, &["O06"]);
+    publication::publish_and_write(conn, &p2, None, &settings(), reports.path()).unwrap();
+
+    // 2020H1: the departments stay low; the offices' order turns round, so none is flagged.
+    let h3 = renamed(levels(
+        [5.0, 5.0, 5.0, 5.0, 5.0, 4.0, 1.0, 5.0, 2.0, 2.0, 1.0, 1.0],
+        [1.0, 1.0, 2.0, 2.0, 2.0, 5.0, 5.0, 5.0, 5.0, 5.0],
+    ));
+    let p3 = run_campaign(conn, "2020H1", &h3, &[]);
+    publication::publish_and_write(conn, &p3, None, &settings(), reports.path()).unwrap();
+    aggregate::aggregate(conn, &p3, &settings(), false, Some(7)).unwrap();
+    publication::publish_and_write(
+        conn,
+        &p3,
+        Some("更正:重新计算"),
+        &settings(),
+        reports.path(),
+    )
+    .unwrap();
+    reports
+}
+
+/// The stored row of `code` in the aggregation behind `period`'s current publication.
+fn stored(
+    conn: &mut Conn,
+    period: &str,
+    code: &str,
+) -> (qiping::db::results::UnitResultFields, i32) {
+    let publication = publication::publication(conn, &period.parse().unwrap(), None).unwrap();
+    let row = unit_results::table
+        .inner_join(units::table)
+        .filter(unit_results::aggregation_id.eq(publication.aggregation_id))
+        .filter(units::code.eq(code))
+        .select(qiping::db::results::UnitResultFields::as_select())
+        .first(conn)
+        .unwrap();
+    (row, publication.version)
+}
+
+/// The history's figures are the publication's frozen `results.json` exactly, and the stored
+/// `unit_results` row of the aggregation behind it (to the last few ulps: the frozen JSON was
+/// parsed back from the aggregation's JSON, and serde_json's default float parsing may round the
+/// last bit differently).
+fn assert_matches_stored(conn: &mut Conn, c: &CampaignFigures, backend: &str) {
+    let what = format!("[{backend}] {} {}", c.period, c.unit_code);
+    let frozen = publication::public_results(conn, &c.period.parse().unwrap(), None).unwrap();
+    let unit = frozen
+        .peer_groups
+        .iter()
+        .flat_map(|g| g.units.iter())
+        .find(|u| u.code == c.unit_code)
+        .unwrap();
+    assert_eq!(c.version, frozen.version, "{what}: current version");
+    assert_eq!(
+        (
+            c.n,
+            c.score,
+            c.ci_low,
+            c.ci_high,
+            c.rank,
+            c.rank_low,
+            c.rank_high
+        ),
+        (
+            unit.n,
+            unit.score,
+            unit.ci_low,
+            unit.ci_high,
+            unit.rank,
+            unit.rank_low,
+            unit.rank_high
+        ),
+        "{what}"
+    );
+    assert_eq!(
+        (c.p_bottom5, c.response_rate),
+        (unit.p_bottom5, unit.response_rate)
+    );
+
+    let (row, version) = stored(conn, &c.period, &c.unit_code);
+    assert_eq!(c.version, version, "{what}: current version");
+    assert_eq!(c.n as i64, row.n, "{what}");
+    let close = |a: Option<f64>, b: Option<f64>| match (a, b) {
+        (Some(a), Some(b)) => (a - b).abs() <= 1e-9 * a.abs().max(1.0),
+        (a, b) => a == b,
+    };
+    for (name, ours, theirs) in [
+        ("score", c.score, row.score),
+        ("ci_low", c.ci_low, row.ci_low),
+        ("ci_high", c.ci_high, row.ci_high),
+        ("p_bottom5", c.p_bottom5, row.p_bottom5),
+        ("response_rate", c.response_rate, row.response_rate),
+    ] {
+        assert!(close(ours, theirs), "{what} {name}: {ours:?} vs {theirs:?}");
+    }
+    assert_eq!(c.rank.map(i64::from), row.rank, "{what}");
+    assert_eq!(
+        (c.rank_low.map(i64::from), c.rank_high.map(i64::from)),
+        (row.rank_low, row.rank_high),
+        "{what}"
+    );
+    assert_eq!(c.peer_group, row.peer_group, "{what}");
+    assert!(c.score.is_some() && c.rank.is_some(), "{what}: ranked");
+}
+
+fn head_names(c: &CampaignFigures) -> Vec<&str> {
+    c.heads.iter().map(|h| h.name.as_str()).collect()
+}
+
+fn flag_codes(flags: &[oversight::FlagView]) -> Vec<(&str, &str, bool)> {
+    flags
+        .iter()
+        .map(|f| (f.unit_code.as_str(), f.peer_group.as_str(), f.credible))
+        .collect()
+}
+
+/// The service layer: flags by filter, the histories against the stored results.
+fn check_service(conn: &mut Conn, backend: &str) {
+    let p2: Period = "2019H2".parse().unwrap();
+    let all = oversight::read_flags_filtered(
+        conn,
+        "user:test",
+        Channel::Cli,
+        &FlagFilter {
+            period: Some(p2),
+            ..FlagFilter::default()
+        },
+    )
+    .unwrap();
+    // Credible first, then the uncertain one; within each, the stored order (by unit code).
+    assert_eq!(
+        flag_codes(&all),
+        [
+            ("D09", "部门", true),
+            ("D10N", "部门", true),
+            ("D11", "部门", true),
+            ("D12", "部门", true),
+            ("O07", "处室", true),
+            ("O08", "处室", true),
+            ("O09", "处室", true),
+            ("O10", "处室", true),
+            ("O06", "处室", false),
+        ],
+        "[{backend}] the 2019H2 flags"
+    );
+    let o06 = all.iter().find(|f| f.unit_code == "O06").unwrap();
+    let p = o06.evidence.iter().find(|e| e.period == "2019H2").unwrap();
+    assert!(p.p_bottom5.unwrap() < 0.8, "[{backend}] uncertain: {p:?}");
+    let by = |filter: FlagFilter, conn: &mut Conn| {
+        oversight::read_flags_filtered(conn, "user:test", Channel::Cli, &filter).unwrap()
+    };
+    let offices = by(
+        FlagFilter {
+            period: Some(p2),
+            peer_group: Some("处室".into()),
+            credible: None,
+        },
+        conn,
+    );
+    assert_eq!(offices.len(), 5, "[{backend}]");
+    assert!(offices.iter().all(|f| f.peer_group == "处室"));
+    let uncertain = by(
+        FlagFilter {
+            credible: Some(false),
+            ..FlagFilter::default()
+        },
+        conn,
+    );
+    assert_eq!(
+        flag_codes(&uncertain),
+        [("O06", "处室", false)],
+        "[{backend}]"
+    );
+    let stations = by(
+        FlagFilter {
+            peer_group: Some("基层站所".into()),
+            ..FlagFilter::default()
+        },
+        conn,
+    );
+    assert!(stations.is_empty(), "stations are never flagged");
+    // Every period: 2019H2's nine and 2020H1's five departments (D07 is low a second time; the
+    // offices recovered).
+    let every = by(FlagFilter::default(), conn);
+    assert_eq!(every.len(), 14, "[{backend}] {:?}", flag_codes(&every));
+
+    // A unit's history follows the rename: D10's 2019H1, then D10N's two half-years.
+    let d10n = history::unit_history(conn, "D10N").unwrap();
+    assert_eq!(d10n.predecessors[0].code, "D10");
+    let rows: Vec<(&str, &str, Vec<&str>)> = d10n
+        .campaigns
+        .iter()
+        .map(|c| (c.period.as_str(), c.unit_code.as_str(), head_names(c)))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("2019H1", "D10", vec!["钱旧"]),
+            ("2019H2", "D10N", vec!["赵新"]),
+            ("2020H1", "D10N", vec!["赵新"]),
+        ],
+        "[{backend}]"
+    );
+    for c in &d10n.campaigns {
+        assert_matches_stored(conn, c, backend);
+        assert_eq!(c.ranked, 12);
+    }
+    assert!(d10n.campaigns[0].flag.is_none());
+    assert!(d10n.campaigns[1].flag.as_ref().is_some_and(|f| f.credible));
+    assert_eq!(d10n.campaigns[2].version, 2, "the corrected version");
+    let d10 = history::unit_history(conn, "D10").unwrap();
+    assert_eq!(d10.campaigns.len(), 1);
+    assert_eq!(d10.successors[0].code, "D10N");
+
+    // D12's head changed on 2019-09-01: each half-year names who headed it then.
+    let d12 = history::unit_history(conn, "D12").unwrap();
+    let heads: Vec<(&str, Vec<&str>)> = d12
+        .campaigns
+        .iter()
+        .map(|c| (c.period.as_str(), head_names(c)))
+        .collect();
+    assert_eq!(
+        heads,
+        [
+            ("2019H1", vec!["王建国"]),
+            ("2019H2", vec!["李红梅", "王建国"]),
+            ("2020H1", vec!["李红梅"]),
+        ],
+        "[{backend}]"
+    );
+    for c in &d12.campaigns {
+        assert_matches_stored(conn, c, backend);
+    }
+
+    // A person's history: the units headed and their results during each term.
+    let wang = history::person_history(conn, "王建国").unwrap();
+    assert_eq!(wang.terms.len(), 1);
+    let term = &wang.terms[0];
+    assert_eq!(term.unit.code, "D12");
+    assert_eq!(
+        term.to.map(|d| d.to_string()).as_deref(),
+        Some("2019-08-31")
+    );
+    let periods: Vec<&str> = term.campaigns.iter().map(|c| c.period.as_str()).collect();
+    assert_eq!(periods, ["2019H1", "2019H2"], "[{backend}]");
+    let li = history::person_history(conn, " 李红梅 ").unwrap();
+    let periods: Vec<&str> = li.terms[0]
+        .campaigns
+        .iter()
+        .map(|c| c.period.as_str())
+        .collect();
+    assert_eq!(periods, ["2019H2", "2020H1"], "[{backend}]");
+    for c in &li.terms[0].campaigns {
+        assert_matches_stored(conn, c, backend);
+    }
+    let qian = history::person_history(conn, "钱旧").unwrap();
+    assert_eq!(qian.terms[0].unit.code, "D10");
+    assert_eq!(qian.terms[0].campaigns.len(), 1);
+    assert!(matches!(
+        history::person_history(conn, "无此人"),
+        Err(qiping::service::ServiceError::NotFound(_))
+    ));
+    assert!(matches!(
+        history::unit_history(conn, "NOPE"),
+        Err(qiping::service::ServiceError::NotFound(_))
+    ));
+}
+
+async fn check_web(db: &TestDb, backend: &str) {
+    {
+        let mut conn = db.conn();
+        let pw = Secret::new(accounts::PASSWORD);
+        qiping::service::accounts::add_user(
+            &mut conn,
+            "test",
+            "inspector",
+            Role::Inspector,
+            None,
+            &pw,
+        )
+        .unwrap();
+        qiping::service::accounts::add_user(
+            &mut conn,
+            "test",
+            "viewer",
+            Role::Unit,
+            Some("D12"),
+            &pw,
+        )
+        .unwrap();
+    }
+    let app = accounts::app(accounts::state(db, Config::default())).await;
+    let inspector = accounts::sign_in(&app, "inspector").await;
+    let viewer = accounts::sign_in(&app, "viewer").await;
+    let get = |uri: &'static str, cookie: Option<String>| {
+        let app = &app;
+        async move { accounts::get(app, uri, cookie.as_deref()).await }
+    };
+    let me = Some(inspector.cookie.clone());
+
+    // The flags page: credible and uncertain apart, filtered, linked to the histories.
+    let (status, page) = get(
+        "/inspect/?period=2019H2&peer_group=%E5%A4%84%E5%AE%A4",
+        me.clone(),
+    )
+    .await;
+    assert_eq!(status, 200, "[{backend}] {page}");
+    let credible_at = page.find("可信的问责提示(4 个)").expect("credible heading");
+    let uncertain_at = page
+        .find("存疑的问责提示(1 个)")
+        .expect("uncertain heading");
+    let o06_at = page.find("/inspect/units/O06").expect("O06 linked");
+    assert!(
+        credible_at < uncertain_at && uncertain_at < o06_at,
+        "[{backend}]"
+    );
+    assert!(!page.contains("/inspect/units/D12"), "filtered to 处室");
+    assert!(
+        page.contains("/inspect/people/%E5%A4%84%E9%95%BF06"),
+        "heads link to people"
+    );
+    let (status, _) = get("/inspect/?credible=maybe", me.clone()).await;
+    assert_eq!(status, 400);
+
+    // The API: the same filters, INTERFACE.md's shape.
+    let (status, body) = get("/api/v1/flags?period=2019H2&credible=false", me.clone()).await;
+    assert_eq!(status, 200, "{body}");
+    let flags: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(flags.as_array().unwrap().len(), 1);
+    assert_eq!(flags[0]["unit_code"], "O06");
+    assert_eq!(flags[0]["credible"], false);
+    let (_, body) = get("/api/v1/flags?peer_group=%E9%83%A8%E9%97%A8", me.clone()).await;
+    let flags: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        flags.as_array().unwrap().len(),
+        9,
+        "[{backend}] 部门 in both periods"
+    );
+
+    // A unit's history: page and API.
+    let (status, page) = get("/inspect/units/D10N", me.clone()).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("第十局(新)") && page.contains("前身单位") && page.contains("钱旧"));
+    assert!(page.contains("2020H1(第 2 版)"));
+    let (status, body) = get("/api/v1/units/D12/history", me.clone()).await;
+    assert_eq!(status, 200);
+    let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(json["campaigns"].as_array().unwrap().len(), 3);
+    assert_eq!(json["campaigns"][1]["heads"][0]["name"], "李红梅");
+    assert_eq!(json["campaigns"][1]["heads"][1]["to"], "2019-08-31");
+    let (status, _) = get("/api/v1/units/NOPE/history", me.clone()).await;
+    assert_eq!(status, 404);
+
+    // A person's history and the search box.
+    let (status, page) = get("/inspect/people/%E7%8E%8B%E5%BB%BA%E5%9B%BD", me.clone()).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("第12局") && page.contains("2019-08-31"));
+    let (status, body) = get(
+        "/api/v1/people/%E6%9D%8E%E7%BA%A2%E6%A2%85/history",
+        me.clone(),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(json["terms"][0]["unit"]["code"], "D12");
+    assert_eq!(json["terms"][0]["campaigns"].as_array().unwrap().len(), 2);
+    let (status, page) = get("/inspect/search?q=%E5%BB%BA%E5%9B%BD", me.clone()).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("/inspect/people/%E7%8E%8B%E5%BB%BA%E5%9B%BD"));
+
+    // A unit viewer (of D12 itself) and anonymous callers are refused.
+    for uri in [
+        "/inspect/units/D12",
+        "/api/v1/units/D12/history",
+        "/api/v1/people/%E7%8E%8B%E5%BB%BA%E5%9B%BD/history",
+    ] {
+        let (status, body) = get(uri, Some(viewer.cookie.clone())).await;
+        assert_eq!(status, 403, "[{backend}] viewer {uri}");
+        assert!(!body.contains("王建国"));
+        let (status, _) = get(uri, None).await;
+        assert_eq!(status, 401, "[{backend}] anonymous {uri}");
+    }
+
+    // Every inspector read above wrote one row: who, what, when.
+    let mut conn = db.conn();
+    let rows = audit::list(&mut conn).unwrap();
+    let count = |action: &str| {
+        rows.iter()
+            .filter(|r| r.actor == "user:inspector" && r.action == action)
+            .count()
+    };
+    // Sign-in lands on /inspect/ once; then three flags pages/API reads (one a 400, not audited).
+    assert_eq!(count("inspect.flags"), 4, "[{backend}]");
+    assert_eq!(
+        count("inspect.unit_history"),
+        3,
+        "[{backend}] the 404 is audited too"
+    );
+    assert_eq!(count("inspect.person_history"), 2, "[{backend}]");
+    assert_eq!(count("inspect.search"), 1, "[{backend}]");
+    let probe = rows
+        .iter()
+        .find(|r| r.target == "unit:NOPE")
+        .expect("the probe is audited");
+    assert!(probe.detail.contains("\"found\":false") && probe.detail.contains("\"via\":\"api\""));
+    assert!(
+        rows.iter()
+            .all(|r| r.actor != "user:viewer" || !r.action.starts_with("inspect."))
+    );
+    audit::verify(&mut conn).unwrap();
+}
+
+fn qiping_cli(db: &TestDb, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_qiping"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("DATABASE_URL")
+        .env("QIPING_DATABASE_URL", &db.url)
+        .env("QIPING_LOG", "warn")
+        .env("USER", "inspector-wang")
+        .args(args)
+        .output()
+        .expect("run qiping")
+}
+
+fn check_cli(db: &TestDb, backend: &str) {
+    let out = qiping_cli(
+        db,
+        &[
+            "flags",
+            "--period",
+            "2019H2",
+            "--peer-group",
+            "处室",
+            "--uncertain",
+            "--json",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let flags: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(flags.as_array().unwrap().len(), 1, "[{backend}]");
+    assert_eq!(flags[0]["unit_code"], "O06");
+
+    let out = qiping_cli(db, &["flags", "--period", "2019H2"]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("可信的问责提示:8 个") && text.contains("存疑的问责提示:1 个"),
+        "{text}"
+    );
+
+    let out = qiping_cli(db, &["history", "unit", "D10N", "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["campaigns"][0]["unit_code"], "D10");
+    assert_eq!(json["campaigns"][0]["heads"][0]["name"], "钱旧");
+
+    let out = qiping_cli(db, &["history", "person", "李红梅"]);
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("第12局(D12)") && text.contains("2020H1"),
+        "{text}"
+    );
+
+    let out = qiping_cli(db, &["history", "unit", "NOPE"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("NOPE"));
+
+    let out = qiping_cli(db, &["audit", "--action", "inspect.", "--json"]);
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let cli_rows: Vec<&serde_json::Value> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["actor"] == "cli:inspector-wang")
+        .collect();
+    assert_eq!(cli_rows.len(), 5, "[{backend}] one row per command: {rows}");
+    assert!(
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["action"].as_str().unwrap().starts_with("inspect."))
+    );
+}
+
+#[actix_web::test]
+async fn inspectors_query_flags_and_histories_over_three_campaigns() {
+    for db in [Some(TestDb::sqlite()), TestDb::postgres()]
+        .into_iter()
+        .flatten()
+    {
+        let mut conn = db.conn();
+        let _reports = three_campaigns(&mut conn);
+        check_service(&mut conn, db.backend);
+        drop(conn);
+        check_web(&db, db.backend).await;
+        check_cli(&db, db.backend);
+    }
+}
