@@ -785,3 +785,84 @@ fn registering_checks_every_field_and_names_it() {
         assert_eq!(count, 0, "nothing stored");
     });
 }
+
+#[test]
+fn the_command_line_registers_assigns_lists_sweeps_and_writes_the_bulletin() {
+    on_each_backend(|db| {
+        let mut conn = db.conn();
+        accounts::seed(&mut conn);
+        let dir = tempfile::tempdir().unwrap();
+        let run = |args: &[&str]| {
+            let out = std::process::Command::new(env!("CARGO_BIN_EXE_qiping"))
+                .args(args)
+                .args(["--database-url", &db.url])
+                .current_dir(dir.path())
+                .env("QIPING_REPORTS_DIR", dir.path().join("reports"))
+                .env_remove("QIPING_DATABASE_URL")
+                .env_remove("DATABASE_URL")
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "[{}] {args:?}: {}",
+                db.backend,
+                String::from_utf8_lossy(&out.stderr)
+            );
+            String::from_utf8(out.stdout).unwrap()
+        };
+        let id = run(&[
+            "problem",
+            "add",
+            "--unit",
+            "A01-1",
+            "--channel",
+            "12345热线",
+            "--description",
+            "不动产登记窗口要求企业重复提交同一份材料",
+            "--name",
+            "赵女士",
+            "--phone",
+            "13800001111",
+        ]);
+        let id = id.trim();
+        run(&["problems", "assign", id]);
+        let list: serde_json::Value =
+            serde_json::from_str(&run(&["problems", "list", "--json"])).unwrap();
+        assert_eq!(list[0]["id"].to_string(), id);
+        assert_eq!(list[0]["state"], "assigned");
+        assert_eq!(list[0]["channel"], "hotline");
+        let deadline = list[0]["deadline"].as_str().unwrap().to_owned();
+        let config = Config::default();
+        let today = qiping::domain::time::local_day(qiping::db::now());
+        assert_eq!(
+            deadline,
+            config.calendar.add_working_days(today, 15).to_string(),
+            "15 working days on the configured calendar"
+        );
+        let overdue: serde_json::Value =
+            serde_json::from_str(&run(&["problems", "list", "--overdue", "--json"])).unwrap();
+        assert_eq!(overdue, serde_json::json!([]));
+        let sweep: serde_json::Value =
+            serde_json::from_str(&run(&["problems", "escalate", "--json"])).unwrap();
+        assert_eq!(sweep["deadlines"]["first_supervisions"], 0);
+        let shown: serde_json::Value =
+            serde_json::from_str(&run(&["problems", "show", id, "--json"])).unwrap();
+        assert_eq!(shown["steps"].as_array().unwrap().len(), 2);
+        let quarter = qiping::domain::Quarter::of(today).to_string();
+        run(&["problems", "bulletin", &quarter]);
+        let html = dir
+            .path()
+            .join("reports/problems")
+            .join(&quarter)
+            .join("index.html");
+        assert!(std::fs::read_to_string(html).unwrap().contains("总体情况"));
+        let actors: Vec<String> = audit::list(&mut conn)
+            .unwrap()
+            .into_iter()
+            .filter(|r| r.action.starts_with("problem."))
+            .map(|r| r.actor)
+            .collect();
+        assert_eq!(actors.len(), 2);
+        assert!(actors.iter().all(|a| a.starts_with("cli:")));
+    });
+}

@@ -8,8 +8,11 @@ use chrono::NaiveDate;
 
 use crate::domain::calendar::WorkCalendar;
 
+/// A (month, day) of 2026.
+type MonthDay = (u32, u32);
+
 /// 2026: (first, last) day of each holiday, as the notice gives them.
-const HOLIDAYS_2026: &[((u32, u32), (u32, u32))] = &[
+const HOLIDAYS_2026: &[(MonthDay, MonthDay)] = &[
     ((1, 1), (1, 3)),   // 元旦
     ((2, 15), (2, 23)), // 春节
     ((4, 4), (4, 6)),   // 清明节
@@ -20,7 +23,7 @@ const HOLIDAYS_2026: &[((u32, u32), (u32, u32))] = &[
 ];
 
 /// 2026's weekend days that are working days (调休上班).
-const MAKEUP_2026: &[(u32, u32)] = &[(1, 4), (2, 14), (2, 28), (5, 9), (9, 20), (10, 10)];
+const MAKEUP_2026: &[MonthDay] = &[(1, 4), (2, 14), (2, 28), (5, 9), (9, 20), (10, 10)];
 
 fn day(m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, m, d).unwrap_or_default()
