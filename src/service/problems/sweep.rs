@@ -44,7 +44,6 @@ pub fn sweep(
             "工作日历中没有 {} 年的节假日:期限只按周末计算,请在 qiping.toml 的 [calendar] 中补充",
             chrono::Datelike::year(&today)
         );
-        tracing::warn!("{warning}");
         report.calendar_warning = Some(warning);
     }
     for row in rows::due_before(conn, today)? {
