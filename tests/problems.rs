@@ -114,6 +114,25 @@ fn overdue_problems_go_through_both_supervisions_then_to_the_inspectors() {
         .unwrap();
         assert_eq!(deadline, day(9, 21), "[{}]", db.backend);
 
+        // Before the sweep, the 营商办's list already shows it as overdue, ahead of newer ones.
+        let newer = svc::register(
+            &mut conn,
+            "cli:test",
+            &hotline("B01", "另一件刚登记、尚未交办的问题", None),
+            beijing(2026, 9, 15, 9),
+        )
+        .unwrap();
+        let listed =
+            views::all(&mut conn, &config.calendar, beijing(2026, 9, 22, 9), false).unwrap();
+        assert_eq!(
+            listed.iter().map(|v| (v.id, v.overdue)).collect::<Vec<_>>(),
+            vec![(id, true), (newer, false)],
+            "[{}] overdue first",
+            db.backend
+        );
+        let only = views::all(&mut conn, &config.calendar, beijing(2026, 9, 22, 9), true).unwrap();
+        assert_eq!(only.len(), 1);
+
         let run = |conn: &mut Conn, at| sweep::sweep(conn, &wf, "system:test", at).unwrap();
         let r = run(&mut conn, beijing(2026, 9, 21, 23));
         assert_eq!(
@@ -438,6 +457,11 @@ async fn complaint_to_closure(db: &TestDb, sink: &SmtpSink) {
     config.server.base_url = BASE_URL.into();
     config.mail = smtp_settings(sink.addr);
     let app = accounts::app(accounts::state(db, config.clone())).await;
+
+    // The survey form links every unit to the named form, opened on its own page.
+    let (status, survey) = accounts::get(&app, &format!("/s/{}", tokens[1]), None).await;
+    assert_eq!(status, 200);
+    assert!(survey.contains(&format!("/s/{}/problem?unit=D01-O1", tokens[1])));
 
     // The named form: its own page and POST, with empty fields (nothing copied from the survey).
     let form_uri = format!("/s/{}/problem", tokens[0]);
