@@ -114,7 +114,41 @@ const MATRIX: &[(&str, &str, [u16; 6])] = &[
     ),
     ("POST", "/api/v1/responses", [422, 422, 422, 422, 422, 422]),
     ("GET", "/openapi.json", [200, 200, 200, 200, 200, 200]),
+    // The problem list: the 营商办's list and actions, a unit's own problems, the inspectors'
+    // escalated cases; forms without a CSRF token are refused (403); problem 999 does not exist.
+    ("GET", "/admin/problems", [401, 401, 200, 403, 403, 403]),
+    ("POST", "/admin/problems", [401, 401, 403, 403, 403, 403]),
+    (
+        "GET",
+        "/admin/problems/{id}",
+        [401, 401, 404, 403, 403, 403],
+    ),
+    (
+        "POST",
+        "/admin/problems/{id}/assign",
+        [401, 401, 403, 403, 403, 403],
+    ),
+    (
+        "POST",
+        "/admin/problems/{id}/verdict",
+        [401, 401, 403, 403, 403, 403],
+    ),
+    ("GET", "/unit/problems", [401, 401, 403, 403, 200, 200]),
+    (
+        "POST",
+        "/unit/problems/{id}/answer",
+        [401, 401, 403, 403, 403, 403],
+    ),
+    ("GET", "/inspect/problems", [401, 401, 403, 200, 403, 403]),
+    // The enterprise's named form and confirmation link: an unknown link reads the same for all.
+    ("GET", "/s/{token}/problem", [404, 404, 404, 404, 404, 404]),
+    ("POST", "/s/{token}/problem", [404, 404, 404, 404, 404, 404]),
+    ("GET", "/p/{token}", [404, 404, 404, 404, 404, 404]),
+    ("POST", "/p/{token}", [404, 404, 404, 404, 404, 404]),
 ];
+
+/// A problem assigned to A01-1 (under A01): its text shows only to the 营商办 and A01's viewer.
+const PROBLEM_MARK: &str = "营业执照变更拖延";
 
 /// What an allowed answer must (and must not) show, beyond its status.
 fn check_allowed(caller: &str, path: &str, body: &str) {
@@ -147,6 +181,9 @@ fn check_allowed(caller: &str, path: &str, body: &str) {
             assert_eq!(history["terms"][0]["unit"]["code"], "A01-1");
             assert_eq!(history["terms"][0]["campaigns"][0]["rank"], 12);
         }
+        ("admin", "/admin/problems") => assert!(body.contains(PROBLEM_MARK)),
+        ("unit_a", "/unit/problems") => assert!(body.contains(PROBLEM_MARK), "A01-1 is A01's"),
+        ("unit_b", "/unit/problems") => assert!(!body.contains(PROBLEM_MARK), "not B01's"),
         ("unit_a", _) if path.starts_with("/unit/") => {
             assert!(body.contains("甲局审批处"));
             assert!(body.contains("五家留言1"), "five commenters: shown");
@@ -175,6 +212,15 @@ async fn run_matrix(db: &TestDb) {
     accounts::exec(
         &mut conn,
         "INSERT INTO unit_heads (unit_id, name, from_date) VALUES (2, '张处长', '2018-01-01')",
+    );
+    accounts::exec(
+        &mut conn,
+        &format!(
+            "INSERT INTO problems (id, unit_id, channel, description, state, deadline, created_at,
+               updated_at, stage, confirm_version)
+             VALUES (1, 2, 'hotline', '{PROBLEM_MARK}', 'assigned', '2026-12-31',
+               '2026-11-01 00:00:00', '2026-11-01 00:00:00', 0, 0)"
+        ),
     );
     drop(conn);
     let app = app(state(db, Config::default())).await;

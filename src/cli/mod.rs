@@ -8,6 +8,7 @@ mod init;
 mod inspect;
 mod mail;
 mod migrate;
+mod problem;
 mod purge;
 mod registry;
 mod results;
@@ -86,6 +87,9 @@ pub enum Command {
     Audit(audit::AuditArgs),
     /// Delete personal data past its retention period (aggregates are kept).
     Purge(purge::PurgeArgs),
+    /// The problem list (问题清单): register, assign, deadlines (一次督办, 二次督办), bulletin.
+    #[command(subcommand, visible_alias = "problem")]
+    Problems(problem::ProblemCommand),
 }
 
 /// What a subcommand gets: the loaded configuration and a way to the database.
@@ -143,6 +147,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::User(cmd) => user::run(&ctx, cmd),
         Command::Audit(args) => audit::run(&ctx, args),
         Command::Purge(args) => purge::run(&ctx, args),
+        Command::Problems(cmd) => problem::run(&ctx, cmd),
     }
 }
 

@@ -21,6 +21,8 @@ pub fn run(ctx: Context, args: ServeArgs) -> anyhow::Result<()> {
     // Mail goes out from a background thread; with several `serve` processes a database lease
     // lets one of them dispatch at a time.
     crate::service::mail_task::spawn(pool.clone(), ctx.config.clone());
+    // Problem deadlines (一次督办, 二次督办, escalation) and confirmation requests, likewise.
+    crate::service::problems::task::spawn(pool.clone(), ctx.config.clone());
     let bind = args.bind.unwrap_or_else(|| ctx.config.server.bind.clone());
     let state = AppState::new(pool, ctx.config)?;
     actix_web::rt::System::new()

@@ -2,6 +2,7 @@
 
 /// The file's text, with the generated link secret filled in.
 pub fn init_file(link_secret: &str) -> String {
+    let calendar = super::calendar::init_section();
     format!(
         r#"# qiping (企评) 配置文件 — configuration.
 # 每个键都列出了默认值;环境变量 QIPING_* 会覆盖这里的值(见 README「配置」)。
@@ -131,6 +132,24 @@ days = [7, 12]
 max_per_enterprise = 2
 # 两封邮件之间至少间隔的天数。At least this many days between two messages to one enterprise.
 min_gap_days = 3
-"#
+
+[problems]
+# 问题交办后责任单位的办理时限(工作日)。Working days a unit has after a problem is assigned.
+deadline_working_days = 15
+# 逾期后一次督办(企业服务中心)给出的新时限。New deadline of the first supervision.
+first_supervision_working_days = 10
+# 仍逾期或企业不认可时二次督办(营商办)的新时限;再逾期则移交纪委监委问责。
+# New deadline of the second supervision; after it the problem goes to the inspectors.
+second_supervision_working_days = 5
+# 单位答复后企业确认是否解决的期限;逾期未反馈视为办结。
+# Working days the enterprise has to confirm; without a reply the problem is closed as no_reply.
+confirm_working_days = 5
+
+[calendar]
+# 工作日历:法定节假日(放假)与调休上班的周末。默认为国务院办公厅 2025 年 11 月 4 日公布的
+# 2026 年安排;每年公布新安排后请补充到这里,否则期限按普通周末计算(sweep 会提示)。
+# Public holidays (off) and weekend make-up working days (on); the default is 2026's official
+# schedule. Add each new year's when it is announced.
+{calendar}"#
     )
 }

@@ -1,6 +1,7 @@
 //! Configuration: defaults, then `qiping.toml`, then `QIPING_*` environment variables, then
 //! command-line flags. Loaded once in `main` and passed down; there are no global statics.
 
+mod calendar;
 mod init_template;
 mod mail;
 
@@ -8,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+pub use calendar::official_2026;
 pub use init_template::init_file;
 pub use mail::{MailConfig, Password, RemindersConfig, TlsMode};
 
@@ -33,6 +35,10 @@ pub struct Config {
     /// The statistical method's thresholds and switches (STATS.md; defaults are its values).
     pub stats: crate::stats::Settings,
     pub weighting: WeightingConfig,
+    /// Working days for problem deadlines: holidays and make-up working days (default: 2026's).
+    pub calendar: crate::domain::calendar::WorkCalendar,
+    /// The problem list's deadlines (问题清单, 一次督办, 二次督办).
+    pub problems: crate::domain::problem::ProblemSettings,
 }
 
 /// Weighting (STATS.md §0): off by default; when on, respondents are raked to the invited
@@ -58,6 +64,8 @@ impl std::fmt::Debug for Config {
             .field("reminders", &self.reminders)
             .field("stats", &self.stats)
             .field("weighting", &self.weighting)
+            .field("calendar", &self.calendar)
+            .field("problems", &self.problems)
             .finish()
     }
 }
@@ -145,6 +153,8 @@ impl Default for Config {
             weighting: WeightingConfig::default(),
             mail: MailConfig::default(),
             reminders: RemindersConfig::default(),
+            calendar: calendar::official_2026(),
+            problems: crate::domain::problem::ProblemSettings::default(),
         }
     }
 }

@@ -12,6 +12,7 @@ pub mod invitations;
 pub mod leases;
 pub mod outbox;
 pub mod oversight;
+pub mod problems;
 pub mod purge;
 pub mod ratings;
 pub mod responses;

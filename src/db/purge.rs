@@ -46,8 +46,11 @@ type UnchangedProblems =
 type NamedProblems = diesel::dsl::Filter<
     UnchangedProblems,
     diesel::dsl::Or<
-        diesel::dsl::IsNotNull<problems::reporter_name>,
-        diesel::dsl::IsNotNull<problems::reporter_contact>,
+        diesel::dsl::Or<
+            diesel::dsl::IsNotNull<problems::reporter_name>,
+            diesel::dsl::IsNotNull<problems::reporter_contact>,
+        >,
+        diesel::dsl::IsNotNull<problems::reporter_email>,
     >,
 >;
 
@@ -57,7 +60,8 @@ fn named_problems_before(before: NaiveDateTime) -> NamedProblems {
         .filter(
             problems::reporter_name
                 .is_not_null()
-                .or(problems::reporter_contact.is_not_null()),
+                .or(problems::reporter_contact.is_not_null())
+                .or(problems::reporter_email.is_not_null()),
         )
 }
 
@@ -66,12 +70,13 @@ pub fn count_named_problems_before(conn: &mut Conn, before: NaiveDateTime) -> Qu
     named_problems_before(before).count().get_result(conn)
 }
 
-/// Deletes the reporter's name and contact of those problems; the problem itself stays.
+/// Deletes the reporter's name, phone and email of those problems; the problem itself stays.
 pub fn clear_problem_reporters(conn: &mut Conn, before: NaiveDateTime) -> QueryResult<usize> {
     diesel::update(named_problems_before(before))
         .set((
             problems::reporter_name.eq(None::<String>),
             problems::reporter_contact.eq(None::<String>),
+            problems::reporter_email.eq(None::<String>),
         ))
         .execute(conn)
 }

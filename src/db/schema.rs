@@ -217,10 +217,37 @@ diesel::table! {
         deadline -> Nullable<Date>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        stage -> Integer,
+        enterprise_name -> Nullable<Text>,
+        reporter_email -> Nullable<Text>,
+        answer -> Nullable<Text>,
+        outcome -> Nullable<Text>,
+        confirm_due -> Nullable<Date>,
+        confirm_version -> Integer,
+        confirm_token_hash -> Nullable<Text>,
+        mail_status -> Nullable<Text>,
+        mail_error -> Nullable<Text>,
+        mail_lease_until -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    problem_events (id) {
+        id -> BigInt,
+        problem_id -> BigInt,
+        at -> Timestamp,
+        actor -> Text,
+        action -> Text,
+        state -> Text,
+        stage -> Integer,
+        deadline -> Nullable<Date>,
+        note -> Nullable<Text>,
     }
 }
 
 diesel::joinable!(unit_heads -> units (unit_id));
+diesel::joinable!(problems -> units (unit_id));
+diesel::joinable!(problem_events -> problems (problem_id));
 diesel::joinable!(interactions -> enterprises (enterprise_id));
 diesel::joinable!(interactions -> units (unit_id));
 diesel::joinable!(invitations -> campaigns (campaign_id));
@@ -254,6 +281,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     publications,
     flags,
     problems,
+    problem_events,
     users,
     sessions,
     api_tokens,

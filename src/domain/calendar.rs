@@ -1,7 +1,8 @@
 //! Working days (工作日) for deadlines: weekends and public holidays are off, and the make-up
 //! working days (调休上班) that fall on weekends are on. The holidays come from configuration
 //! (`[calendar]` in `qiping.toml`), because the State Council publishes each year's holidays only
-//! late in the year before; nothing is built in that could silently go stale.
+//! late in the year before: the shipped configuration carries 2026's, and the deadline sweep warns
+//! when the current year has none ([`WorkCalendar::knows_year`]).
 
 use std::collections::BTreeSet;
 
@@ -14,11 +15,17 @@ use serde::{Deserialize, Serialize};
 pub struct WorkCalendar {
     /// Days off that would otherwise be working days (法定节假日).
     pub holidays: BTreeSet<NaiveDate>,
-    /// Weekend days that are working days (调休上班).
+    /// Weekend days that are working days (调休上班); `workdays` in `qiping.toml` reads too.
+    #[serde(alias = "workdays")]
     pub makeup_workdays: BTreeSet<NaiveDate>,
 }
 
 impl WorkCalendar {
+    /// Whether any holiday of `year` is configured (a calendar without them is probably stale).
+    pub fn knows_year(&self, year: i32) -> bool {
+        self.holidays.iter().any(|d| d.year() == year)
+    }
+
     /// Whether `day` is a working day.
     pub fn is_working_day(&self, day: NaiveDate) -> bool {
         if self.makeup_workdays.contains(&day) {

@@ -9,6 +9,8 @@ mod campaign;
 mod enterprise;
 mod head;
 mod period;
+pub mod problem;
+mod quarter;
 mod sample;
 mod template;
 pub mod time;
@@ -23,6 +25,7 @@ pub use enterprise::{
 };
 pub use head::{HeadChange, HeadError, HeadHistory, HeadTerm};
 pub use period::{Half, Period, PeriodError};
+pub use quarter::{Quarter, QuarterError};
 pub use sample::{SampleFrameEntry, allocate, stratified_sample};
 pub use template::{
     COMMENT_MAX_CHARS_LIMIT, CommentSetting, DEFAULT_COMMENT_MAX_CHARS, DEFAULT_POINTS,

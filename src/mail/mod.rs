@@ -6,11 +6,13 @@
 
 pub mod letter;
 pub mod pacing;
+pub mod problem;
 pub mod qr;
 mod render;
 pub mod transport;
 
 pub use letter::{Letter, MessageKind, Sender};
 pub use pacing::{Throttle, backoff};
+pub use problem::{ProblemLetter, compose_problem_letter};
 pub use render::{ComposeError, compose};
 pub use transport::{MailError, Mailer, SendError};

@@ -10,6 +10,7 @@ pub mod charts;
 pub mod csv;
 pub mod font;
 pub mod model;
+pub mod problems;
 pub mod synthetic;
 pub mod table;
 pub mod xlsx;

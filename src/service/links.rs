@@ -57,6 +57,26 @@ impl LinkSecret {
     }
 }
 
+impl LinkSecret {
+    /// The token of a problem's confirmation link at one version: the same derivation, with a
+    /// label first so that it can never equal a survey token.
+    pub fn problem_token(&self, problem_id: i64, version: i32) -> String {
+        let mut mac = match Hmac::<Sha256>::new_from_slice(&self.0) {
+            Ok(mac) => mac,
+            Err(_) => unreachable!("HMAC takes keys of any length"),
+        };
+        mac.update(b"qiping-problem-confirmation\0");
+        mac.update(&problem_id.to_be_bytes());
+        mac.update(&version.to_be_bytes());
+        URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+    }
+}
+
+/// The link an enterprise opens to say whether its problem is resolved: `{base_url}/p/{token}`.
+pub fn problem_url(base_url: &str, token: &str) -> String {
+    format!("{}/p/{token}", base_url.trim_end_matches('/'))
+}
+
 /// What the database stores to find an invitation by its token: hex SHA-256.
 pub fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))

@@ -17,6 +17,7 @@ pub mod links;
 pub mod mail_task;
 pub mod outreach;
 pub mod oversight;
+pub mod problems;
 pub mod publication;
 pub mod purge;
 pub mod registry;

@@ -107,6 +107,13 @@ pub const ROUTES: &[RouteSpec] = &[
         example: "/unit/",
         handler: |r| r.to(pages::unit::home),
     },
+    // Before `/unit/{code}`, which would otherwise take "problems" for a unit code.
+    RouteSpec {
+        verb: Verb::Get,
+        path: "/unit/problems",
+        example: "/unit/problems",
+        handler: |r| r.to(pages::problems::unit::list),
+    },
     RouteSpec {
         verb: Verb::Get,
         path: "/unit/{code}",
@@ -190,6 +197,73 @@ pub const ROUTES: &[RouteSpec] = &[
         path: "/api/v1/responses",
         example: "/api/v1/responses",
         handler: |r| r.to(api::submit),
+    },
+    // The problem list (问题清单): src/web/pages/problems/.
+    RouteSpec {
+        verb: Verb::Get,
+        path: "/admin/problems",
+        example: "/admin/problems",
+        handler: |r| r.to(pages::problems::admin::list),
+    },
+    RouteSpec {
+        verb: Verb::Post,
+        path: "/admin/problems",
+        example: "/admin/problems",
+        handler: |r| r.to(pages::problems::admin::register),
+    },
+    RouteSpec {
+        verb: Verb::Get,
+        path: "/admin/problems/{id}",
+        example: "/admin/problems/999",
+        handler: |r| r.to(pages::problems::admin::one),
+    },
+    RouteSpec {
+        verb: Verb::Post,
+        path: "/admin/problems/{id}/assign",
+        example: "/admin/problems/999/assign",
+        handler: |r| r.to(pages::problems::admin::assign),
+    },
+    RouteSpec {
+        verb: Verb::Post,
+        path: "/admin/problems/{id}/verdict",
+        example: "/admin/problems/999/verdict",
+        handler: |r| r.to(pages::problems::admin::verdict),
+    },
+    RouteSpec {
+        verb: Verb::Post,
+        path: "/unit/problems/{id}/answer",
+        example: "/unit/problems/999/answer",
+        handler: |r| r.to(pages::problems::unit::answer),
+    },
+    RouteSpec {
+        verb: Verb::Get,
+        path: "/inspect/problems",
+        example: "/inspect/problems",
+        handler: |r| r.to(pages::problems::inspect::list),
+    },
+    RouteSpec {
+        verb: Verb::Get,
+        path: "/s/{token}/problem",
+        example: "/s/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA/problem",
+        handler: |r| r.to(pages::problems::enterprise::show_named_form),
+    },
+    RouteSpec {
+        verb: Verb::Post,
+        path: "/s/{token}/problem",
+        example: "/s/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA/problem",
+        handler: |r| r.to(pages::problems::enterprise::submit_named_form),
+    },
+    RouteSpec {
+        verb: Verb::Get,
+        path: "/p/{token}",
+        example: "/p/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+        handler: |r| r.to(pages::problems::enterprise::show_confirmation),
+    },
+    RouteSpec {
+        verb: Verb::Post,
+        path: "/p/{token}",
+        example: "/p/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+        handler: |r| r.to(pages::problems::enterprise::submit_confirmation),
     },
     RouteSpec {
         verb: Verb::Get,

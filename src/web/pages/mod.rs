@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod inspect;
+pub mod problems;
 pub mod unit;
 
 use actix_web::HttpResponse;

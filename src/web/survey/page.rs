@@ -21,6 +21,8 @@ pub struct FormPage {
     pub intro: Vec<String>,
     pub closes_on: String,
     pub action: String,
+    /// The separate named problem form (`/s/{token}/problem`), opened in a new tab.
+    pub problem_url: String,
     pub switch_url: String,
     pub progress_key: String,
     pub restore: bool,
@@ -157,6 +159,7 @@ impl FormPage {
                 .collect(),
             closes_on: view.link.campaign.closes_on.to_string(),
             action: format!("/s/{}{suffix}", input.token),
+            problem_url: format!("/s/{}/problem", input.token),
             switch_url: format!("/s/{}?lang={}", input.token, t.switch_param),
             progress_key: progress_key(input.token),
             restore: input.kept.is_none(),

@@ -67,6 +67,8 @@ pub struct Texts {
     pub invalid_body: &'static str,
     pub busy_title: &'static str,
     pub busy_body: &'static str,
+    /// The link to the separate, named problem form (实名反映), beside each unit.
+    pub named_problem: &'static str,
 }
 
 const ZH: Texts = Texts {
@@ -94,6 +96,7 @@ const ZH: Texts = Texts {
     invalid_body: "此链接无法打开问卷:可能链接不完整,或本次评议已经结束。请检查邮件中的链接是否完整复制;如有疑问,请联系发出邀请的营商环境办公室。",
     busy_title: "请求过于频繁",
     busy_body: "请稍候一分钟后再刷新页面。",
+    named_problem: "希望问题得到办理和答复?可另行实名反映(在新页面单独提交,与本问卷的匿名评分无关联)",
 };
 
 const EN: Texts = Texts {
@@ -121,4 +124,5 @@ const EN: Texts = Texts {
     invalid_body: "This link does not open a survey: it may be incomplete, or the survey has ended. Check that the whole link from the email was copied; for questions, contact the business-environment office that invited you.",
     busy_title: "Too many requests",
     busy_body: "Please wait a minute, then reload the page.",
+    named_problem: "Want a problem handled and answered? Report it by name on a separate page (submitted on its own, never linked to your anonymous ratings)",
 };

@@ -1,0 +1,15 @@
+DROP TABLE problem_events;
+DROP INDEX problems_confirm_token;
+DROP INDEX problems_unit;
+DROP INDEX problems_state;
+ALTER TABLE problems DROP COLUMN mail_lease_until;
+ALTER TABLE problems DROP COLUMN mail_error;
+ALTER TABLE problems DROP COLUMN mail_status;
+ALTER TABLE problems DROP COLUMN confirm_token_hash;
+ALTER TABLE problems DROP COLUMN confirm_version;
+ALTER TABLE problems DROP COLUMN confirm_due;
+ALTER TABLE problems DROP COLUMN outcome;
+ALTER TABLE problems DROP COLUMN answer;
+ALTER TABLE problems DROP COLUMN reporter_email;
+ALTER TABLE problems DROP COLUMN enterprise_name;
+ALTER TABLE problems DROP COLUMN stage;
