@@ -12,7 +12,7 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use accounts::{Browser, add_response, add_users, app, exec, get, seeded, sign_in, state};
+use accounts::{Browser, PASSWORD, add_response, app, exec, get, seeded, sign_in, state};
 use actix_web::body::MessageBody;
 use actix_web::dev::{Service, ServiceResponse};
 use actix_web::test;
@@ -22,6 +22,19 @@ use qiping::config::Config;
 use qiping::db::Conn;
 use qiping::db::schema::{ratings, responses, units};
 use qiping::service::{audit, campaign, registry};
+
+/// Only the 营商办's account, for tests that start from an empty registry.
+fn add_admin(conn: &mut Conn) {
+    qiping::service::accounts::add_user(
+        conn,
+        "test",
+        "admin",
+        qiping::domain::Role::Admin,
+        None,
+        &qiping::domain::Secret::new(PASSWORD),
+    )
+    .unwrap();
+}
 
 const BOUNDARY: &str = "----qipingTestBoundary7MA4YWxkTrZu0gW";
 
@@ -132,7 +145,7 @@ fn audit_actions(conn: &mut Conn) -> Vec<(String, String, String)> {
 async fn registry_uploads_import_valid_files_and_list_every_error_of_a_bad_one() {
     for db in std::iter::once(TestDb::sqlite()).chain(TestDb::postgres()) {
         let mut conn = db.conn();
-        add_users(&mut conn);
+        add_admin(&mut conn);
         let app = app(state(&db, Config::default())).await;
         let admin = sign_in(&app, "admin").await;
         let tag = db.backend;
@@ -215,7 +228,7 @@ async fn registry_uploads_import_valid_files_and_list_every_error_of_a_bad_one()
 async fn the_registry_is_searched_by_code_name_and_uscc_and_bounces_are_marked() {
     for db in std::iter::once(TestDb::sqlite()).chain(TestDb::postgres()) {
         let mut conn = db.conn();
-        add_users(&mut conn);
+        add_admin(&mut conn);
         let mut import_progress = |_, _| {};
         qiping::service::import::import_units(
             &mut conn,
@@ -389,7 +402,7 @@ async fn a_campaign_runs_end_to_end_from_its_page_with_every_action_audited() {
 async fn run_campaign_end_to_end(db: &TestDb) {
     let tag = db.backend;
     let mut conn = db.conn();
-    add_users(&mut conn);
+    add_admin(&mut conn);
     let reports = tempfile::tempdir().unwrap();
     let mut config = Config::default();
     config.link_secret = Some("ZGFzaGJvYXJkLXRlc3Qtc2VjcmV0LWxpbmtzLTAwMDE".into());
