@@ -404,9 +404,11 @@ async fn run_campaign_end_to_end(db: &TestDb) {
     let mut conn = db.conn();
     add_admin(&mut conn);
     let reports = tempfile::tempdir().unwrap();
-    let mut config = Config::default();
-    config.link_secret = Some("ZGFzaGJvYXJkLXRlc3Qtc2VjcmV0LWxpbmtzLTAwMDE".into());
-    config.reports_dir = reports.path().to_owned();
+    let mut config = Config {
+        link_secret: Some("ZGFzaGJvYXJkLXRlc3Qtc2VjcmV0LWxpbmtzLTAwMDE".into()),
+        reports_dir: reports.path().to_owned(),
+        ..Config::default()
+    };
     config.stats.draws = 2000;
     let app = app(state(db, config)).await;
     let admin = sign_in(&app, "admin").await;
