@@ -68,7 +68,13 @@ pub async fn show(
             let progress = progress::of_campaign(conn, &period)?;
             // A stored publication that cannot be read is said on the page, not fatal to it.
             let (results, error) = match publication::public_results(conn, &period, None) {
-                Ok(r) => (Some(r), None),
+                Ok(mut r) => {
+                    // Best first; the units listed without a rank after them.
+                    for group in &mut r.peer_groups {
+                        group.units.sort_by_key(|u| u.rank.unwrap_or(u32::MAX));
+                    }
+                    (Some(r), None)
+                }
                 Err(ServiceError::NotFound(_)) => (None, None),
                 Err(ServiceError::Invalid(message)) => (None, Some(message)),
                 Err(e) => return Err(e.into()),
