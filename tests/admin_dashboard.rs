@@ -543,6 +543,26 @@ async fn run_campaign_end_to_end(db: &TestDb) {
     .await;
     ok(&aggregated, "aggregate");
     assert!(aggregated.body.contains("随机种子 20190630"));
+    // The unit's own viewer sees nothing of a campaign before it is published.
+    qiping::service::accounts::add_user(
+        &mut conn,
+        "test",
+        "viewer8",
+        qiping::domain::Role::Unit,
+        Some("D08"),
+        &qiping::domain::Secret::new(PASSWORD),
+    )
+    .unwrap();
+    let viewer = sign_in(&app, "viewer8").await;
+    let unpublished = get(&app, "/unit/D08", Some(&viewer.cookie)).await;
+    assert_eq!(unpublished.0, 200);
+    assert!(
+        unpublished.1.contains("暂无答卷"),
+        "[{tag}] {}",
+        unpublished.1
+    );
+    assert!(!unpublished.1.contains("家企业评价"));
+
     let published = post(&app, &admin, "/admin/campaigns/2019H1/actions/publish", &[]).await;
     ok(&published, "publish");
     assert!(published.body.contains("第 1 版已公布"));
@@ -661,6 +681,13 @@ async fn run_campaign_end_to_end(db: &TestDb) {
     assert!(unit.body.contains("第8局"));
     assert!(unit.body.contains("2019H1(12 家企业评价)"), "{}", unit.body);
     assert!(unit.body.contains("非常满意"));
+    let own = get(&app, "/unit/D08", Some(&viewer.cookie)).await;
+    assert!(
+        own.1.contains("2019H1(12 家企业评价)"),
+        "[{tag}] the viewer sees the same page once published: {}",
+        own.1
+    );
+    assert_eq!(get(&app, "/unit/D01", Some(&viewer.cookie)).await.0, 404);
 }
 
 #[actix_web::test]
