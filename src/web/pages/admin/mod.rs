@@ -3,13 +3,15 @@
 //! that audits itself) so it lands with its audit row. Pages work without JavaScript: an action
 //! answers with an outcome page that says what happened, or what was wrong and where.
 
+mod actions;
 mod campaign;
 mod files;
 mod moderation;
 mod outcome;
 mod registry;
 
-pub use campaign::{action, create, import_interactions, show};
+pub use actions::action;
+pub use campaign::{create, import_interactions, show};
 pub use files::download;
 pub use moderation::{comments, hide_comment};
 pub use registry::{bounce, enterprises, import_enterprises, import_units, unit, units};
