@@ -48,6 +48,53 @@ const MATRIX: &[(&str, &str, [u16; 6])] = &[
         "/admin/",
         /*                */ [401, 401, 200, 403, 403, 403],
     ),
+    // The 营商办's dashboard: admins only; POSTs without a CSRF token are refused even for them.
+    ("POST", "/admin/campaigns", [401, 401, 403, 403, 403, 403]),
+    (
+        "GET",
+        "/admin/campaigns/{period}",
+        [401, 401, 200, 403, 403, 403],
+    ),
+    (
+        "POST",
+        "/admin/campaigns/{period}/interactions",
+        [401, 401, 403, 403, 403, 403],
+    ),
+    (
+        "POST",
+        "/admin/campaigns/{period}/actions/{action}",
+        [401, 401, 403, 403, 403, 403],
+    ),
+    (
+        "GET",
+        "/admin/campaigns/{period}/comments",
+        [401, 401, 200, 403, 403, 403],
+    ),
+    (
+        "POST",
+        "/admin/comments/{id}/hide",
+        [401, 401, 403, 403, 403, 403],
+    ),
+    // Nothing was published to files in this database: the admin gets 404.
+    (
+        "GET",
+        "/admin/reports/{period}/{file:.*}",
+        [401, 401, 404, 403, 403, 403],
+    ),
+    ("GET", "/admin/units", [401, 401, 200, 403, 403, 403]),
+    ("GET", "/admin/units/{code}", [401, 401, 200, 403, 403, 403]),
+    ("GET", "/admin/enterprises", [401, 401, 200, 403, 403, 403]),
+    (
+        "POST",
+        "/admin/import/units",
+        [401, 401, 403, 403, 403, 403],
+    ),
+    (
+        "POST",
+        "/admin/import/enterprises",
+        [401, 401, 403, 403, 403, 403],
+    ),
+    ("POST", "/admin/mail/bounce", [401, 401, 403, 403, 403, 403]),
     (
         "GET",
         "/inspect/",
@@ -154,6 +201,15 @@ const PROBLEM_MARK: &str = "营业执照变更拖延";
 fn check_allowed(caller: &str, path: &str, body: &str) {
     match (caller, path) {
         ("admin", "/admin/") => assert!(body.contains("2019H2"), "admin sees campaigns"),
+        ("admin", "/admin/campaigns/{period}") => assert!(body.contains("已公布")),
+        ("admin", "/admin/campaigns/{period}/comments") => {
+            assert!(body.contains("五家留言1") && body.contains("少数留言6"));
+        }
+        ("admin", "/admin/units") => assert!(body.contains("甲局") && !body.contains("乙局")),
+        ("admin", "/admin/units/{code}") => {
+            assert!(body.contains("甲局审批处") && body.contains("五家留言1"));
+            assert!(!body.contains("少数留言"), "three commenters: hidden");
+        }
         ("inspector", "/inspect/") => assert!(body.contains("甲局审批处")),
         ("inspector", "/api/v1/flags") => {
             let flags: serde_json::Value = serde_json::from_str(body).expect("json");

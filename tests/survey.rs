@@ -113,6 +113,10 @@ const RATING_COLUMNS: &[&str] = &[
     "problems",
     "comment",
     "comment_hidden_reason",
+    // Moderation (000005): which admin hid the comment and when; never set by a submission,
+    // and the time is the moderator's, not the writer's.
+    "comment_hidden_at",
+    "comment_hidden_by",
 ];
 
 #[test]

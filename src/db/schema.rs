@@ -129,6 +129,8 @@ diesel::table! {
         problems -> Text,
         comment -> Nullable<Text>,
         comment_hidden_reason -> Nullable<Text>,
+        comment_hidden_at -> Nullable<Timestamp>,
+        comment_hidden_by -> Nullable<Text>,
     }
 }
 

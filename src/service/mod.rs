@@ -6,6 +6,7 @@
 //! failures are passed through as `Db` and reported as such.
 
 pub mod accounts;
+pub mod admin;
 pub mod aggregate;
 pub mod audit;
 pub mod campaign;
@@ -15,17 +16,21 @@ pub mod history;
 pub mod import;
 pub mod links;
 pub mod mail_task;
+pub mod moderation;
 pub mod outreach;
 pub mod oversight;
 pub mod problems;
+pub mod progress;
 pub mod publication;
 pub mod purge;
 pub mod registry;
 pub mod registry_csv;
+pub mod report_files;
 pub mod response;
 pub mod response_writer;
 pub mod survey;
 pub mod templates;
+pub mod unit_page;
 
 use crate::domain::{IllegalTransition, PeriodError};
 use registry_csv::ImportErrors;

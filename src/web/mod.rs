@@ -11,6 +11,7 @@ pub mod rate_limit;
 pub mod routes;
 pub mod security;
 mod survey;
+pub mod upload;
 
 use actix_web::{App, HttpResponse, HttpServer, web};
 

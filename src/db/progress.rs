@@ -1,0 +1,49 @@
+//! What the 营商办's progress page and a unit's page count: invitations by stratum, and a unit's
+//! answers per campaign (the answers only, never who gave them).
+
+use diesel::prelude::*;
+
+use super::Conn;
+use super::schema::{campaigns, enterprises, invitations, ratings, responses};
+
+/// One invitation's stratum and where it stands.
+#[derive(Debug, Clone, PartialEq, Queryable)]
+pub struct InvitationStratum {
+    pub district: String,
+    pub industry: String,
+    pub size: String,
+    pub completed: Option<chrono::NaiveDateTime>,
+}
+
+/// Every invitation of a campaign with the strata of its enterprise.
+pub fn invitation_strata(conn: &mut Conn, campaign_id: i64) -> QueryResult<Vec<InvitationStratum>> {
+    invitations::table
+        .inner_join(enterprises::table)
+        .filter(invitations::campaign_id.eq(campaign_id))
+        .select((
+            enterprises::district,
+            enterprises::industry,
+            enterprises::size,
+            invitations::completed_at,
+        ))
+        .load(conn)
+}
+
+/// The answers (JSON objects) given about one unit, with the campaign's period, state and
+/// questionnaire, ordered by period.
+pub fn unit_answers(
+    conn: &mut Conn,
+    unit_id: i64,
+) -> QueryResult<Vec<(String, String, String, String)>> {
+    ratings::table
+        .inner_join(responses::table.inner_join(campaigns::table))
+        .filter(ratings::unit_id.eq(unit_id))
+        .order(campaigns::period)
+        .select((
+            campaigns::period,
+            campaigns::state,
+            campaigns::template_toml,
+            ratings::answers,
+        ))
+        .load(conn)
+}

@@ -1,0 +1,783 @@
+//! The 营商办's dashboard over real HTTP (actix's test service, the app `serve` builds) on both
+//! backends: registry uploads (valid, and invalid with the error list and nothing written),
+//! search, bounces, a campaign run end to end from its page with every action audited, its
+//! progress figures for a known fixture, the published files with their content types, and
+//! comment moderation as a unit viewer sees it.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on setup failures
+
+#[path = "common/accounts.rs"]
+mod accounts;
+mod common;
+
+use std::collections::BTreeMap;
+
+use accounts::{Browser, PASSWORD, add_response, app, exec, get, seeded, sign_in, state};
+use actix_web::body::MessageBody;
+use actix_web::dev::{Service, ServiceResponse};
+use actix_web::test;
+use common::{TestDb, fixture, uscc};
+use diesel::prelude::*;
+use qiping::config::Config;
+use qiping::db::Conn;
+use qiping::db::schema::{ratings, responses, units};
+use qiping::service::{audit, campaign, registry};
+
+/// Only the 营商办's account, for tests that start from an empty registry.
+fn add_admin(conn: &mut Conn) {
+    qiping::service::accounts::add_user(
+        conn,
+        "test",
+        "admin",
+        qiping::domain::Role::Admin,
+        None,
+        &qiping::domain::Secret::new(PASSWORD),
+    )
+    .unwrap();
+}
+
+const BOUNDARY: &str = "----qipingTestBoundary7MA4YWxkTrZu0gW";
+
+/// A multipart body with the CSRF token and one file.
+fn multipart(csrf: &str, file: &[u8]) -> Vec<u8> {
+    let mut body = format!(
+        "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n{csrf}\r\n\
+         --{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"upload.csv\"\r\n\
+         Content-Type: text/csv\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(file);
+    body.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
+    body
+}
+
+struct Answer {
+    status: u16,
+    body: String,
+    content_type: String,
+    disposition: String,
+    bytes: Vec<u8>,
+}
+
+async fn send<S, B>(app: &S, request: test::TestRequest) -> Answer
+where
+    S: Service<accounts::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    let response = test::call_service(app, request.to_request()).await;
+    let status = response.status().as_u16();
+    let header = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let content_type = header("content-type");
+    let disposition = header("content-disposition");
+    let bytes = test::read_body(response).await.to_vec();
+    Answer {
+        status,
+        body: String::from_utf8_lossy(&bytes).into_owned(),
+        content_type,
+        disposition,
+        bytes,
+    }
+}
+
+fn session(browser: &Browser) -> actix_web::cookie::Cookie<'static> {
+    actix_web::cookie::Cookie::new("qiping_session", browser.cookie.clone())
+}
+
+async fn upload<S, B>(app: &S, browser: &Browser, uri: &str, file: &[u8]) -> Answer
+where
+    S: Service<accounts::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    let request = test::TestRequest::post()
+        .uri(uri)
+        .cookie(session(browser))
+        .insert_header((
+            "content-type",
+            format!("multipart/form-data; boundary={BOUNDARY}"),
+        ))
+        .set_payload(multipart(&browser.csrf, file));
+    send(app, request).await
+}
+
+async fn post<S, B>(app: &S, browser: &Browser, uri: &str, fields: &[(&str, &str)]) -> Answer
+where
+    S: Service<accounts::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    let mut form: Vec<(&str, &str)> = vec![("csrf_token", browser.csrf.as_str())];
+    form.extend_from_slice(fields);
+    let request = test::TestRequest::post()
+        .uri(uri)
+        .cookie(session(browser))
+        .set_form(form);
+    send(app, request).await
+}
+
+async fn fetch<S, B>(app: &S, browser: &Browser, uri: &str) -> Answer
+where
+    S: Service<accounts::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    send(
+        app,
+        test::TestRequest::get().uri(uri).cookie(session(browser)),
+    )
+    .await
+}
+
+fn audit_actions(conn: &mut Conn) -> Vec<(String, String, String)> {
+    audit::list(conn)
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.actor == "user:admin")
+        .map(|r| (r.action, r.target, r.detail))
+        .collect()
+}
+
+#[actix_web::test]
+async fn registry_uploads_import_valid_files_and_list_every_error_of_a_bad_one() {
+    for db in std::iter::once(TestDb::sqlite()).chain(TestDb::postgres()) {
+        let mut conn = db.conn();
+        add_admin(&mut conn);
+        let app = app(state(&db, Config::default())).await;
+        let admin = sign_in(&app, "admin").await;
+        let tag = db.backend;
+
+        // A bad file: every error with line, column and value; nothing written.
+        let bad = upload(
+            &app,
+            &admin,
+            "/admin/import/units",
+            &fixture("import/units_bad.csv"),
+        )
+        .await;
+        assert_eq!(bad.status, 422, "[{tag}] {}", bad.body);
+        assert!(bad.body.contains("未写入任何数据"), "[{tag}] {}", bad.body);
+        assert!(
+            bad.body.contains("<td>4</td><td>kind</td><td>科室</td>"),
+            "[{tag}] the unknown kind on line 4: {}",
+            bad.body
+        );
+        assert!(bad.body.contains("<td>3</td><td>code</td><td>SWJ</td>"));
+        assert!(registry::list_units(&mut conn).unwrap().is_empty());
+        let bad = upload(
+            &app,
+            &admin,
+            "/admin/import/enterprises",
+            &fixture("import/enterprises_bad.csv"),
+        )
+        .await;
+        assert_eq!(bad.status, 422, "[{tag}] {}", bad.body);
+        assert!(registry::list_enterprises(&mut conn).unwrap().is_empty());
+        assert!(
+            audit_actions(&mut conn).is_empty(),
+            "a failed import is not a change"
+        );
+
+        // Good files, one of them GBK as Excel saves it.
+        let good = upload(
+            &app,
+            &admin,
+            "/admin/import/units",
+            &fixture("import/units_good.csv"),
+        )
+        .await;
+        assert_eq!(good.status, 200, "[{tag}] {}", good.body);
+        assert!(good.body.contains("已导入单位"), "{}", good.body);
+        let units_count = registry::list_units(&mut conn).unwrap().len();
+        assert!(good.body.contains(&format!("共 {units_count} 行")));
+        let good = upload(
+            &app,
+            &admin,
+            "/admin/import/enterprises",
+            &fixture("import/enterprises_gbk.csv"),
+        )
+        .await;
+        assert_eq!(good.status, 200, "[{tag}] {}", good.body);
+        assert!(good.body.contains("GB18030"), "{}", good.body);
+        assert!(!registry::list_enterprises(&mut conn).unwrap().is_empty());
+        let actions: Vec<String> = audit_actions(&mut conn).into_iter().map(|a| a.0).collect();
+        assert_eq!(actions, ["import.units", "import.enterprises"]);
+
+        // Without its CSRF token an upload is refused and writes nothing.
+        let before = audit::list(&mut conn).unwrap().len();
+        let forged = Browser {
+            csrf: "forged".into(),
+            ..admin.clone()
+        };
+        let refused = upload(
+            &app,
+            &forged,
+            "/admin/import/units",
+            &fixture("import/units_good.csv"),
+        )
+        .await;
+        assert_eq!(refused.status, 403);
+        assert_eq!(audit::list(&mut conn).unwrap().len(), before);
+    }
+}
+
+#[actix_web::test]
+async fn the_registry_is_searched_by_code_name_and_uscc_and_bounces_are_marked() {
+    for db in std::iter::once(TestDb::sqlite()).chain(TestDb::postgres()) {
+        let mut conn = db.conn();
+        add_admin(&mut conn);
+        let mut import_progress = |_, _| {};
+        qiping::service::import::import_units(
+            &mut conn,
+            &fixture("import/units_good.csv"),
+            &mut import_progress,
+        )
+        .unwrap();
+        qiping::service::import::import_enterprises(
+            &mut conn,
+            &fixture("import/enterprises_good.csv"),
+            &mut import_progress,
+        )
+        .unwrap();
+        let app = app(state(&db, Config::default())).await;
+        let admin = sign_in(&app, "admin").await;
+
+        let by_code = fetch(&app, &admin, "/admin/units?q=fgw").await;
+        assert_eq!(by_code.status, 200);
+        assert!(
+            by_code.body.contains("市发展和改革委员会"),
+            "{}",
+            by_code.body
+        );
+        assert!(!by_code.body.contains("市市场监督管理局"));
+        let by_name = fetch(&app, &admin, "/admin/units?q=%E5%B8%82%E5%9C%BA").await; // 市场
+        assert!(by_name.body.contains("市市场监督管理局"));
+        assert!(!by_name.body.contains("市发展和改革委员会"));
+        let none = fetch(&app, &admin, "/admin/units?q=%25").await; // a literal %
+        assert!(none.body.contains("共 0 条"), "{}", none.body);
+
+        let by_uscc = fetch(&app, &admin, "/admin/enterprises?q=91320312mat4r7yf5p").await;
+        assert!(
+            by_uscc.body.contains("徐州恒信机械制造有限公司"),
+            "{}",
+            by_uscc.body
+        );
+        assert!(!by_uscc.body.contains("徐州鼎盛物流有限公司"));
+        let by_name = fetch(&app, &admin, "/admin/enterprises?q=%E9%BC%8E%E7%9B%9B").await; // 鼎盛
+        assert!(by_name.body.contains("徐州鼎盛物流有限公司"));
+
+        // Bounces: the known address is marked, the unknown one is listed; the audit row holds
+        // counts, not addresses.
+        let bounced = post(
+            &app,
+            &admin,
+            "/admin/mail/bounce",
+            &[(
+                "addresses",
+                "# 退信\nhr@hengxin-jx.com\nnobody@unknown.example\n",
+            )],
+        )
+        .await;
+        assert_eq!(bounced.status, 200, "{}", bounced.body);
+        assert!(
+            bounced.body.contains("已将 1 家企业标记为退信"),
+            "{}",
+            bounced.body
+        );
+        assert!(bounced.body.contains("nobody@unknown.example"));
+        let listing = registry::list_enterprises(&mut conn).unwrap();
+        let hengxin = listing
+            .iter()
+            .find(|e| e.uscc == "91320312MAT4R7YF5P")
+            .unwrap();
+        assert_eq!(hengxin.mail_status, "bounced");
+        let page = fetch(&app, &admin, "/admin/enterprises?q=91320312MAT4R7YF5P").await;
+        assert!(page.body.contains("退信"));
+        let rows = audit_actions(&mut conn);
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].0, "mail.bounce");
+        assert!(
+            !rows[0].2.contains('@'),
+            "no address in the audit: {}",
+            rows[0].2
+        );
+    }
+}
+
+const ENTERPRISES: u32 = 20;
+
+fn units_csv() -> String {
+    let mut csv = String::from("code,name,kind,parent_code,peer_group,head_name,head_since\n");
+    for d in 1..=8 {
+        csv.push_str(&format!(
+            "D{d:02},第{d}局,department,,部门,负责人{d},2018-01-01\n"
+        ));
+    }
+    csv
+}
+
+/// Even enterprises are in 鼓楼区, odd ones in 云龙区; the first ten are small, the rest medium.
+fn enterprises_csv() -> String {
+    let mut csv = String::from("uscc,name,email,district,industry,size\n");
+    for n in 0..ENTERPRISES {
+        csv.push_str(&format!(
+            "{},企业{n},e{n}@example.com,{},制造业,{}\n",
+            uscc(n),
+            ["鼓楼区", "云龙区"][n as usize % 2],
+            if n < 10 { "small" } else { "medium" }
+        ));
+    }
+    csv
+}
+
+fn interactions_csv() -> String {
+    let mut csv = String::from("uscc,unit_code\n");
+    for n in 0..ENTERPRISES {
+        for d in 1..=8 {
+            csv.push_str(&format!("{},D{d:02}\n", uscc(n)));
+        }
+    }
+    csv
+}
+
+/// Twelve anonymous responses rating every unit, department d at level (d+1)/2 ± 1.
+fn answer(conn: &mut Conn, period: &str) {
+    let row = campaign::find(conn, &period.parse().unwrap()).unwrap();
+    let ids: BTreeMap<String, i64> = units::table
+        .select((units::code, units::id))
+        .load::<(String, i64)>(conn)
+        .unwrap()
+        .into_iter()
+        .collect();
+    for e in 0..12 {
+        let response_id: i64 = diesel::insert_into(responses::table)
+            .values((
+                responses::campaign_id.eq(row.id),
+                responses::respondent_key.eq(format!("{period}-{e:04}")),
+                responses::size.eq("small"),
+                responses::industry.eq("制造业"),
+                responses::district.eq("鼓楼区"),
+                responses::submitted_on.eq(chrono::NaiveDate::from_ymd_opt(2019, 6, 1).unwrap()),
+            ))
+            .returning(responses::id)
+            .get_result(conn)
+            .unwrap();
+        for d in 1..=8i32 {
+            let level = ((d + 1) / 2 + (e % 3) - 1).clamp(1, 5);
+            let answers: BTreeMap<&str, i32> = [
+                "attitude",
+                "efficiency",
+                "policy",
+                "lawful",
+                "integrity",
+                "overall",
+            ]
+            .into_iter()
+            .map(|q| (q, level))
+            .collect();
+            diesel::insert_into(ratings::table)
+                .values((
+                    ratings::response_id.eq(response_id),
+                    ratings::unit_id.eq(ids[&format!("D{d:02}")]),
+                    ratings::self_selected.eq(false),
+                    ratings::answers.eq(serde_json::to_string(&answers).unwrap()),
+                    ratings::problems.eq("[]"),
+                ))
+                .execute(conn)
+                .unwrap();
+        }
+    }
+}
+
+#[actix_web::test]
+async fn a_campaign_runs_end_to_end_from_its_page_with_every_action_audited() {
+    for db in std::iter::once(TestDb::sqlite()).chain(TestDb::postgres()) {
+        run_campaign_end_to_end(&db).await;
+    }
+}
+
+async fn run_campaign_end_to_end(db: &TestDb) {
+    let tag = db.backend;
+    let mut conn = db.conn();
+    add_admin(&mut conn);
+    let reports = tempfile::tempdir().unwrap();
+    let mut config = Config {
+        link_secret: Some("ZGFzaGJvYXJkLXRlc3Qtc2VjcmV0LWxpbmtzLTAwMDE".into()),
+        reports_dir: reports.path().to_owned(),
+        ..Config::default()
+    };
+    config.stats.draws = 2000;
+    let app = app(state(db, config)).await;
+    let admin = sign_in(&app, "admin").await;
+    let ok = |a: &Answer, what: &str| {
+        assert_eq!(a.status, 200, "[{tag}] {what}: {}", a.body);
+        assert!(a.body.contains("操作成功"), "[{tag}] {what}: {}", a.body);
+    };
+    ok(
+        &upload(&app, &admin, "/admin/import/units", units_csv().as_bytes()).await,
+        "units",
+    );
+    ok(
+        &upload(
+            &app,
+            &admin,
+            "/admin/import/enterprises",
+            enterprises_csv().as_bytes(),
+        )
+        .await,
+        "enterprises",
+    );
+    let created = post(
+        &app,
+        &admin,
+        "/admin/campaigns",
+        &[("period", "2019H1"), ("template", "standard")],
+    )
+    .await;
+    ok(&created, "create");
+    assert!(created.body.contains("已创建 2019H1 评议活动"));
+    let draft = fetch(&app, &admin, "/admin/campaigns/2019H1").await;
+    assert_eq!(draft.status, 200);
+    assert!(draft.body.contains("草稿") && draft.body.contains("actions/open"));
+
+    ok(
+        &upload(
+            &app,
+            &admin,
+            "/admin/campaigns/2019H1/interactions",
+            interactions_csv().as_bytes(),
+        )
+        .await,
+        "interactions",
+    );
+    let opened = post(&app, &admin, "/admin/campaigns/2019H1/actions/open", &[]).await;
+    ok(&opened, "open");
+    assert!(
+        opened
+            .body
+            .contains(&format!("已生成 {ENTERPRISES} 份邀请"))
+    );
+    // Opening twice is refused with the reason, and not audited.
+    let again = post(&app, &admin, "/admin/campaigns/2019H1/actions/open", &[]).await;
+    assert_eq!(again.status, 409, "[{tag}] {}", again.body);
+    assert!(again.body.contains("操作未完成"));
+
+    // Progress for a known fixture: enterprises 0, 1, 2, 4 and 6 answered.
+    exec(
+        &mut conn,
+        &format!(
+            "UPDATE invitations SET completed_at = '2019-06-02 01:00:00' WHERE enterprise_id IN \
+             (SELECT id FROM enterprises WHERE uscc IN ('{}', '{}', '{}', '{}', '{}'))",
+            uscc(0),
+            uscc(1),
+            uscc(2),
+            uscc(4),
+            uscc(6)
+        ),
+    );
+    let live = fetch(&app, &admin, "/admin/campaigns/2019H1").await;
+    assert_eq!(live.status, 200);
+    for expected in [
+        "<dd id=\"invited\">20</dd>",
+        "<dd id=\"completed\">5</dd>",
+        "<dd id=\"response-rate\">25.0%</dd>",
+        // 鼓楼区: 0, 2, 4, 6 of the ten even ones; 云龙区: 1 of ten.
+        "<td>鼓楼区</td><td>10</td><td>4</td>",
+        "40.0%",
+        "<td>云龙区</td><td>10</td><td>1</td>",
+        "10.0%",
+        "<td>制造业</td><td>20</td><td>5</td>",
+        // Sizes: all five among the first ten (small).
+        "<td>小型</td><td>10</td><td>5</td>",
+        "<td>中型</td><td>10</td><td>0</td>",
+        "打开过问卷页面",
+    ] {
+        assert!(
+            live.body.contains(expected),
+            "[{tag}] progress shows {expected}: {}",
+            live.body
+        );
+    }
+
+    ok(
+        &post(&app, &admin, "/admin/campaigns/2019H1/actions/remind", &[]).await,
+        "remind",
+    );
+    let today = qiping::domain::time::local_day(qiping::db::now());
+    let later = (today + chrono::Duration::days(45)).to_string();
+    let extended = post(
+        &app,
+        &admin,
+        "/admin/campaigns/2019H1/actions/extend",
+        &[("closes", later.as_str())],
+    )
+    .await;
+    ok(&extended, "extend");
+    assert!(extended.body.contains(&later));
+    let reissued = post(
+        &app,
+        &admin,
+        "/admin/campaigns/2019H1/actions/reissue",
+        &[("uscc", uscc(19).to_lowercase().as_str())],
+    )
+    .await;
+    ok(&reissued, "reissue");
+    assert!(reissued.body.contains("第 2 版"));
+
+    answer(&mut conn, "2019H1");
+    ok(
+        &post(&app, &admin, "/admin/campaigns/2019H1/actions/close", &[]).await,
+        "close",
+    );
+    let closed = fetch(&app, &admin, "/admin/campaigns/2019H1").await;
+    assert!(closed.body.contains("已截止") && closed.body.contains("actions/aggregate"));
+    let aggregated = post(
+        &app,
+        &admin,
+        "/admin/campaigns/2019H1/actions/aggregate",
+        &[("seed", "20190630")],
+    )
+    .await;
+    ok(&aggregated, "aggregate");
+    assert!(aggregated.body.contains("随机种子 20190630"));
+    // The unit's own viewer sees nothing of a campaign before it is published.
+    qiping::service::accounts::add_user(
+        &mut conn,
+        "test",
+        "viewer8",
+        qiping::domain::Role::Unit,
+        Some("D08"),
+        &qiping::domain::Secret::new(PASSWORD),
+    )
+    .unwrap();
+    let viewer = sign_in(&app, "viewer8").await;
+    let unpublished = get(&app, "/unit/D08", Some(&viewer.cookie)).await;
+    assert_eq!(unpublished.0, 200);
+    assert!(
+        unpublished.1.contains("暂无答卷"),
+        "[{tag}] {}",
+        unpublished.1
+    );
+    assert!(!unpublished.1.contains("家企业评价"));
+
+    let published = post(&app, &admin, "/admin/campaigns/2019H1/actions/publish", &[]).await;
+    ok(&published, "publish");
+    assert!(published.body.contains("第 1 版已公布"));
+    assert!(
+        published.body.contains("报告文件已写入"),
+        "{}",
+        published.body
+    );
+
+    // Every action has its audit row, in order, and the chain holds.
+    let actions: Vec<String> = audit_actions(&mut conn).into_iter().map(|a| a.0).collect();
+    assert_eq!(
+        actions,
+        [
+            "import.units",
+            "import.enterprises",
+            "campaign.create",
+            "import.interactions",
+            "campaign.open",
+            "campaign.remind",
+            "campaign.extend",
+            "campaign.reissue",
+            "campaign.close",
+            "campaign.aggregate",
+            "campaign.publish",
+        ],
+        "[{tag}]"
+    );
+    assert!(
+        audit_actions(&mut conn)
+            .iter()
+            .all(|(_, target, _)| target.starts_with("registry:") || target == "campaign:2019H1")
+    );
+    audit::verify(&mut conn).unwrap();
+
+    // The published page: results, charts inline, download buttons.
+    let results = fetch(&app, &admin, "/admin/campaigns/2019H1").await;
+    assert!(results.body.contains("已公布"));
+    assert!(
+        results.body.contains("公布结果(第 1 版)"),
+        "{}",
+        results.body
+    );
+    assert!(results.body.contains("第8局"));
+    assert!(
+        results
+            .body
+            .contains("<img src=\"/admin/reports/2019H1/charts/")
+    );
+    for file in ["results.csv", "results.xlsx", "results.json", "index.html"] {
+        assert!(
+            results
+                .body
+                .contains(&format!("href=\"/admin/reports/2019H1/{file}\"")),
+            "download button for {file}"
+        );
+    }
+
+    // Downloads: the files as written, with their content types.
+    let csv = fetch(&app, &admin, "/admin/reports/2019H1/results.csv").await;
+    assert_eq!(csv.status, 200);
+    assert_eq!(csv.content_type, "text/csv; charset=utf-8");
+    assert!(csv.bytes.starts_with(b"\xEF\xBB\xBF"), "CSV keeps its BOM");
+    assert!(csv.disposition.starts_with("attachment"));
+    assert_eq!(
+        csv.bytes,
+        std::fs::read(reports.path().join("2019H1/results.csv")).unwrap()
+    );
+    let xlsx = fetch(&app, &admin, "/admin/reports/2019H1/results.xlsx").await;
+    assert_eq!(
+        xlsx.content_type,
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    );
+    assert!(xlsx.bytes.starts_with(b"PK"));
+    let json = fetch(&app, &admin, "/admin/reports/2019H1/results.json").await;
+    assert_eq!(json.content_type, "application/json");
+    let parsed: serde_json::Value = serde_json::from_slice(&json.bytes).unwrap();
+    assert_eq!(parsed["period"], "2019H1");
+    let html = fetch(&app, &admin, "/admin/reports/2019H1/index.html").await;
+    assert_eq!(html.content_type, "text/html; charset=utf-8");
+    assert!(html.disposition.starts_with("attachment"));
+    let chart = std::fs::read_dir(reports.path().join("2019H1/charts"))
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().into_string().unwrap())
+        .find(|n| n.ends_with(".svg"))
+        .unwrap();
+    let svg = fetch(
+        &app,
+        &admin,
+        &format!("/admin/reports/2019H1/charts/{chart}"),
+    )
+    .await;
+    assert_eq!(svg.status, 200);
+    assert_eq!(svg.content_type, "image/svg+xml");
+    let png_name = chart.replace(".svg", ".png");
+    let png = fetch(
+        &app,
+        &admin,
+        &format!("/admin/reports/2019H1/charts/{png_name}"),
+    )
+    .await;
+    assert_eq!(png.content_type, "image/png");
+    assert!(png.bytes.starts_with(b"\x89PNG"));
+    for outside in [
+        "/admin/reports/2019H1/..%2F..%2Fqiping.db",
+        "/admin/reports/2019H1/charts/..%2F..%2Fresults.csv",
+        "/admin/reports/2019H1/REASON.txt",
+    ] {
+        assert_eq!(fetch(&app, &admin, outside).await.status, 404, "{outside}");
+    }
+
+    // The unit's page: distributions (twelve respondents) and the published trend.
+    let unit = fetch(&app, &admin, "/admin/units/D08").await;
+    assert_eq!(unit.status, 200);
+    assert!(unit.body.contains("第8局"));
+    assert!(unit.body.contains("2019H1(12 家企业评价)"), "{}", unit.body);
+    assert!(unit.body.contains("非常满意"));
+    let own = get(&app, "/unit/D08", Some(&viewer.cookie)).await;
+    assert!(
+        own.1.contains("2019H1(12 家企业评价)"),
+        "[{tag}] the viewer sees the same page once published: {}",
+        own.1
+    );
+    assert_eq!(get(&app, "/unit/D01", Some(&viewer.cookie)).await.0, 404);
+}
+
+#[actix_web::test]
+async fn a_hidden_comment_leaves_the_unit_page_and_is_audited_without_its_text() {
+    for db in std::iter::once(TestDb::sqlite()).chain(TestDb::postgres()) {
+        let tag = db.backend;
+        let mut conn = seeded(&db);
+        // A sixth commenter, so that five remain after one comment is hidden.
+        add_response(&mut conn, 9, 2, "第六家留言");
+        let app = app(state(&db, Config::default())).await;
+        let admin = sign_in(&app, "admin").await;
+        let viewer = sign_in(&app, "unit_a").await;
+
+        let before = get(&app, "/unit/A01-1", Some(&viewer.cookie)).await;
+        assert_eq!(before.0, 200);
+        assert!(before.1.contains("五家留言1") && before.1.contains("第六家留言"));
+
+        let listing = fetch(&app, &admin, "/admin/campaigns/2019H2/comments").await;
+        assert_eq!(listing.status, 200);
+        assert!(
+            listing.body.contains("少数留言6"),
+            "the moderator sees every comment"
+        );
+        let rating_id: i64 = ratings::table
+            .filter(ratings::comment.eq("五家留言1"))
+            .select(ratings::id)
+            .first(&mut conn)
+            .unwrap();
+        assert!(listing.body.contains(&format!("comment-{rating_id}")));
+
+        // A reason is required.
+        let no_reason = post(
+            &app,
+            &admin,
+            &format!("/admin/comments/{rating_id}/hide"),
+            &[("reason", "  ")],
+        )
+        .await;
+        assert_eq!(no_reason.status, 400, "[{tag}] {}", no_reason.body);
+
+        let hidden = post(
+            &app,
+            &admin,
+            &format!("/admin/comments/{rating_id}/hide"),
+            &[("reason", "可识别留言企业")],
+        )
+        .await;
+        assert_eq!(hidden.status, 200, "[{tag}] {}", hidden.body);
+        assert!(hidden.body.contains("已隐藏"));
+
+        for page in ["/unit/A01-1", "/unit/A01"] {
+            let after = get(&app, page, Some(&viewer.cookie)).await;
+            assert_eq!(after.0, 200);
+            assert!(
+                !after.1.contains("五家留言1"),
+                "[{tag}] {page}: {}",
+                after.1
+            );
+            assert!(
+                after.1.contains("五家留言2") && after.1.contains("第六家留言"),
+                "[{tag}] five others remain"
+            );
+        }
+        let home = get(&app, "/unit/", Some(&viewer.cookie)).await;
+        assert!(!home.1.contains("五家留言1"));
+        let admin_view = fetch(&app, &admin, "/admin/units/A01-1").await;
+        assert!(!admin_view.body.contains("五家留言1"));
+        let listing = fetch(&app, &admin, "/admin/campaigns/2019H2/comments").await;
+        assert!(listing.body.contains("已隐藏:可识别留言企业"));
+
+        let rows = audit_actions(&mut conn);
+        assert_eq!(rows.len(), 1, "[{tag}] {rows:?}");
+        let (action, target, detail) = &rows[0];
+        assert_eq!(action, "comment.hide");
+        assert_eq!(target, &format!("rating:{rating_id}"));
+        assert!(detail.contains("可识别留言企业") && detail.contains("A01-1"));
+        assert!(
+            !detail.contains("五家留言1"),
+            "the text stays out of the log"
+        );
+
+        // Hiding it again is refused.
+        let again = post(
+            &app,
+            &admin,
+            &format!("/admin/comments/{rating_id}/hide"),
+            &[("reason", "重复")],
+        )
+        .await;
+        assert_eq!(again.status, 400);
+        assert_eq!(audit_actions(&mut conn).len(), 1);
+    }
+}
