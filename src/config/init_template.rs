@@ -116,6 +116,11 @@ outbox_dir = "outbox"
 rate_per_second = 10.0
 # 每次从数据库领取的邮件数。Messages claimed per database round trip.
 batch_size = 100
+# 一次提交中领取、随后发送的邮件数:每组只写一次盘。发送进程中途被终止时,最多这么多封"结果未知"
+# (标为失败、不会重发,可重新发放链接)。1 最严格。
+# Messages claimed per commit before sending: one disk sync per group; a dispatcher killed
+# mid-group leaves at most this many messages in doubt (marked failed, never re-sent). 1 is strictest.
+claim_group = 8
 # 临时失败(4xx、连接中断)最多尝试次数,重试间隔从 backoff_seconds 起逐次加倍。
 # Attempts for transient failures (4xx, lost connection); the wait doubles from backoff_seconds.
 max_attempts = 5

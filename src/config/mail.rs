@@ -23,6 +23,10 @@ pub struct MailConfig {
     pub rate_per_second: f64,
     /// Messages claimed per database round trip.
     pub batch_size: u32,
+    /// Messages claimed in one committed transaction before they are sent: one commit per group
+    /// instead of one per message. A dispatcher killed mid-group leaves at most this many messages
+    /// in doubt (reported failed, never re-sent: see `service::dispatch`). `1` is the strictest.
+    pub claim_group: u32,
     /// Attempts (the first one included) before a transient failure becomes `failed`.
     pub max_attempts: u32,
     /// The first retry waits this long; each further one twice as long.
@@ -78,6 +82,7 @@ impl Default for MailConfig {
             outbox_dir: "outbox".into(),
             rate_per_second: 10.0,
             batch_size: 100,
+            claim_group: 8,
             max_attempts: 5,
             backoff_seconds: 60,
             pool_size: 4,
