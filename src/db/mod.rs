@@ -126,8 +126,14 @@ impl DatabaseUrl {
         Ok(conn)
     }
 
-    /// A pool of `size` connections, each configured like [`DatabaseUrl::connect`].
+    /// A pool of `size` connections, each configured like [`DatabaseUrl::connect`]; a checkout
+    /// waits at most 10 s.
     pub fn pool(&self, size: u32) -> Result<Pool, DbError> {
+        self.pool_with_timeout(size, Duration::from_secs(10))
+    }
+
+    /// The same, with a checkout waiting at most `timeout` (then [`r2d2::PoolError`]).
+    pub fn pool_with_timeout(&self, size: u32, timeout: Duration) -> Result<Pool, DbError> {
         let url = match self {
             Self::Sqlite(path) => path.clone(),
             Self::Postgres(url) => url.clone(),
@@ -136,7 +142,7 @@ impl DatabaseUrl {
         drop(self.connect()?);
         let pool = r2d2::Pool::builder()
             .max_size(size)
-            .connection_timeout(Duration::from_secs(10))
+            .connection_timeout(timeout.max(Duration::from_millis(100)))
             .connection_customizer(Box::new(Configure))
             .build(ConnectionManager::<Conn>::new(url))?;
         Ok(pool)
@@ -229,6 +235,76 @@ where
         }
     }
     outcome
+}
+
+/// Why a statement failed for a reason outside the request: the database is out of reach or
+/// cannot store anything now. Such a failure is temporary for the client (503, try again), and
+/// the operator needs the reason, not the SQL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unavailable {
+    /// The connection to the server was lost or could not be used.
+    ConnectionLost,
+    /// SQLite: the disk holding the database file is full (`SQLITE_FULL`).
+    DiskFull,
+    /// SQLite: the file or its folder cannot be written (`SQLITE_READONLY`, `SQLITE_CANTOPEN`).
+    ReadOnly,
+    /// SQLite: the file could not be read or written (`SQLITE_IOERR`).
+    IoError,
+    /// SQLite: another process held the write lock past the busy timeout.
+    Busy,
+    /// No pooled connection within the pool's timeout: the server refuses connections, or every
+    /// connection is busy.
+    NoConnection,
+}
+
+impl Unavailable {
+    /// Classifies a diesel error; `None` for errors that are the request's or the code's fault.
+    pub fn of(e: &diesel::result::Error) -> Option<Self> {
+        use diesel::result::{DatabaseErrorKind as Kind, Error};
+        let Error::DatabaseError(kind, info) = e else {
+            return None;
+        };
+        match kind {
+            Kind::ClosedConnection | Kind::UnableToSendCommand => {
+                return Some(Self::ConnectionLost);
+            }
+            Kind::Unknown => {}
+            _ => return None,
+        }
+        // SQLite reports these with kind Unknown; its messages are fixed strings (sqlite3ErrStr).
+        let message = info.message();
+        if message.contains("database or disk is full") {
+            Some(Self::DiskFull)
+        } else if message.contains("readonly database") || message.contains("unable to open") {
+            Some(Self::ReadOnly)
+        } else if message.contains("disk I/O error") {
+            Some(Self::IoError)
+        } else if message.contains("database is locked") {
+            Some(Self::Busy)
+        } else if message.contains("terminating connection")
+            || message.contains("server closed the connection")
+            || message.contains("no connection to the server")
+        {
+            Some(Self::ConnectionLost)
+        } else {
+            None
+        }
+    }
+
+    /// What the operator reads (zh-CN, with the SQLite term for searching).
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::ConnectionLost => "与数据库的连接已断开",
+            Self::DiskFull => "数据库所在磁盘已满 (database or disk is full)",
+            Self::ReadOnly => "数据库文件或其所在目录只读,无法写入 (readonly database)",
+            // SQLite reports a full disk this way too when the WAL index (`-shm`) cannot grow.
+            Self::IoError => {
+                "读写数据库文件时发生磁盘错误 (disk I/O error),请检查磁盘是否已满或损坏"
+            }
+            Self::Busy => "数据库被其他进程长时间锁定 (database is locked)",
+            Self::NoConnection => "在等待时限内未能取得数据库连接",
+        }
+    }
 }
 
 /// The current time in UTC, as stored.
