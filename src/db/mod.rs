@@ -27,7 +27,7 @@ use diesel::connection::SimpleConnection;
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::pg::PgConnection;
 use diesel::prelude::*;
-use diesel::r2d2::{self, ConnectionManager, CustomizeConnection};
+use diesel::r2d2;
 use diesel::sqlite::SqliteConnection;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
@@ -51,9 +51,32 @@ macro_rules! on_backend {
 }
 
 /// A pool of [`Conn`]s; handlers and commands check one out per unit of work.
-pub type Pool = r2d2::Pool<ConnectionManager<Conn>>;
+pub type Pool = r2d2::Pool<Manager>;
 /// A pooled connection.
-pub type PooledConn = r2d2::PooledConnection<ConnectionManager<Conn>>;
+pub type PooledConn = r2d2::PooledConnection<Manager>;
+
+/// Opens the pool's connections with [`DatabaseUrl::connect`], so that a failure says why (diesel's
+/// manager for a MultiConnection reports every failure, a refused connection included, as
+/// "Invalid connection url for multiconnection": no help to an operator during an outage).
+#[derive(Debug)]
+pub struct Manager(DatabaseUrl);
+
+impl r2d2::ManageConnection for Manager {
+    type Connection = Conn;
+    type Error = DbError;
+
+    fn connect(&self) -> Result<Conn, DbError> {
+        self.0.connect()
+    }
+
+    fn is_valid(&self, conn: &mut Conn) -> Result<(), DbError> {
+        conn.batch_execute("SELECT 1").map_err(DbError::Query)
+    }
+
+    fn has_broken(&self, conn: &mut Conn) -> bool {
+        r2d2::R2D2Connection::is_broken(conn)
+    }
+}
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
@@ -134,17 +157,12 @@ impl DatabaseUrl {
 
     /// The same, with a checkout waiting at most `timeout` (then [`r2d2::PoolError`]).
     pub fn pool_with_timeout(&self, size: u32, timeout: Duration) -> Result<Pool, DbError> {
-        let url = match self {
-            Self::Sqlite(path) => path.clone(),
-            Self::Postgres(url) => url.clone(),
-        };
         // Fail with the real error before the pool hides it behind a timeout.
         drop(self.connect()?);
         let pool = r2d2::Pool::builder()
             .max_size(size)
             .connection_timeout(timeout.max(Duration::from_millis(100)))
-            .connection_customizer(Box::new(Configure))
-            .build(ConnectionManager::<Conn>::new(url))?;
+            .build(Manager(self.clone()))?;
         Ok(pool)
     }
 
@@ -184,15 +202,6 @@ fn configure(conn: &mut Conn) -> Result<(), diesel::result::Error> {
              PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
         ),
         Conn::Postgres(c) => c.batch_execute("SET TIME ZONE 'UTC'"),
-    }
-}
-
-#[derive(Debug)]
-struct Configure;
-
-impl CustomizeConnection<Conn, r2d2::Error> for Configure {
-    fn on_acquire(&self, conn: &mut Conn) -> Result<(), r2d2::Error> {
-        configure(conn).map_err(r2d2::Error::QueryError)
     }
 }
 
@@ -331,6 +340,20 @@ mod tests {
             Err(DbError::UnknownScheme(_))
         ));
         assert!(DatabaseUrl::parse("sqlite://").is_err());
+    }
+
+    #[test]
+    fn a_pooled_connection_that_fails_says_why_and_hides_the_password() {
+        use diesel::r2d2::ManageConnection;
+        // Port 1 on loopback: nothing listens, the connection is refused at once.
+        let url = DatabaseUrl::parse("postgres://qiping:s3cret@127.0.0.1:1/q").expect("url");
+        let Err(error) = Manager(url).connect() else {
+            panic!("nothing listens on port 1");
+        };
+        let message = error.to_string();
+        assert!(message.contains("127.0.0.1"), "{message}");
+        assert!(message.contains("refused"), "{message}");
+        assert!(!message.contains("s3cret"), "{message}");
     }
 
     #[test]
