@@ -270,8 +270,13 @@ impl Unavailable {
     /// Classifies a diesel error; `None` for errors that are the request's or the code's fault.
     pub fn of(e: &diesel::result::Error) -> Option<Self> {
         use diesel::result::{DatabaseErrorKind as Kind, Error};
-        let Error::DatabaseError(kind, info) = e else {
-            return None;
+        let (kind, info) = match e {
+            Error::DatabaseError(kind, info) => (kind, info),
+            // A statement failed with the connection and so did the ROLLBACK after it: diesel
+            // gives up on the transaction (pg_outage.rs met this mid-batch).
+            Error::BrokenTransactionManager => return Some(Self::ConnectionLost),
+            Error::RollbackErrorOnCommit { commit_error, .. } => return Self::of(commit_error),
+            _ => return None,
         };
         match kind {
             Kind::ClosedConnection | Kind::UnableToSendCommand => {
@@ -354,6 +359,31 @@ mod tests {
         assert!(message.contains("127.0.0.1"), "{message}");
         assert!(message.contains("refused"), "{message}");
         assert!(!message.contains("s3cret"), "{message}");
+    }
+
+    #[test]
+    fn a_connection_lost_mid_transaction_is_unavailable_not_internal() {
+        use diesel::result::{DatabaseErrorKind, Error};
+        assert_eq!(
+            Unavailable::of(&Error::BrokenTransactionManager),
+            Some(Unavailable::ConnectionLost)
+        );
+        let lost = Error::DatabaseError(
+            DatabaseErrorKind::ClosedConnection,
+            Box::new("server closed the connection unexpectedly".to_owned()),
+        );
+        assert_eq!(Unavailable::of(&lost), Some(Unavailable::ConnectionLost));
+        let full = Error::DatabaseError(
+            DatabaseErrorKind::Unknown,
+            Box::new("database or disk is full".to_owned()),
+        );
+        assert_eq!(Unavailable::of(&full), Some(Unavailable::DiskFull));
+        assert_eq!(Unavailable::of(&Error::NotFound), None);
+        let unique = Error::DatabaseError(
+            DatabaseErrorKind::UniqueViolation,
+            Box::new("duplicate key".to_owned()),
+        );
+        assert_eq!(Unavailable::of(&unique), None);
     }
 
     #[test]
