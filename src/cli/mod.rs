@@ -115,8 +115,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         config.database_url = url;
     }
     init_logging(&config.log.filter);
+    let database = crate::db::redact_url(&config.database_url);
     let ctx = Context { config };
-    match cli.command {
+    let outcome = match cli.command {
         Command::Init(args) => init::run(&args),
         Command::Migrate => migrate::run(&ctx),
         Command::Import(cmd) => import::run(&ctx, cmd),
@@ -148,6 +149,35 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Audit(args) => audit::run(&ctx, args),
         Command::Purge(args) => purge::run(&ctx, args),
         Command::Problems(cmd) => problem::run(&ctx, cmd),
+    };
+    outcome.map_err(|e| with_storage_reason(e, &database))
+}
+
+/// Puts the reason first when a command failed because the database could not be written (a
+/// full disk, a read-only file, a lost connection): the operator reads what to fix and where,
+/// then the driver's own words. The failed transaction was rolled back whole.
+fn with_storage_reason(error: anyhow::Error, database: &str) -> anyhow::Error {
+    let reason = error.chain().find_map(|cause| {
+        let db_error = cause
+            .downcast_ref::<diesel::result::Error>()
+            .or_else(
+                || match cause.downcast_ref::<crate::service::ServiceError>() {
+                    Some(crate::service::ServiceError::Db(e)) => Some(e),
+                    _ => None,
+                },
+            )
+            .or_else(|| match cause.downcast_ref::<crate::db::DbError>() {
+                Some(crate::db::DbError::Query(e)) => Some(e),
+                _ => None,
+            })?;
+        crate::db::Unavailable::of(db_error)
+    });
+    match reason {
+        Some(reason) => error.context(format!(
+            "数据库 {database} 暂时无法使用:{}。出错的事务已整体回滚,排除故障后请重新执行本命令",
+            reason.describe()
+        )),
+        None => error,
     }
 }
 

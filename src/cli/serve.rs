@@ -16,7 +16,10 @@ pub struct ServeArgs {
 
 pub fn run(ctx: Context, args: ServeArgs) -> anyhow::Result<()> {
     let url = DatabaseUrl::parse(&ctx.config.database_url)?;
-    let pool = url.pool(ctx.config.server.pool_size)?;
+    let pool = url.pool_with_timeout(
+        ctx.config.server.pool_size,
+        std::time::Duration::from_secs(u64::from(ctx.config.server.pool_timeout_seconds)),
+    )?;
     crate::db::migrate(&mut *pool.get()?)?;
     // Mail goes out from a background thread; with several `serve` processes a database lease
     // lets one of them dispatch at a time.

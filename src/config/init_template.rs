@@ -34,6 +34,10 @@ bind = "127.0.0.1:8080"
 base_url = "http://127.0.0.1:8080"
 # 每个 serve 进程的数据库连接数。Database connections per serve process.
 pool_size = 8
+# 请求等待数据库连接的最长秒数,超时即答复 503(请稍后重试);数据库停机时,每个请求约在此时限后失败。
+# Seconds a request waits for a database connection before it is answered 503 (retry); while the
+# database is down, each request fails after about this long.
+pool_timeout_seconds = 10
 # 每个客户端地址每分钟可访问问卷页面与提交接口的次数(每个进程单独计数);0 表示不限制。
 # 同一出口地址后可能有多家企业(运营商 NAT),请勿设得过低。
 # Requests per minute per client address to /s/… and /api/v1/responses, counted per process;

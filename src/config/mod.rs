@@ -125,6 +125,9 @@ pub struct ServerConfig {
     pub base_url: String,
     /// Database connections per `serve` process.
     pub pool_size: u32,
+    /// How long a request waits for a database connection before it is answered 503 (retry):
+    /// while the database is down, this is how long each request takes to fail.
+    pub pool_timeout_seconds: u32,
     /// Requests per minute each client address may make to the survey routes (`/s/…`,
     /// `/api/v1/responses`), per process; 0 turns the limit off (benchmarks on loopback).
     pub submit_rate_per_minute: u32,
@@ -165,6 +168,7 @@ impl Default for ServerConfig {
             bind: "127.0.0.1:8080".into(),
             base_url: "http://127.0.0.1:8080".into(),
             pool_size: 8,
+            pool_timeout_seconds: 10,
             submit_rate_per_minute: 120,
         }
     }
@@ -201,6 +205,7 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("QIPING_BIND", "server.bind"),
     ("QIPING_BASE_URL", "server.base_url"),
     ("QIPING_POOL_SIZE", "server.pool_size"),
+    ("QIPING_POOL_TIMEOUT_SECONDS", "server.pool_timeout_seconds"),
     (
         "QIPING_SUBMIT_RATE_PER_MINUTE",
         "server.submit_rate_per_minute",
@@ -265,6 +270,13 @@ impl Config {
                         var: (*var).into(),
                         message: format!("应为正整数,实为 {value:?}"),
                     })?
+                }
+                "server.pool_timeout_seconds" => {
+                    self.server.pool_timeout_seconds =
+                        value.parse().map_err(|_| ConfigError::Env {
+                            var: (*var).into(),
+                            message: format!("应为正整数(秒),实为 {value:?}"),
+                        })?
                 }
                 "server.submit_rate_per_minute" => {
                     self.server.submit_rate_per_minute =

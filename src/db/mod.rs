@@ -31,7 +31,7 @@ use diesel::connection::SimpleConnection;
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::pg::PgConnection;
 use diesel::prelude::*;
-use diesel::r2d2::{self, ConnectionManager, CustomizeConnection};
+use diesel::r2d2;
 use diesel::sqlite::SqliteConnection;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
@@ -55,9 +55,32 @@ macro_rules! on_backend {
 }
 
 /// A pool of [`Conn`]s; handlers and commands check one out per unit of work.
-pub type Pool = r2d2::Pool<ConnectionManager<Conn>>;
+pub type Pool = r2d2::Pool<Manager>;
 /// A pooled connection.
-pub type PooledConn = r2d2::PooledConnection<ConnectionManager<Conn>>;
+pub type PooledConn = r2d2::PooledConnection<Manager>;
+
+/// Opens the pool's connections with [`DatabaseUrl::connect`], so that a failure says why (diesel's
+/// manager for a MultiConnection reports every failure, a refused connection included, as
+/// "Invalid connection url for multiconnection": no help to an operator during an outage).
+#[derive(Debug)]
+pub struct Manager(DatabaseUrl);
+
+impl r2d2::ManageConnection for Manager {
+    type Connection = Conn;
+    type Error = DbError;
+
+    fn connect(&self) -> Result<Conn, DbError> {
+        self.0.connect()
+    }
+
+    fn is_valid(&self, conn: &mut Conn) -> Result<(), DbError> {
+        conn.batch_execute("SELECT 1").map_err(DbError::Query)
+    }
+
+    fn has_broken(&self, conn: &mut Conn) -> bool {
+        r2d2::R2D2Connection::is_broken(conn)
+    }
+}
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
@@ -130,19 +153,20 @@ impl DatabaseUrl {
         Ok(conn)
     }
 
-    /// A pool of `size` connections, each configured like [`DatabaseUrl::connect`].
+    /// A pool of `size` connections, each configured like [`DatabaseUrl::connect`]; a checkout
+    /// waits at most 10 s.
     pub fn pool(&self, size: u32) -> Result<Pool, DbError> {
-        let url = match self {
-            Self::Sqlite(path) => path.clone(),
-            Self::Postgres(url) => url.clone(),
-        };
+        self.pool_with_timeout(size, Duration::from_secs(10))
+    }
+
+    /// The same, with a checkout waiting at most `timeout` (then [`r2d2::PoolError`]).
+    pub fn pool_with_timeout(&self, size: u32, timeout: Duration) -> Result<Pool, DbError> {
         // Fail with the real error before the pool hides it behind a timeout.
         drop(self.connect()?);
         let pool = r2d2::Pool::builder()
             .max_size(size)
-            .connection_timeout(Duration::from_secs(10))
-            .connection_customizer(Box::new(Configure))
-            .build(ConnectionManager::<Conn>::new(url))?;
+            .connection_timeout(timeout.max(Duration::from_millis(100)))
+            .build(Manager(self.clone()))?;
         Ok(pool)
     }
 
@@ -182,15 +206,6 @@ fn configure(conn: &mut Conn) -> Result<(), diesel::result::Error> {
              PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
         ),
         Conn::Postgres(c) => c.batch_execute("SET TIME ZONE 'UTC'"),
-    }
-}
-
-#[derive(Debug)]
-struct Configure;
-
-impl CustomizeConnection<Conn, r2d2::Error> for Configure {
-    fn on_acquire(&self, conn: &mut Conn) -> Result<(), r2d2::Error> {
-        configure(conn).map_err(r2d2::Error::QueryError)
     }
 }
 
@@ -235,6 +250,81 @@ where
     outcome
 }
 
+/// Why a statement failed for a reason outside the request: the database is out of reach or
+/// cannot store anything now. Such a failure is temporary for the client (503, try again), and
+/// the operator needs the reason, not the SQL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unavailable {
+    /// The connection to the server was lost or could not be used.
+    ConnectionLost,
+    /// SQLite: the disk holding the database file is full (`SQLITE_FULL`).
+    DiskFull,
+    /// SQLite: the file or its folder cannot be written (`SQLITE_READONLY`, `SQLITE_CANTOPEN`).
+    ReadOnly,
+    /// SQLite: the file could not be read or written (`SQLITE_IOERR`).
+    IoError,
+    /// SQLite: another process held the write lock past the busy timeout.
+    Busy,
+    /// No pooled connection within the pool's timeout: the server refuses connections, or every
+    /// connection is busy.
+    NoConnection,
+}
+
+impl Unavailable {
+    /// Classifies a diesel error; `None` for errors that are the request's or the code's fault.
+    pub fn of(e: &diesel::result::Error) -> Option<Self> {
+        use diesel::result::{DatabaseErrorKind as Kind, Error};
+        let (kind, info) = match e {
+            Error::DatabaseError(kind, info) => (kind, info),
+            // A statement failed with the connection and so did the ROLLBACK after it: diesel
+            // gives up on the transaction (pg_outage.rs met this mid-batch).
+            Error::BrokenTransactionManager => return Some(Self::ConnectionLost),
+            Error::RollbackErrorOnCommit { commit_error, .. } => return Self::of(commit_error),
+            _ => return None,
+        };
+        match kind {
+            Kind::ClosedConnection | Kind::UnableToSendCommand => {
+                return Some(Self::ConnectionLost);
+            }
+            Kind::Unknown => {}
+            _ => return None,
+        }
+        // SQLite reports these with kind Unknown; its messages are fixed strings (sqlite3ErrStr).
+        let message = info.message();
+        if message.contains("database or disk is full") {
+            Some(Self::DiskFull)
+        } else if message.contains("readonly database") || message.contains("unable to open") {
+            Some(Self::ReadOnly)
+        } else if message.contains("disk I/O error") {
+            Some(Self::IoError)
+        } else if message.contains("database is locked") {
+            Some(Self::Busy)
+        } else if message.contains("terminating connection")
+            || message.contains("server closed the connection")
+            || message.contains("no connection to the server")
+        {
+            Some(Self::ConnectionLost)
+        } else {
+            None
+        }
+    }
+
+    /// What the operator reads (zh-CN, with the SQLite term for searching).
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::ConnectionLost => "与数据库的连接已断开",
+            Self::DiskFull => "数据库所在磁盘已满 (database or disk is full)",
+            Self::ReadOnly => "数据库文件或其所在目录只读,无法写入 (readonly database)",
+            // SQLite reports a full disk this way too when the WAL index (`-shm`) cannot grow.
+            Self::IoError => {
+                "读写数据库文件时发生磁盘错误 (disk I/O error),请检查磁盘是否已满或损坏"
+            }
+            Self::Busy => "数据库被其他进程长时间锁定 (database is locked)",
+            Self::NoConnection => "在等待时限内未能取得数据库连接",
+        }
+    }
+}
+
 /// The current time in UTC, as stored.
 pub fn now() -> chrono::NaiveDateTime {
     chrono::Utc::now().naive_utc()
@@ -259,6 +349,45 @@ mod tests {
             Err(DbError::UnknownScheme(_))
         ));
         assert!(DatabaseUrl::parse("sqlite://").is_err());
+    }
+
+    #[test]
+    fn a_pooled_connection_that_fails_says_why_and_hides_the_password() {
+        use diesel::r2d2::ManageConnection;
+        // Port 1 on loopback: nothing listens, the connection is refused at once.
+        let url = DatabaseUrl::parse("postgres://qiping:s3cret@127.0.0.1:1/q").expect("url");
+        let Err(error) = Manager(url).connect() else {
+            panic!("nothing listens on port 1");
+        };
+        let message = error.to_string();
+        assert!(message.contains("127.0.0.1"), "{message}");
+        assert!(message.contains("refused"), "{message}");
+        assert!(!message.contains("s3cret"), "{message}");
+    }
+
+    #[test]
+    fn a_connection_lost_mid_transaction_is_unavailable_not_internal() {
+        use diesel::result::{DatabaseErrorKind, Error};
+        assert_eq!(
+            Unavailable::of(&Error::BrokenTransactionManager),
+            Some(Unavailable::ConnectionLost)
+        );
+        let lost = Error::DatabaseError(
+            DatabaseErrorKind::ClosedConnection,
+            Box::new("server closed the connection unexpectedly".to_owned()),
+        );
+        assert_eq!(Unavailable::of(&lost), Some(Unavailable::ConnectionLost));
+        let full = Error::DatabaseError(
+            DatabaseErrorKind::Unknown,
+            Box::new("database or disk is full".to_owned()),
+        );
+        assert_eq!(Unavailable::of(&full), Some(Unavailable::DiskFull));
+        assert_eq!(Unavailable::of(&Error::NotFound), None);
+        let unique = Error::DatabaseError(
+            DatabaseErrorKind::UniqueViolation,
+            Box::new("duplicate key".to_owned()),
+        );
+        assert_eq!(Unavailable::of(&unique), None);
     }
 
     #[test]

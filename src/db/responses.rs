@@ -96,6 +96,9 @@ pub fn asked_units(
 
 /// The units with these codes (those that exist).
 pub fn units_by_codes(conn: &mut Conn, codes: &[String]) -> QueryResult<Vec<SurveyUnitRow>> {
+    // Codes come from a posted form or JSON: one with a NUL matches nothing (no stored text holds
+    // one) and PostgreSQL would refuse the whole query for it.
+    let codes: Vec<&String> = codes.iter().filter(|c| !c.contains('\0')).collect();
     units::table
         .filter(units::code.eq_any(codes))
         .order(units::code)
@@ -106,6 +109,9 @@ pub fn units_by_codes(conn: &mut Conn, codes: &[String]) -> QueryResult<Vec<Surv
 /// Units whose name or code contains `text`, at most `limit`, by code: the no-JavaScript
 /// "add a unit I dealt with" search.
 pub fn search_units(conn: &mut Conn, text: &str, limit: i64) -> QueryResult<Vec<SurveyUnitRow>> {
+    if text.contains('\0') {
+        return Ok(Vec::new()); // matches nothing stored; PostgreSQL would refuse the pattern
+    }
     let escaped: String = text
         .chars()
         .flat_map(|c| match c {

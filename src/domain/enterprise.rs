@@ -78,6 +78,9 @@ pub struct Email(String);
 /// Longest address accepted (RFC 5321 path limit).
 pub const EMAIL_MAX: usize = 254;
 
+/// RFC 5322 specials (besides `@` and `.`): allowed in an address only inside quotes.
+const SPECIALS: [char; 11] = ['(', ')', '<', '>', ',', ';', ':', '"', '[', ']', '\\'];
+
 /// Why a string is not a usable email address.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EmailError {
@@ -91,6 +94,9 @@ pub enum EmailError {
     AtCount { found: usize },
     #[error("邮箱 @ 前的用户名为空 (email local part is empty)")]
     EmptyLocalPart,
+    /// Characters that RFC 5322 allows only inside quotes, which mail software often refuses.
+    #[error("邮箱 @ 前的用户名含有不允许的字符「{found}」 (email local part contains {found:?})")]
+    MalformedLocalPart { found: char },
     #[error("邮箱域名「{domain}」格式错误,应如 example.com (malformed email domain)")]
     MalformedDomain { domain: String },
 }
@@ -116,11 +122,14 @@ impl Email {
         if local.is_empty() {
             return Err(EmailError::EmptyLocalPart);
         }
+        if let Some(found) = local.chars().find(|c| SPECIALS.contains(c)) {
+            return Err(EmailError::MalformedLocalPart { found });
+        }
         let labels_ok = domain.contains('.')
             && domain
                 .split('.')
                 .all(|label| !label.is_empty() && !label.starts_with('-') && !label.ends_with('-'));
-        if !labels_ok || domain.contains(['(', ')', '<', '>', ',', ';', ':', '"', '[', ']', '\\']) {
+        if !labels_ok || domain.contains(SPECIALS) {
             return Err(EmailError::MalformedDomain {
                 domain: domain.to_string(),
             });

@@ -23,7 +23,7 @@ use diesel::Connection;
 use diesel::connection::SimpleConnection;
 
 use super::response::{self, Prepared, SubmitError};
-use crate::db::{Conn, Pool, write_transaction};
+use crate::db::{Conn, Pool, Unavailable, write_transaction};
 
 /// Most submissions committed together; bounds the time a batch holds the write lock.
 pub const MAX_BATCH: usize = 256;
@@ -105,31 +105,55 @@ fn checkpointer(pool: Pool, stop: mpsc::Receiver<()>) {
     }
 }
 
+/// The checkpointer thread does this connection's checkpoints (SQLite; nothing on PostgreSQL).
+fn without_autocheckpoint(conn: &mut Conn) -> Result<(), diesel::result::Error> {
+    match conn {
+        Conn::Sqlite(c) => c.batch_execute("PRAGMA wal_autocheckpoint = 0"),
+        Conn::Postgres(_) => Ok(()),
+    }
+}
+
 /// Stores a batch in one transaction; returns one outcome per submission, all errors if the
-/// transaction itself failed.
+/// transaction itself failed. A database out of reach (a lost connection, no pooled connection, a
+/// full or read-only SQLite file) is [`SubmitError::Unavailable`], which clients see as 503 and
+/// may retry: nothing of the batch was acknowledged.
 fn commit(pool: &Pool, batch: &[(Prepared, Reply)]) -> Vec<Result<(), SubmitError>> {
-    let attempt = pool.get().map_err(|e| e.to_string()).and_then(|mut conn| {
-        if let Conn::Sqlite(c) = &mut *conn {
-            // The checkpointer thread does this connection's checkpoints.
-            c.batch_execute("PRAGMA wal_autocheckpoint = 0")
-                .map_err(|e| e.to_string())?;
-        }
-        write_transaction(&mut conn, |conn| {
-            let mut outcomes = Vec::with_capacity(batch.len());
-            for (prepared, _) in batch {
-                outcomes.push(conn.transaction(|c| response::store(c, prepared)));
-            }
-            Ok::<_, diesel::result::Error>(outcomes)
-        })
-        .map_err(|e| e.to_string())
-    });
+    let attempt = match pool.get() {
+        Err(e) => Err((Some(Unavailable::NoConnection), e.to_string())),
+        Ok(mut conn) => without_autocheckpoint(&mut conn)
+            .and_then(|()| {
+                write_transaction(&mut conn, |conn| {
+                    let mut outcomes = Vec::with_capacity(batch.len());
+                    for (prepared, _) in batch {
+                        outcomes.push(conn.transaction(|c| response::store(c, prepared)));
+                    }
+                    Ok::<_, diesel::result::Error>(outcomes)
+                })
+            })
+            .map_err(|e| (Unavailable::of(&e), e.to_string())),
+    };
     match attempt {
-        Ok(outcomes) => outcomes,
-        Err(message) => {
-            tracing::error!(%message, "答卷批量写入失败");
+        Ok(outcomes) => outcomes
+            .into_iter()
+            .map(|outcome| match outcome {
+                // A savepoint that failed because the database went away is not the
+                // submission's fault either.
+                Err(SubmitError::Db(e)) => Err(Unavailable::of(&e)
+                    .map(SubmitError::Unavailable)
+                    .unwrap_or(SubmitError::Db(e))),
+                other => other,
+            })
+            .collect(),
+        Err((reason, message)) => {
+            tracing::error!(%message, "答卷批量写入失败,本批答卷均未保存");
             batch
                 .iter()
-                .map(|_| Err(SubmitError::Internal(message.clone())))
+                .map(|_| {
+                    Err(match reason {
+                        Some(reason) => SubmitError::Unavailable(reason),
+                        None => SubmitError::Internal(message.clone()),
+                    })
+                })
                 .collect()
         }
     }

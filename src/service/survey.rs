@@ -28,6 +28,9 @@ pub enum LinkError {
     Invalid(Vec<AnswerError>),
     #[error("数据库错误: {0}")]
     Db(#[from] diesel::result::Error),
+    /// The database could not store or read anything now: the client may try again.
+    #[error("数据库暂时不可用: {}", .0.describe())]
+    Unavailable(crate::db::Unavailable),
     #[error("{0}")]
     Internal(String),
 }

@@ -53,16 +53,19 @@ impl From<diesel::result::Error> for WebError {
     fn from(e: diesel::result::Error) -> Self {
         match e {
             diesel::result::Error::NotFound => WebError::NotFound,
-            diesel::result::Error::DatabaseError(
-                diesel::result::DatabaseErrorKind::ClosedConnection
-                | diesel::result::DatabaseErrorKind::UnableToSendCommand,
-                _,
-            ) => {
-                tracing::warn!(error = %e, "数据库不可用");
-                WebError::Unavailable
-            }
-            other => WebError::internal(other),
+            other => match crate::db::Unavailable::of(&other) {
+                Some(reason) => WebError::unavailable(reason, other),
+                None => WebError::internal(other),
+            },
         }
+    }
+}
+
+impl WebError {
+    /// Logs why the database is out of reach and returns the 503 that tells the client to retry.
+    pub fn unavailable(reason: crate::db::Unavailable, detail: impl std::fmt::Display) -> Self {
+        tracing::warn!(reason = reason.describe(), %detail, "数据库不可用");
+        WebError::Unavailable
     }
 }
 

@@ -131,3 +131,5 @@ pub fn no_progress() -> impl FnMut(usize, usize) {
 pub mod smtp;
 
 pub mod mailing;
+
+pub mod nasty;

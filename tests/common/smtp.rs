@@ -1,6 +1,7 @@
 //! A real SMTP server on loopback for the mail tests and the benchmark: the `mailin` crate's
 //! protocol state machine behind a thread-per-connection TCP listener. It records every accepted
-//! message and can answer a recipient with 4xx (a given number of times) or 5xx on demand.
+//! message and can answer a recipient with 4xx (a given number of times) or 5xx on demand, and
+//! can be stopped (its port refuses connections, open sessions are cut) and started again.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::HashMap;
@@ -40,6 +41,8 @@ struct State {
     received: Vec<Received>,
     rules: HashMap<String, Rule>,
     connections: usize,
+    /// Stopped: the listener is closed and open sessions are cut at their next line.
+    down: bool,
 }
 
 /// A running server; it lives until the test process ends.
@@ -56,16 +59,28 @@ impl SmtpSink {
         let addr = listener.local_addr().expect("addr");
         let state = Arc::new(Mutex::new(State::default()));
         let shared = state.clone();
-        std::thread::spawn(move || {
-            for stream in listener.incoming().flatten() {
-                let state = shared.clone();
-                state.lock().unwrap().connections += 1;
-                std::thread::spawn(move || {
-                    let _ = serve(stream, state);
-                });
-            }
-        });
+        std::thread::spawn(move || accept(listener, addr, shared));
         SmtpSink { addr, state }
+    }
+
+    /// Stops the server as a crashed relay would: its port refuses connections and every open
+    /// session is cut before its next reply (a message whose final `.` was not answered is not
+    /// kept).
+    pub fn stop(&self) {
+        self.state.lock().unwrap().down = true;
+        // Wakes the blocking accept so that it closes the listener.
+        let _ = TcpStream::connect(self.addr);
+        while TcpStream::connect(self.addr).is_ok() {
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+    }
+
+    /// Starts it again on the same port.
+    pub fn start_again(&self) {
+        self.state.lock().unwrap().down = false;
+        while TcpStream::connect(self.addr).is_err() {
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
     }
 
     /// `address` gets a 4xx reply `times` times, then is accepted.
@@ -167,6 +182,34 @@ fn quick_ack(stream: &std::io::BufWriter<TcpStream>) {
 #[cfg(not(target_os = "linux"))]
 fn quick_ack(_stream: &std::io::BufWriter<TcpStream>) {}
 
+/// Accepts connections; while the server is stopped the listener is closed, and it is bound
+/// again on the same address once started.
+fn accept(mut listener: TcpListener, addr: SocketAddr, state: Arc<Mutex<State>>) {
+    loop {
+        for stream in listener.incoming().flatten() {
+            if state.lock().unwrap().down {
+                break;
+            }
+            let state = state.clone();
+            state.lock().unwrap().connections += 1;
+            std::thread::spawn(move || {
+                let _ = serve(stream, state);
+            });
+        }
+        drop(listener);
+        listener = loop {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+            if state.lock().unwrap().down {
+                continue;
+            }
+            // std sets SO_REUSEADDR, so the port can be bound again at once.
+            if let Ok(l) = TcpListener::bind(addr) {
+                break l;
+            }
+        };
+    }
+}
+
 fn serve(stream: TcpStream, state: Arc<Mutex<State>>) -> std::io::Result<()> {
     let remote: IpAddr = stream.peer_addr()?.ip();
     // Replies go out whole (mailin writes a line in pieces), and at once: with Nagle's algorithm
@@ -175,7 +218,7 @@ fn serve(stream: TcpStream, state: Arc<Mutex<State>>) -> std::io::Result<()> {
     let mut writer = std::io::BufWriter::new(stream.try_clone()?);
     let mut reader = BufReader::new(stream);
     let handler = Recorder {
-        state,
+        state: state.clone(),
         to: Vec::new(),
         data: Vec::new(),
     };
@@ -187,6 +230,9 @@ fn serve(stream: TcpStream, state: Arc<Mutex<State>>) -> std::io::Result<()> {
         line.clear();
         if reader.read_until(b'\n', &mut line)? == 0 {
             return Ok(());
+        }
+        if state.lock().unwrap().down {
+            return Ok(()); // cut, without a reply
         }
         quick_ack(&writer);
         let response = session.process(&line);

@@ -11,6 +11,7 @@ use std::time::Duration;
 pub struct Http {
     reader: BufReader<TcpStream>,
     host: String,
+    addr: SocketAddr,
 }
 
 impl Http {
@@ -21,7 +22,13 @@ impl Http {
         Ok(Http {
             reader: BufReader::new(stream),
             host: addr.to_string(),
+            addr,
         })
+    }
+
+    /// The server's address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
     }
 
     /// Sends one request and reads the whole response: (status, body).

@@ -17,6 +17,8 @@ pub struct Served {
     pub addr: SocketAddr,
     pub database_url: String,
     child: Child,
+    rate_per_minute: u32,
+    env: Vec<(String, String)>,
 }
 
 impl Drop for Served {
@@ -61,6 +63,18 @@ pub fn start_on(
     asked: usize,
     rate_per_minute: u32,
 ) -> Served {
+    start_with(database_url, enterprises, asked, rate_per_minute, &[])
+}
+
+/// The same, with extra environment variables for `serve` (settings such as
+/// `QIPING_POOL_TIMEOUT_SECONDS`).
+pub fn start_with(
+    database_url: Option<String>,
+    enterprises: usize,
+    asked: usize,
+    rate_per_minute: u32,
+    env: &[(&str, &str)],
+) -> Served {
     let dir = tempfile::tempdir().unwrap();
     let path: PathBuf = dir.path().join("qiping.db");
     let database_url = database_url.unwrap_or_else(|| format!("sqlite://{}", path.display()));
@@ -94,22 +108,100 @@ pub fn start_on(
     );
     run(d, &database_url, &["campaign", "create", super::PERIOD]);
     run(d, &database_url, &["campaign", "open", super::PERIOD]);
-    let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
-    let child = qiping(d, &database_url)
-        .env("QIPING_SUBMIT_RATE_PER_MINUTE", rate_per_minute.to_string())
-        .args(["serve", "--bind", &addr.to_string()])
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    let served = Served {
+    let env: Vec<(String, String)> = env
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    let (addr, child) = serve(d, &database_url, rate_per_minute, &env);
+    Served {
         dir,
         addr,
         database_url,
         child,
-    };
+        rate_per_minute,
+        env,
+    }
+}
+
+/// `qiping serve` on a free loopback port, once it answers `/healthz`.
+fn serve(
+    dir: &Path,
+    database_url: &str,
+    rate_per_minute: u32,
+    env: &[(String, String)],
+) -> (SocketAddr, Child) {
+    let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+    let child = qiping(dir, database_url)
+        .env("QIPING_SUBMIT_RATE_PER_MINUTE", rate_per_minute.to_string())
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .args(["serve", "--bind", &addr.to_string()])
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
     assert!(
         wait_ready(addr, "/healthz", 30),
         "qiping serve did not start"
     );
-    served
+    (addr, child)
+}
+
+impl Served {
+    /// The `serve` process's id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// SIGKILL: the process gets no chance to finish anything (and reaps it).
+    pub fn kill(&mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+
+    /// A new `serve` process on the same database and folder (on a new port).
+    pub fn restart(&mut self) {
+        let (addr, child) = serve(
+            self.dir.path(),
+            &self.database_url,
+            self.rate_per_minute,
+            &self.env,
+        );
+        self.addr = addr;
+        self.child = child;
+    }
+
+    /// A new `serve` process on another database URL (the same file through another path).
+    pub fn restart_on(&mut self, database_url: &str) {
+        self.database_url = database_url.to_owned();
+        self.restart();
+    }
+
+    /// Runs a `qiping` command in the installation's folder; panics unless it succeeds.
+    pub fn run(&self, args: &[&str]) {
+        run(self.dir.path(), &self.database_url, args);
+    }
+}
+
+impl Served {
+    /// A connection to the installation's database.
+    pub fn conn(&self) -> qiping::db::Conn {
+        qiping::db::DatabaseUrl::parse(&self.database_url)
+            .unwrap()
+            .connect()
+            .unwrap()
+    }
+
+    /// Every invitation's link, in invitation order.
+    pub fn tokens(&self) -> Vec<String> {
+        use diesel::prelude::*;
+        use qiping::db::schema::invitations;
+        let secret = qiping::service::links::LinkSecret::from_config(Some(SECRET)).unwrap();
+        invitations::table
+            .order(invitations::id)
+            .select((invitations::id, invitations::link_version))
+            .load::<(i64, i32)>(&mut self.conn())
+            .unwrap()
+            .into_iter()
+            .map(|(id, version)| secret.token(id, version))
+            .collect()
+    }
 }

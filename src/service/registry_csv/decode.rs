@@ -106,10 +106,32 @@ pub fn decode(bytes: &[u8]) -> Result<(String, SourceEncoding), DecodeError> {
             }
         };
     }
-    if let Ok(text) = std::str::from_utf8(bytes) {
-        return Ok((text.to_string(), SourceEncoding::Utf8));
+    let valid_up_to = match std::str::from_utf8(bytes) {
+        Ok(text) => return Ok((text.to_string(), SourceEncoding::Utf8)),
+        Err(e) => e.valid_up_to(),
+    };
+    // Chinese text that is valid UTF-8 up to a bad byte is a UTF-8 file with a cell pasted in
+    // from GBK: read as GB18030 its UTF-8 part would silently turn into other characters. GBK
+    // text rarely passes for two UTF-8 CJK characters before its first invalid byte.
+    if utf8_cjk_count(&bytes[..valid_up_to]) >= 2 {
+        return Err(DecodeError::Malformed {
+            line: line_of(bytes, valid_up_to),
+            offset: valid_up_to,
+            expected: "UTF-8",
+        });
     }
     decode_gb18030(bytes).map(|text| (text, SourceEncoding::Gb18030))
+}
+
+/// CJK unified ideographs in valid UTF-8 bytes.
+fn utf8_cjk_count(valid: &[u8]) -> usize {
+    std::str::from_utf8(valid)
+        .map(|text| {
+            text.chars()
+                .filter(|c| ('\u{4e00}'..='\u{9fff}').contains(c))
+                .count()
+        })
+        .unwrap_or(0)
 }
 
 fn decode_gb18030(bytes: &[u8]) -> Result<String, DecodeError> {
@@ -183,6 +205,22 @@ mod tests {
                 line: 2,
                 offset: 12,
                 expected: "GB18030"
+            })
+        );
+    }
+
+    #[test]
+    fn a_utf8_file_with_a_gbk_cell_is_refused_at_that_cell() {
+        let mut bytes = "code,name\nA,市发改委\nB,".as_bytes().to_vec();
+        let at = bytes.len();
+        bytes.extend_from_slice(&GB18030.encode("张三").0);
+        bytes.push(b'\n');
+        assert_eq!(
+            decode(&bytes),
+            Err(DecodeError::Malformed {
+                line: 3,
+                offset: at,
+                expected: "UTF-8"
             })
         );
     }

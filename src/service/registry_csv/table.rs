@@ -105,6 +105,10 @@ impl Table {
     }
 }
 
+/// The longest cell a registry file may hold: the longest names (units, enterprises) are far
+/// shorter, and a longer value is a pasted mistake that would break pages and reports.
+pub const CELL_MAX_CHARS: usize = 200;
+
 impl Row<'_> {
     /// The trimmed cell of a column; empty when the column is absent.
     pub fn get(&self, key: &str) -> &str {
@@ -152,6 +156,24 @@ impl Row<'_> {
                 format!(
                     "字段数应为 {width},实为 {},多出的字段有内容 (wrong number of fields: extra non-empty fields)",
                     self.record.len()
+                ),
+            ));
+        }
+        let mut long: Vec<(usize, &str, usize)> = self
+            .table
+            .headers
+            .iter()
+            .filter_map(|(key, (i, _))| {
+                let found = self.record.get(*i)?.trim().chars().count();
+                (found > CELL_MAX_CHARS).then_some((*i, *key, found))
+            })
+            .collect();
+        long.sort_unstable();
+        for (_, key, found) in long {
+            errors.push(self.error(
+                key,
+                format!(
+                    "内容过长:最多 {CELL_MAX_CHARS} 个字符,实为 {found} 个 (value longer than {CELL_MAX_CHARS} characters)"
                 ),
             ));
         }
@@ -350,6 +372,21 @@ mod tests {
         assert!(rows[0].shape_errors().is_empty());
         let errors = rows[1].shape_errors();
         assert_eq!((errors.len(), errors[0].line), (1, 5));
+    }
+
+    #[test]
+    fn a_cell_longer_than_the_limit_is_an_error_in_its_column() {
+        let text = format!(
+            "code,name\nSW,{}\nGA,{}\n",
+            "名".repeat(201),
+            "名".repeat(200)
+        );
+        let table = Table::read(&text, &COLUMNS).unwrap();
+        let errors: Vec<Vec<ImportError>> = table.rows().map(|r| r.shape_errors()).collect();
+        assert_eq!(errors[0].len(), 1);
+        assert_eq!(errors[0][0].column.as_deref(), Some("name"));
+        assert!(errors[0][0].message.contains("最多 200 个字符,实为 201 个"));
+        assert!(errors[1].is_empty());
     }
 
     #[test]

@@ -90,6 +90,7 @@ fn link_error(e: LinkError) -> ApiError {
                 .collect(),
         ),
         SubmitError::Db(db) => db.into(),
+        SubmitError::Unavailable(reason) => WebError::unavailable(reason, "答卷未保存"),
         SubmitError::Internal(m) => WebError::internal(m),
     })
 }

@@ -200,6 +200,7 @@ fn link_error_page(lang: Lang, e: LinkError) -> Result<HttpResponse, WebError> {
         LinkError::Used => status_page(lang, StatusCode::CONFLICT, Status::Used),
         LinkError::Invalid(_) => Err(WebError::BadRequest("提交的内容有误".into())),
         LinkError::Db(db) => Err(db.into()),
+        LinkError::Unavailable(reason) => Err(WebError::unavailable(reason, "答卷未保存")),
         LinkError::Internal(m) => Err(WebError::internal(m)),
     }
 }
