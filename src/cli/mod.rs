@@ -3,6 +3,7 @@
 
 mod audit;
 mod campaign;
+mod demo;
 mod import;
 mod init;
 mod mail;
@@ -73,6 +74,8 @@ pub enum Command {
     Audit(audit::AuditArgs),
     /// Delete personal data past its retention period (aggregates are kept).
     Purge(purge::PurgeArgs),
+    /// A fictional city through two half-year campaigns (fresh ./qiping-demo.db), then serve it.
+    Demo(demo::DemoArgs),
 }
 
 /// What a subcommand gets: the loaded configuration and a way to the database.
@@ -94,10 +97,14 @@ impl Context {
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     let mut config =
         Config::load(cli.config.as_deref(), |k| std::env::var(k).ok()).context("读取配置失败")?;
+    // The demo ignores the configured database: only one named explicitly replaces its own.
+    let explicit_database_url = cli.database_url.clone();
     if let Some(url) = cli.database_url {
         config.database_url = url;
     }
-    init_logging(&config.log.filter);
+    // The demo shows its own progress: only warnings, unless QIPING_LOG asks for more.
+    let quiet_demo = matches!(cli.command, Command::Demo(_)) && std::env::var("QIPING_LOG").is_err();
+    init_logging(if quiet_demo { "warn" } else { &config.log.filter });
     let ctx = Context { config };
     match cli.command {
         Command::Init(args) => init::run(&args),
@@ -112,6 +119,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::User(cmd) => user::run(&ctx, cmd),
         Command::Audit(args) => audit::run(&ctx, args),
         Command::Purge(args) => purge::run(&ctx, args),
+        Command::Demo(args) => demo::run(args, explicit_database_url),
     }
 }
 
