@@ -52,9 +52,7 @@ pub fn run(args: DemoArgs, database_url: Option<String>) -> anyhow::Result<()> {
         )
     })?;
     let addr = listener.local_addr()?;
-    let url = DatabaseUrl::parse(
-        &database_url.unwrap_or_else(|| format!("sqlite://{DEMO_DB}")),
-    )?;
+    let url = DatabaseUrl::parse(&database_url.unwrap_or_else(|| format!("sqlite://{DEMO_DB}")))?;
     if let DatabaseUrl::Sqlite(path) = &url {
         remove_sqlite(Path::new(path))?;
     }
@@ -222,7 +220,8 @@ impl StderrProgress {
 impl Progress for StderrProgress {
     fn step(&self, message: &str) {
         let elapsed = self.started.elapsed().as_secs_f64();
-        self.bar.suspend(|| eprintln!("[{elapsed:6.1} 秒] {message}"));
+        self.bar
+            .suspend(|| eprintln!("[{elapsed:6.1} 秒] {message}"));
         self.bar.reset();
         self.bar.set_length(0);
     }

@@ -103,8 +103,13 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         config.database_url = url;
     }
     // The demo shows its own progress: only warnings, unless QIPING_LOG asks for more.
-    let quiet_demo = matches!(cli.command, Command::Demo(_)) && std::env::var("QIPING_LOG").is_err();
-    init_logging(if quiet_demo { "warn" } else { &config.log.filter });
+    let quiet_demo =
+        matches!(cli.command, Command::Demo(_)) && std::env::var("QIPING_LOG").is_err();
+    init_logging(if quiet_demo {
+        "warn"
+    } else {
+        &config.log.filter
+    });
     let ctx = Context { config };
     match cli.command {
         Command::Init(args) => init::run(&args),

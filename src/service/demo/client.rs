@@ -105,7 +105,10 @@ impl Clients<'_> {
             .map_err(|e| format!("GET /api/v1/survey/…: {e}"))?;
         if reply.status() != 200 {
             let body = reply.body_mut().read_to_string().unwrap_or_default();
-            return Err(format!("GET /api/v1/survey/… 返回 {}:{body}", reply.status()));
+            return Err(format!(
+                "GET /api/v1/survey/… 返回 {}:{body}",
+                reply.status()
+            ));
         }
         let questionnaire: Questionnaire = reply
             .body_mut()
@@ -128,7 +131,10 @@ impl Clients<'_> {
             .map_err(|e| format!("POST /api/v1/responses: {e}"))?;
         if reply.status() != 201 {
             let body = reply.body_mut().read_to_string().unwrap_or_default();
-            return Err(format!("POST /api/v1/responses 返回 {}:{body}", reply.status()));
+            return Err(format!(
+                "POST /api/v1/responses 返回 {}:{body}",
+                reply.status()
+            ));
         }
         Ok(true)
     }

@@ -177,9 +177,8 @@ impl Script<'_> {
             ..config.reminders.clone()
         };
         let queued = outreach::remind(conn, &period, &reminders, Some(1), now())?.queued;
-        self.progress.step(&format!(
-            "{period}:向 {queued} 家未作答的企业发送提醒"
-        ));
+        self.progress
+            .step(&format!("{period}:向 {queued} 家未作答的企业发送提醒"));
         mails += self.send_mail(conn, &period, "提醒")?;
         self.answer_wave(conn, city, &period, seed, 1)?;
 
@@ -202,7 +201,9 @@ impl Script<'_> {
         )?;
         let summary = campaign::show(conn, &period)?;
         let units = report.results.peer_groups.iter().flat_map(|g| &g.units);
-        let count = |f: &dyn Fn(&crate::report::model::PublicUnit) -> bool| units.clone().filter(|u| f(u)).count();
+        let count = |f: &dyn Fn(&crate::report::model::PublicUnit) -> bool| {
+            units.clone().filter(|u| f(u)).count()
+        };
         Ok(PublishedCampaign {
             period: period.to_string(),
             invited: summary.invited,
@@ -246,7 +247,12 @@ impl Script<'_> {
     }
 
     /// `qiping mail send`: every queued message, rendered and written as an `.eml` file.
-    fn send_mail(&self, conn: &mut Conn, period: &Period, what: &str) -> Result<usize, ServiceError> {
+    fn send_mail(
+        &self,
+        conn: &mut Conn,
+        period: &Period,
+        what: &str,
+    ) -> Result<usize, ServiceError> {
         let config = self.settings.config;
         self.progress.step(&format!(
             "{period}:发送{what}邮件(写入 {})",
@@ -283,8 +289,11 @@ impl Script<'_> {
     ) -> Result<usize, ServiceError> {
         let campaign_row = campaign::find(conn, period)?;
         let template = parse_stored(&campaign_row.template_toml)?;
-        let by_uscc: HashMap<&str, &DemoEnterprise> =
-            city.enterprises.iter().map(|e| (e.uscc.as_str(), e)).collect();
+        let by_uscc: HashMap<&str, &DemoEnterprise> = city
+            .enterprises
+            .iter()
+            .map(|e| (e.uscc.as_str(), e))
+            .collect();
         let uscc_of: HashMap<i64, String> = enterprises::all(conn)?
             .into_iter()
             .map(|e| (e.id, e.uscc))
