@@ -103,13 +103,15 @@ pub fn run(args: DemoArgs, database_url: Option<String>) -> anyhow::Result<()> {
 /// The demo's settings: a new link secret, its own database, outbox and port, the survey rate
 /// limit raised for the simulated enterprises (they all come from 127.0.0.1), mail unthrottled.
 fn demo_config(url: &DatabaseUrl, addr: &str) -> Config {
-    let mut config = Config::default();
-    config.database_url = match url {
-        DatabaseUrl::Sqlite(path) => format!("sqlite://{path}"),
-        DatabaseUrl::Postgres(url) => url.clone(),
-    };
     let secret: [u8; 32] = rand::rng().random();
-    config.link_secret = Some(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret));
+    let mut config = Config {
+        database_url: match url {
+            DatabaseUrl::Sqlite(path) => format!("sqlite://{path}"),
+            DatabaseUrl::Postgres(url) => url.clone(),
+        },
+        link_secret: Some(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret)),
+        ..Config::default()
+    };
     config.server.bind = addr.to_owned();
     config.server.base_url = format!("http://{addr}");
     config.server.submit_rate_per_minute = 1_000_000;
