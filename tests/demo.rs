@@ -224,3 +224,24 @@ fn the_demo_publishes_two_half_years_with_flags_and_leaves_a_survey_to_answer() 
         check(Some(&db.url), "postgres");
     }
 }
+
+#[test]
+fn the_demo_refuses_a_database_that_already_holds_a_registry() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let db = TestDb::sqlite();
+    let units = format!(
+        "{}/tests/fixtures/import/units_good.csv",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let imported = qiping(dir)
+        .args(["--database-url", &db.url, "import", "units", &units])
+        .output()
+        .unwrap();
+    assert!(imported.status.success());
+    let out = run_demo(dir, Some(&db.url));
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("演示需要一个空数据库"), "{stderr}");
+    assert!(!dir.join("qiping-demo.toml").exists());
+}

@@ -41,8 +41,8 @@ pub struct DemoArgs {
     pub clients: usize,
 }
 
-/// Runs the demo. `database_url` is the global `--database-url` if it was given: an SQLite file to
-/// replace, or an empty PostgreSQL database (the tests use one); otherwise `./qiping-demo.db`.
+/// Runs the demo. `database_url` is the global `--database-url` if it was given: an empty database
+/// (the tests use an empty PostgreSQL one); otherwise `./qiping-demo.db`, replaced.
 pub fn run(args: DemoArgs, database_url: Option<String>) -> anyhow::Result<()> {
     let started = Instant::now();
     let listener = TcpListener::bind(("127.0.0.1", args.port)).with_context(|| {
@@ -52,14 +52,12 @@ pub fn run(args: DemoArgs, database_url: Option<String>) -> anyhow::Result<()> {
         )
     })?;
     let addr = listener.local_addr()?;
-    let url = DatabaseUrl::parse(&database_url.unwrap_or_else(|| format!("sqlite://{DEMO_DB}")))?;
-    if let DatabaseUrl::Sqlite(path) = &url {
-        remove_sqlite(Path::new(path))?;
+    // Only the demo's own file is replaced; a database named with --database-url must be empty.
+    if database_url.is_none() {
+        remove_sqlite(Path::new(DEMO_DB))?;
     }
-    remove_dir(Path::new(DEMO_OUTBOX))?;
+    let url = DatabaseUrl::parse(&database_url.unwrap_or_else(|| format!("sqlite://{DEMO_DB}")))?;
     let config = demo_config(&url, &addr.to_string());
-    write_config(&config)?;
-
     let pool = url.pool(config.server.pool_size)?;
     // The script's own connection, not a pooled one: its commits need not wait for the disk
     // (a throwaway database), while the server's pooled connections keep durable commits.
@@ -67,6 +65,8 @@ pub fn run(args: DemoArgs, database_url: Option<String>) -> anyhow::Result<()> {
     crate::db::migrate(&mut conn)?;
     require_empty(&mut conn)?;
     crate::db::relax_durability(&mut conn)?;
+    remove_dir(Path::new(DEMO_OUTBOX))?;
+    write_config(&config)?;
     let state = AppState::new(pool.clone(), config.clone())?;
     let server = Server::start(state, listener)?;
 
@@ -151,8 +151,8 @@ fn remove_dir(path: &Path) -> anyhow::Result<()> {
     }
 }
 
-/// A PostgreSQL database given with `--database-url` must be empty: the demo never mixes its
-/// fictional city into real data.
+/// A database given with `--database-url` must be empty: the demo never mixes its fictional city
+/// into real data.
 fn require_empty(conn: &mut Conn) -> anyhow::Result<()> {
     if !crate::db::units::all(conn)?.is_empty() || crate::db::enterprises::count(conn)? > 0 {
         bail!("演示需要一个空数据库:该数据库已有单位或企业数据");
