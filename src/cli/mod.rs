@@ -3,6 +3,7 @@
 
 mod audit;
 mod campaign;
+mod demo;
 mod import;
 mod init;
 mod inspect;
@@ -90,6 +91,8 @@ pub enum Command {
     /// The problem list (问题清单): register, assign, deadlines (一次督办, 二次督办), bulletin.
     #[command(subcommand, visible_alias = "problem")]
     Problems(problem::ProblemCommand),
+    /// A fictional city through two half-year campaigns (fresh ./qiping-demo.db), then serve it.
+    Demo(demo::DemoArgs),
 }
 
 /// What a subcommand gets: the loaded configuration and a way to the database.
@@ -111,10 +114,19 @@ impl Context {
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     let mut config =
         Config::load(cli.config.as_deref(), |k| std::env::var(k).ok()).context("读取配置失败")?;
+    // The demo ignores the configured database: only one named explicitly replaces its own.
+    let explicit_database_url = cli.database_url.clone();
     if let Some(url) = cli.database_url {
         config.database_url = url;
     }
-    init_logging(&config.log.filter);
+    // The demo shows its own progress: only warnings, unless QIPING_LOG asks for more.
+    let quiet_demo =
+        matches!(cli.command, Command::Demo(_)) && std::env::var("QIPING_LOG").is_err();
+    init_logging(if quiet_demo {
+        "warn"
+    } else {
+        &config.log.filter
+    });
     let database = crate::db::redact_url(&config.database_url);
     let ctx = Context { config };
     let outcome = match cli.command {
@@ -149,6 +161,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Audit(args) => audit::run(&ctx, args),
         Command::Purge(args) => purge::run(&ctx, args),
         Command::Problems(cmd) => problem::run(&ctx, cmd),
+        Command::Demo(args) => demo::run(args, explicit_database_url),
     };
     outcome.map_err(|e| with_storage_reason(e, &database))
 }

@@ -209,6 +209,18 @@ fn configure(conn: &mut Conn) -> Result<(), diesel::result::Error> {
     }
 }
 
+/// Lets commits on this one connection return before the disk has them: SQLite
+/// `synchronous = NORMAL` (with WAL a crash never corrupts the file but may lose the last commits),
+/// PostgreSQL `synchronous_commit = off`. Only for throwaway data: `qiping demo` runs its bulk
+/// steps (imports, invitations, the mail dispatcher) on such a connection, while the server's
+/// connections, which store the answers, keep the durable default.
+pub fn relax_durability(conn: &mut Conn) -> Result<(), diesel::result::Error> {
+    match conn {
+        Conn::Sqlite(c) => c.batch_execute("PRAGMA synchronous = NORMAL"),
+        Conn::Postgres(c) => c.batch_execute("SET synchronous_commit = off"),
+    }
+}
+
 /// Applies pending migrations of the connection's backend; returns the names applied.
 pub fn migrate(conn: &mut Conn) -> Result<Vec<String>, DbError> {
     let applied = match conn {

@@ -102,6 +102,22 @@ async fn healthz() -> HttpResponse {
         .body("ok")
 }
 
+/// Starts the server on a listener the caller bound (so it knows the address, port 0 included,
+/// before the first request); the returned future runs it until it is stopped. Call it inside an
+/// actix system (`actix_web::rt::System`).
+pub fn start(
+    state: AppState,
+    listener: std::net::TcpListener,
+) -> std::io::Result<actix_web::dev::Server> {
+    let data = web::Data::new(state);
+    tracing::info!(addr = ?listener.local_addr().ok(), "qiping serve 已启动");
+    Ok(
+        HttpServer::new(move || App::new().app_data(data.clone()).configure(routes))
+            .listen(listener)?
+            .run(),
+    )
+}
+
 /// Runs the server until it is stopped.
 pub async fn serve(state: AppState, bind: &str) -> std::io::Result<()> {
     let data = web::Data::new(state);

@@ -126,10 +126,12 @@ impl City {
                         peer_group: (*group).to_owned(),
                         head: person(&mut rng),
                         quality: 6.0 * normal(&mut rng),
+                        // A station is only met by enterprises of its own district (a tenth
+                        // of the picks), so its reach is higher; the townships' stay small.
                         reach: if n == 2 {
-                            0.05
+                            0.08
                         } else {
-                            0.2 + rng.random_range(0.0..0.3)
+                            0.8 + rng.random_range(0.0..0.8)
                         },
                         predecessor: None,
                     });

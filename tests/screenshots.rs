@@ -1,0 +1,100 @@
+//! The README's screenshots, taken from a running `qiping demo` with headless Chromium:
+//! `cargo test --test screenshots -- --ignored` writes `docs/screenshots/` (or the folder in
+//! `QIPING_SCREENSHOT_DIR`): the survey at a phone's width, the inspectors' flags page, the public
+//! rankings page, and the demo's department ranking chart.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on setup failures
+
+mod survey_support;
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+use survey_support::http::{free_port, wait_ready};
+use survey_support::webdriver::{Browser, available};
+
+/// The value after `label` on the first stdout line containing `marker`.
+fn field(lines: &[String], marker: &str, label: &str) -> String {
+    let line = lines
+        .iter()
+        .find(|l| l.contains(marker))
+        .unwrap_or_else(|| panic!("no line with {marker}: {lines:?}"));
+    let start = line.find(label).expect("label") + label.len();
+    line[start..]
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .split('(')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+#[test]
+#[ignore = "writes docs/screenshots/ with headless Chromium: cargo test --test screenshots -- --ignored"]
+fn the_readme_screenshots() {
+    if !available() {
+        eprintln!("SKIPPED: chromium not installed");
+        return;
+    }
+    let out: PathBuf = std::env::var("QIPING_SCREENSHOT_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("docs/screenshots"));
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut demo = Command::new(env!("CARGO_BIN_EXE_qiping"))
+        .current_dir(dir.path())
+        .env_remove("DATABASE_URL")
+        .env_remove("QIPING_DATABASE_URL")
+        .args(["demo", "--port", &port.to_string()])
+        .args(["--enterprises", "4000"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = Vec::new();
+    for line in BufReader::new(demo.stdout.take().unwrap()).lines() {
+        let line = line.unwrap();
+        let last = line.contains("通报");
+        lines.push(line);
+        if last {
+            break;
+        }
+    }
+    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    assert!(wait_ready(addr, "/healthz", 30), "{lines:?}");
+    let base = format!("http://{addr}");
+    let survey = field(&lines, "未作答的问卷", "问卷");
+    let password = field(&lines, "用户名 inspector", "密码 ");
+
+    let phone = Browser::start(390, 844);
+    phone.goto(&survey);
+    std::fs::write(out.join("survey-phone.png"), phone.screenshot()).unwrap();
+
+    let desk = Browser::start(1100, 860);
+    desk.goto(&format!("{base}/login"));
+    desk.type_text("input[name=name]", "inspector");
+    desk.type_text("input[name=password]", &password);
+    desk.click("button[type=submit]");
+    desk.wait_for_url("/inspect/");
+    desk.goto(&format!("{base}/inspect/?period=2026H1"));
+    std::fs::write(out.join("flags-page.png"), desk.screenshot()).unwrap();
+    desk.goto(&format!("{base}/rankings/2026H1"));
+    std::fs::write(out.join("rankings-page.png"), desk.screenshot()).unwrap();
+
+    let _ = demo.kill();
+    let _ = demo.wait();
+    let charts = dir.path().join("reports/2026H1/charts");
+    let chart = std::fs::read_dir(&charts)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            let name = p.file_name().unwrap().to_string_lossy();
+            name.starts_with("ranking-") && name.ends_with("-1.png")
+        })
+        .max_by_key(|p| p.to_string_lossy().into_owned())
+        .expect("a ranking chart");
+    std::fs::copy(chart, out.join("ranking-chart.png")).unwrap();
+}
