@@ -53,6 +53,8 @@ fn main() -> Result<(), Error> {
         println!("province benchmark skipped: opt-in, set QIPING_BENCH_PROVINCE=1 (takes minutes)");
         return Ok(());
     }
+    // The aggregation logs how long reading took and how long the rest did.
+    qiping::logging::init("qiping=info");
     let enterprises: usize = std::env::var("QIPING_BENCH_ENTERPRISES")
         .ok()
         .and_then(|v| v.parse().ok())

@@ -87,7 +87,10 @@ fn the_readme_screenshots() {
     let _ = demo.kill();
     let _ = demo.wait();
     // The published bulletin (issue 8), a self-contained file, at desktop and phone widths.
-    let bulletin = format!("file://{}", dir.path().join("reports/2026H1/index.html").display());
+    let bulletin = format!(
+        "file://{}",
+        dir.path().join("reports/2026H1/index.html").display()
+    );
     desk.goto(&bulletin);
     std::fs::write(out.join("bulletin-desktop.png"), desk.screenshot()).unwrap();
     phone.goto(&bulletin);

@@ -61,16 +61,6 @@ pub fn for_each_of_campaign<E: From<diesel::result::Error>>(
     }
 }
 
-/// The units that got at least one rating in a campaign.
-pub fn rated_units(conn: &mut Conn, campaign_id: i64) -> QueryResult<Vec<i64>> {
-    ratings::table
-        .inner_join(responses::table)
-        .filter(responses::campaign_id.eq(campaign_id))
-        .select(ratings::unit_id)
-        .distinct()
-        .load(conn)
-}
-
 /// Per unit: (unit id, enterprises invited that were asked about it, of those how many answered).
 /// Units nobody was asked about (no interactions) are absent: their response rate is unknown.
 pub fn response_counts(

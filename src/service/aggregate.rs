@@ -75,13 +75,25 @@ pub fn aggregate(
     }
     let template = templates::parse_stored(&campaign.template_toml)?;
     let stats_template = stats_template(&template);
-    let (unit_infos, unit_ids) = load_units(conn, &campaign)?;
+    let started = std::time::Instant::now();
+    let (unit_infos, unit_ids, replaced) = load_units(conn, &campaign)?;
     let mut preparer = Preparer::new(&stats_template, unit_infos, settings)
         .map_err(|e| ServiceError::Invalid(format!("统计计算失败: {e}")))?;
     let read = ratings::for_each_of_campaign(conn, campaign.id, RATINGS_CHUNK, |r| {
         preparer.push(&stored_rating(r)?);
         Ok::<_, ServiceError>(())
     })?;
+    tracing::info!(
+        ratings = read,
+        seconds = started.elapsed().as_secs_f64(),
+        "{} 的评价已读取",
+        campaign.period
+    );
+    // A unit replaced by another that got no rating in this campaign no longer exists.
+    let gone: HashSet<String> = replaced
+        .into_iter()
+        .filter(|code| !preparer.has_ratings(code))
+        .collect();
     let margins = if weighting {
         Some(invited_margins(conn, campaign.id)?)
     } else {
@@ -90,8 +102,16 @@ pub fn aggregate(
     let seed = seed.unwrap_or_else(|| rand::rng().random());
     let result = preparer
         .finish(margins.as_ref())
-        .and_then(|prepared| stats::aggregate_prepared(&campaign.period, &prepared, settings, seed))
+        .and_then(|mut prepared| {
+            prepared.units.retain(|u| !gone.contains(&u.info.code));
+            stats::aggregate_prepared(&campaign.period, &prepared, settings, seed)
+        })
         .map_err(|e| ServiceError::Invalid(format!("统计计算失败: {e}")))?;
+    tracing::info!(
+        seconds = started.elapsed().as_secs_f64(),
+        "{} 的结果已算出",
+        campaign.period
+    );
 
     let result_json = serde_json::to_string(&result)
         .map_err(|e| ServiceError::Invalid(format!("结果无法序列化: {e}")))?;
@@ -168,15 +188,12 @@ pub fn aggregate(
 /// Ratings read from storage per round trip while aggregating.
 const RATINGS_CHUNK: i64 = 50_000;
 
-/// The units the engine ranks, with their response rates. Units that were replaced by another (a
-/// predecessor) and got no rating in this campaign are left out: they no longer exist.
-fn load_units(
-    conn: &mut Conn,
-    campaign: &CampaignRow,
-) -> Result<(Vec<stats::UnitInfo>, HashMap<String, i64>), ServiceError> {
-    let rated: HashSet<i64> = ratings::rated_units(conn, campaign.id)?
-        .into_iter()
-        .collect();
+/// Every unit of the registry with its response rate, the ids by code, and the codes of units
+/// replaced by another (left out of the results when they got no rating in this campaign).
+type Units = (Vec<stats::UnitInfo>, HashMap<String, i64>, Vec<String>);
+
+/// The units the engine ranks, with their response rates; see [`Units`].
+fn load_units(conn: &mut Conn, campaign: &CampaignRow) -> Result<Units, ServiceError> {
     let registry = units::all(conn)?;
     let replaced: HashSet<&str> = registry
         .iter()
@@ -190,9 +207,6 @@ fn load_units(
     let mut unit_ids = HashMap::new();
     let mut unit_infos = Vec::new();
     for u in &registry {
-        if replaced.contains(u.code.as_str()) && !rated.contains(&u.id) {
-            continue;
-        }
         let kind = u
             .kind
             .parse::<UnitKind>()
@@ -205,7 +219,12 @@ fn load_units(
             response_rate: rates.get(&u.id).copied(),
         });
     }
-    Ok((unit_infos, unit_ids))
+    let replaced = registry
+        .iter()
+        .filter(|u| replaced.contains(u.code.as_str()))
+        .map(|u| u.code.clone())
+        .collect();
+    Ok((unit_infos, unit_ids, replaced))
 }
 
 /// A stored rating as the engine reads it.

@@ -84,6 +84,8 @@ pub struct Preparer<'a> {
     unknown_unit: Option<String>,
     failures: Vec<Failure>,
     pushed: usize,
+    /// Per unit (code order): at least one rating of it was pushed, counted or not.
+    rated: Vec<bool>,
 }
 
 impl<'a> Preparer<'a> {
@@ -99,6 +101,7 @@ impl<'a> Preparer<'a> {
         if let Some(w) = units.windows(2).find(|w| w[0].code == w[1].code) {
             return Err(StatsError::DuplicateUnit(w[0].code.clone()));
         }
+        let rated = vec![false; units.len()];
         let unit_index = units
             .iter()
             .enumerate()
@@ -115,6 +118,7 @@ impl<'a> Preparer<'a> {
             unknown_unit: None,
             failures: Vec::new(),
             pushed: 0,
+            rated,
         })
     }
 
@@ -123,24 +127,31 @@ impl<'a> Preparer<'a> {
         self.pushed
     }
 
+    /// Whether any rating of the unit `code` was pushed (counted or not).
+    pub fn has_ratings(&self, code: &str) -> bool {
+        self.unit_index
+            .get(code)
+            .is_some_and(|&i| self.rated[i as usize])
+    }
+
     /// Scores one rating and keeps its compact record. Errors (an unknown unit or question, a
     /// level out of range) are collected and reported by [`Preparer::finish`], the first in
     /// canonical order, so the error too does not depend on arrival order.
     pub fn push(&mut self, r: &Rating) {
         self.pushed += 1;
-        if r.self_selected && !self.settings.include_self_selected {
-            return;
-        }
         let Some(&unit) = self.unit_index.get(r.unit_code.as_str()) else {
-            if self
-                .unknown_unit
-                .as_deref()
-                .is_none_or(|u| r.unit_code.as_str() < u)
-            {
-                self.unknown_unit = Some(r.unit_code.clone());
+            if !r.self_selected || self.settings.include_self_selected {
+                let code = r.unit_code.as_str();
+                if self.unknown_unit.as_deref().is_none_or(|u| code < u) {
+                    self.unknown_unit = Some(code.to_owned());
+                }
             }
             return;
         };
+        self.rated[unit as usize] = true;
+        if r.self_selected && !self.settings.include_self_selected {
+            return;
+        }
         let next = self.respondent_ids.len() as u32;
         let respondent = match self.respondent_ids.get(r.respondent.as_str()) {
             Some(&id) => id,
