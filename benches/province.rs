@@ -105,7 +105,7 @@ fn run(backend: &str, url: &str, enterprises: usize) -> Result<(), Error> {
     reset_peak();
     let started = Instant::now();
     let mut levels = 0u64;
-    let read = ratings::for_each_of_campaign(&mut conn, campaign_id, 50_000, |r| {
+    let read = ratings::for_each_of_campaign(&mut conn, campaign_id, 5_000, |r| {
         let answers: BTreeMap<String, Option<u8>> = serde_json::from_str(&r.answers)
             .map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))?;
         levels += answers

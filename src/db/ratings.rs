@@ -18,9 +18,11 @@ pub struct StoredRating {
     pub self_selected: bool,
 }
 
-/// Every rating of a campaign, handed to `each` in chunks of `chunk` rows read by keyset on the
-/// rating id (no OFFSET, no long-lived cursor), so a province's ratings never sit in memory at
-/// once. The order is storage order: the statistics engine sorts what it keeps. Returns the count.
+/// Every rating of a campaign, handed to `each` chunk by chunk, so a province's ratings never sit
+/// in memory at once: `chunk` responses at a time by keyset on the response id (no OFFSET, no
+/// long-lived cursor), then their ratings by a range scan of the `(response_id, unit_id)` index, so
+/// no chunk joins the whole `responses` table again. The order is storage order: the statistics
+/// engine sorts what it keeps. Returns the number of ratings.
 pub fn for_each_of_campaign<E: From<diesel::result::Error>>(
     conn: &mut Conn,
     campaign_id: i64,
@@ -30,33 +32,55 @@ pub fn for_each_of_campaign<E: From<diesel::result::Error>>(
     let mut after = i64::MIN;
     let mut total = 0;
     loop {
-        let rows: Vec<(i64, StoredRating)> = ratings::table
-            .inner_join(responses::table)
-            .inner_join(units::table)
+        let respondents: Vec<(i64, String, String, String, String)> = responses::table
             .filter(responses::campaign_id.eq(campaign_id))
-            .filter(ratings::id.gt(after))
-            .order(ratings::id)
-            .limit(chunk)
+            .filter(responses::id.gt(after))
+            .order(responses::id)
+            .limit(chunk.max(1))
             .select((
-                ratings::id,
-                (
-                    units::code,
-                    responses::respondent_key,
-                    responses::size,
-                    responses::industry,
-                    responses::district,
-                    ratings::answers,
-                    ratings::self_selected,
-                ),
+                responses::id,
+                responses::respondent_key,
+                responses::size,
+                responses::industry,
+                responses::district,
             ))
             .load(conn)?;
-        let Some(&(last, _)) = rows.last() else {
+        let (Some(first), Some(last)) = (respondents.first(), respondents.last()) else {
             return Ok(total);
         };
+        let (first, last) = (first.0, last.0);
         after = last;
-        total += rows.len();
-        for (_, rating) in rows {
-            each(rating)?;
+        let by_id: std::collections::HashMap<i64, usize> = respondents
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.0, i))
+            .collect();
+        let rows: Vec<(i64, String, String, bool)> = ratings::table
+            .inner_join(units::table)
+            .filter(ratings::response_id.between(first, last))
+            .select((
+                ratings::response_id,
+                units::code,
+                ratings::answers,
+                ratings::self_selected,
+            ))
+            .load(conn)?;
+        for (response, unit_code, answers, self_selected) in rows {
+            // The id range may hold other campaigns' responses too.
+            let Some(&i) = by_id.get(&response) else {
+                continue;
+            };
+            let (_, key, size, industry, district) = &respondents[i];
+            total += 1;
+            each(StoredRating {
+                unit_code,
+                respondent_key: key.clone(),
+                size: size.clone(),
+                industry: industry.clone(),
+                district: district.clone(),
+                answers,
+                self_selected,
+            })?;
         }
     }
 }

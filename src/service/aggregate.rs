@@ -79,7 +79,7 @@ pub fn aggregate(
     let (unit_infos, unit_ids, replaced) = load_units(conn, &campaign)?;
     let mut preparer = Preparer::new(&stats_template, unit_infos, settings)
         .map_err(|e| ServiceError::Invalid(format!("统计计算失败: {e}")))?;
-    let read = ratings::for_each_of_campaign(conn, campaign.id, RATINGS_CHUNK, |r| {
+    let read = ratings::for_each_of_campaign(conn, campaign.id, RESPONSES_CHUNK, |r| {
         preparer.push(&stored_rating(r)?);
         Ok::<_, ServiceError>(())
     })?;
@@ -185,8 +185,8 @@ pub fn aggregate(
     })
 }
 
-/// Ratings read from storage per round trip while aggregating.
-const RATINGS_CHUNK: i64 = 50_000;
+/// Responses (with their ratings) read from storage per round trip while aggregating.
+const RESPONSES_CHUNK: i64 = 5_000;
 
 /// Every unit of the registry with its response rate, the ids by code, and the codes of units
 /// replaced by another (left out of the results when they got no rating in this campaign).
