@@ -105,10 +105,14 @@ fn checkpointer(pool: Pool, stop: mpsc::Receiver<()>) {
     }
 }
 
-/// The checkpointer thread does this connection's checkpoints (SQLite; nothing on PostgreSQL).
+/// The writer's connection settings (SQLite; nothing on PostgreSQL): the checkpointer thread does
+/// its checkpoints, and a 64 MiB page cache keeps the index pages random ids land on in memory
+/// instead of reading them back from the file (the default is 2 MiB).
 fn without_autocheckpoint(conn: &mut Conn) -> Result<(), diesel::result::Error> {
     match conn {
-        Conn::Sqlite(c) => c.batch_execute("PRAGMA wal_autocheckpoint = 0"),
+        Conn::Sqlite(c) => {
+            c.batch_execute("PRAGMA wal_autocheckpoint = 0; PRAGMA cache_size = -65536")
+        }
         Conn::Postgres(_) => Ok(()),
     }
 }
