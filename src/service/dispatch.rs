@@ -129,11 +129,7 @@ impl Dispatcher<'_> {
                         Ok(outcome) => pending.push(outcome),
                         Err(e) => {
                             // Keep what was sent from being reported in doubt, then give up.
-                            let _ = write_transaction(conn, |c| {
-                                pending
-                                    .drain(..)
-                                    .try_for_each(|o| self.record(c, o, &mut report))
-                            });
+                            let _ = self.record_all(conn, &mut pending, &mut report);
                             return Err(e);
                         }
                     }
@@ -142,11 +138,7 @@ impl Dispatcher<'_> {
                 }
             }
             if !pending.is_empty() {
-                write_transaction(conn, |c| {
-                    pending
-                        .drain(..)
-                        .try_for_each(|o| self.record(c, o, &mut report))
-                })?;
+                self.record_all(conn, &mut pending, &mut report)?;
             }
         }
         report.still_queued = outbox::queued_count(conn)?;
@@ -182,6 +174,20 @@ impl Dispatcher<'_> {
             row,
             result,
             at: now(),
+        })
+    }
+
+    /// Records every pending outcome in one transaction of its own.
+    fn record_all(
+        &self,
+        conn: &mut Conn,
+        pending: &mut Vec<Outcome>,
+        report: &mut DispatchReport,
+    ) -> Result<(), ServiceError> {
+        write_transaction(conn, |c| {
+            pending
+                .drain(..)
+                .try_for_each(|o| self.record(c, o, report))
         })
     }
 

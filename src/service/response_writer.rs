@@ -108,7 +108,7 @@ fn checkpointer(pool: Pool, stop: mpsc::Receiver<()>) {
 /// The writer's connection settings (SQLite; nothing on PostgreSQL): the checkpointer thread does
 /// its checkpoints, and a 64 MiB page cache keeps the index pages random ids land on in memory
 /// instead of reading them back from the file (the default is 2 MiB).
-fn without_autocheckpoint(conn: &mut Conn) -> Result<(), diesel::result::Error> {
+fn writer_settings(conn: &mut Conn) -> Result<(), diesel::result::Error> {
     match conn {
         Conn::Sqlite(c) => {
             c.batch_execute("PRAGMA wal_autocheckpoint = 0; PRAGMA cache_size = -65536")
@@ -124,7 +124,7 @@ fn without_autocheckpoint(conn: &mut Conn) -> Result<(), diesel::result::Error> 
 fn commit(pool: &Pool, batch: &[(Prepared, Reply)]) -> Vec<Result<(), SubmitError>> {
     let attempt = match pool.get() {
         Err(e) => Err((Some(Unavailable::NoConnection), e.to_string())),
-        Ok(mut conn) => without_autocheckpoint(&mut conn)
+        Ok(mut conn) => writer_settings(&mut conn)
             .and_then(|()| {
                 write_transaction(&mut conn, |conn| {
                     let mut outcomes = Vec::with_capacity(batch.len());
