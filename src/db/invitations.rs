@@ -115,13 +115,15 @@ pub fn of_campaign(conn: &mut Conn, campaign_id: i64) -> QueryResult<Vec<Invitat
 /// guard (DESIGN.md). Returns whether this call completed it; run it in the transaction that stores
 /// the response, so of two racing submissions exactly one commits.
 pub fn complete_once(conn: &mut Conn, id: i64, at: NaiveDateTime) -> QueryResult<bool> {
-    let updated = diesel::update(
+    // On the backend's own connection: through the MultiConnection the statement would be
+    // prepared afresh for every submission.
+    let updated = crate::on_backend!(conn, |c| diesel::update(
         invitations::table
             .find(id)
             .filter(invitations::completed_at.is_null()),
     )
     .set(invitations::completed_at.eq(Some(at)))
-    .execute(conn)?;
+    .execute(c))?;
     Ok(updated == 1)
 }
 

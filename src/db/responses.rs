@@ -49,34 +49,30 @@ pub struct SurveyUnitRow {
     pub parent_code: Option<String>,
 }
 
-/// Stores a response.
+/// Stores a response (on the backend's own connection, where the statement stays prepared).
 pub fn insert_response(conn: &mut Conn, new: &NewResponse<'_>) -> QueryResult<()> {
-    diesel::insert_into(responses::table)
+    crate::on_backend!(conn, |c| diesel::insert_into(responses::table)
         .values(new)
-        .execute(conn)
-        .map(drop)
-}
-
-/// Stores the ratings of a response in one statement.
-pub fn insert_ratings(conn: &mut Conn, rows: &[NewRating<'_>]) -> QueryResult<()> {
-    let values: Vec<_> = rows
-        .iter()
-        .map(|r| {
-            (
-                ratings::id.eq(r.id),
-                ratings::response_id.eq(r.response_id),
-                ratings::unit_id.eq(r.unit_id),
-                ratings::self_selected.eq(r.self_selected),
-                ratings::answers.eq(r.answers),
-                ratings::problems.eq(r.problems),
-                ratings::comment.eq(r.comment),
-            )
-        })
-        .collect();
-    crate::on_backend!(&mut *conn, |c| diesel::insert_into(ratings::table)
-        .values(values.clone())
         .execute(c))
     .map(drop)
+}
+
+/// Stores the ratings of a response: on PostgreSQL in one statement (one round trip), on SQLite
+/// one prepared row at a time (the statement is parsed once per connection, where a multi-row
+/// insert would be parsed again for every response).
+pub fn insert_ratings(conn: &mut Conn, rows: &[NewRating<'_>]) -> QueryResult<()> {
+    match conn {
+        Conn::Sqlite(c) => {
+            for row in rows {
+                diesel::insert_into(ratings::table).values(row).execute(c)?;
+            }
+            Ok(())
+        }
+        Conn::Postgres(c) => diesel::insert_into(ratings::table)
+            .values(rows)
+            .execute(c)
+            .map(drop),
+    }
 }
 
 /// The units an enterprise was asked about in a period (from `interactions`), by code.

@@ -92,10 +92,33 @@ pub fn prepare(
 /// again and the invitation completed with the conditional update, so of two racing submissions
 /// exactly one stores anything.
 pub fn store(conn: &mut Conn, prepared: &Prepared) -> Result<(), SubmitError> {
+    store_in(conn, &mut OpenCampaigns::default(), prepared)
+}
+
+/// Which campaigns accept answers, as read inside one write transaction: a batch of submissions
+/// reads each campaign's state once. Within the transaction nothing else can close a campaign,
+/// so the answer holds for every submission of the batch.
+#[derive(Debug, Default)]
+pub struct OpenCampaigns(HashMap<i64, bool>);
+
+/// [`store`], with the campaign checks shared by the submissions of one write transaction.
+pub fn store_in(
+    conn: &mut Conn,
+    open: &mut OpenCampaigns,
+    prepared: &Prepared,
+) -> Result<(), SubmitError> {
     let at = now();
     let today = time::local_day(at);
-    let (state, closes_on) = rows::campaign_state(conn, prepared.campaign_id)?;
-    if !accepts_answers(&state, closes_on, today) {
+    let accepts = match open.0.get(&prepared.campaign_id) {
+        Some(accepts) => *accepts,
+        None => {
+            let (state, closes_on) = rows::campaign_state(conn, prepared.campaign_id)?;
+            let accepts = accepts_answers(&state, closes_on, today);
+            open.0.insert(prepared.campaign_id, accepts);
+            accepts
+        }
+    };
+    if !accepts {
         return Err(SubmitError::Closed);
     }
     // The invitation records only the day it was completed, so its time cannot be matched to a

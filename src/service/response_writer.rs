@@ -6,9 +6,10 @@
 //! can be lost: a handler answers 201 only after the writer's `COMMIT` has returned, and a commit
 //! returns only once the WAL is synced to disk (`synchronous=FULL`; on PostgreSQL,
 //! `synchronous_commit` on). If the commit fails, every submission of the batch gets the error
-//! and none is acknowledged. Each submission runs in its own savepoint with its own
-//! one-link-one-response guard ([`response::store`]), so one refused submission (a used link)
-//! does not undo the others.
+//! and none is acknowledged. A refused submission (a used link, a closed campaign) is refused
+//! before it writes anything, and a submission that fails otherwise makes the writer run the
+//! batch again with each submission in its own savepoint ([`store_all`]), so one failure does
+//! not undo the others. The one-link-one-response guard is in [`response::store`].
 //!
 //! **Checkpoints off the commit path (SQLite).** By default SQLite copies the WAL back into the
 //! database file inside whichever commit pushes the WAL past 1,000 pages, so that one batch waits
@@ -21,8 +22,9 @@ use std::thread;
 
 use diesel::Connection;
 use diesel::connection::SimpleConnection;
+use tokio::sync::oneshot;
 
-use super::response::{self, Prepared, SubmitError};
+use super::response::{self, OpenCampaigns, Prepared, SubmitError};
 use crate::db::{Conn, Pool, Unavailable, write_transaction};
 
 /// Most submissions committed together; bounds the time a batch holds the write lock.
@@ -31,46 +33,50 @@ pub const MAX_BATCH: usize = 256;
 /// How often the checkpointer copies the WAL into the database file (SQLite).
 pub const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
 
-type Reply = mpsc::SyncSender<Result<(), SubmitError>>;
+type Reply = oneshot::Sender<Result<(), SubmitError>>;
 
 /// The handle request handlers use; cloning it shares the one writer.
+///
+/// The queue is unbounded: what waits in it is bounded by the requests the server accepts at
+/// once (each waits for its own answer), and a submission is never turned away for a full queue.
 #[derive(Debug, Clone)]
 pub struct ResponseWriter {
-    queue: mpsc::SyncSender<(Prepared, Reply)>,
+    queue: mpsc::Sender<(Prepared, Reply)>,
 }
 
 impl ResponseWriter {
-    /// Starts the writer thread on a connection of `pool`. The thread ends when every handle is
-    /// dropped.
+    /// Starts the writer thread on connections of `pool` (one per batch), and on SQLite the
+    /// checkpointer thread. The threads end when every handle is dropped.
     pub fn start(pool: Pool) -> Result<Self, std::io::Error> {
-        let (queue, jobs) = mpsc::sync_channel::<(Prepared, Reply)>(4 * MAX_BATCH);
+        let (queue, jobs) = mpsc::channel::<(Prepared, Reply)>();
         let (stopped, stop) = mpsc::channel::<()>();
-        let checkpoints = pool.clone();
+        let writes = pool.clone();
         thread::Builder::new()
             .name("qiping-response-writer".into())
             .spawn(move || {
-                run(pool, jobs);
+                run(&writes, jobs);
                 drop(stopped);
             })?;
         thread::Builder::new()
             .name("qiping-checkpointer".into())
-            .spawn(move || checkpointer(checkpoints, stop))?;
+            .spawn(move || checkpointer(pool, stop))?;
         Ok(Self { queue })
     }
 
-    /// Queues a prepared submission and blocks until it is committed (or refused).
-    pub fn store(&self, prepared: Prepared) -> Result<(), SubmitError> {
-        let (reply, answer) = mpsc::sync_channel(1);
+    /// Queues a prepared submission; the answer comes once it is committed (or refused). Waiting
+    /// for it holds no thread.
+    pub async fn store(&self, prepared: Prepared) -> Result<(), SubmitError> {
+        let (reply, answer) = oneshot::channel();
         self.queue
             .send((prepared, reply))
             .map_err(|_| SubmitError::Internal("response writer stopped".into()))?;
         answer
-            .recv()
+            .await
             .map_err(|_| SubmitError::Internal("response writer stopped".into()))?
     }
 }
 
-fn run(pool: Pool, jobs: mpsc::Receiver<(Prepared, Reply)>) {
+fn run(pool: &Pool, jobs: mpsc::Receiver<(Prepared, Reply)>) {
     while let Ok(first) = jobs.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -80,7 +86,7 @@ fn run(pool: Pool, jobs: mpsc::Receiver<(Prepared, Reply)>) {
             }
         }
         let started = std::time::Instant::now();
-        let outcomes = commit(&pool, &batch);
+        let outcomes = commit(pool, &batch);
         tracing::debug!(
             size = batch.len(),
             elapsed_ms = started.elapsed().as_secs_f64() * 1e3,
@@ -125,16 +131,19 @@ fn commit(pool: &Pool, batch: &[(Prepared, Reply)]) -> Vec<Result<(), SubmitErro
     let attempt = match pool.get() {
         Err(e) => Err((Some(Unavailable::NoConnection), e.to_string())),
         Ok(mut conn) => writer_settings(&mut conn)
-            .and_then(|()| {
-                write_transaction(&mut conn, |conn| {
-                    let mut outcomes = Vec::with_capacity(batch.len());
-                    for (prepared, _) in batch {
-                        outcomes.push(conn.transaction(|c| response::store(c, prepared)));
+            .map_err(Abort::Db)
+            .and_then(
+                |()| match write_transaction(&mut conn, |c| store_all(c, batch, false)) {
+                    Err(Abort::Retry) => {
+                        write_transaction(&mut conn, |c| store_all(c, batch, true))
                     }
-                    Ok::<_, diesel::result::Error>(outcomes)
-                })
-            })
-            .map_err(|e| (Unavailable::of(&e), e.to_string())),
+                    quick => quick,
+                },
+            )
+            .map_err(|abort| match abort {
+                Abort::Db(e) => (Unavailable::of(&e), e.to_string()),
+                Abort::Retry => (None, "careful pass asked for a retry".into()),
+            }),
     };
     match attempt {
         Ok(outcomes) => outcomes
@@ -161,4 +170,50 @@ fn commit(pool: &Pool, batch: &[(Prepared, Reply)]) -> Vec<Result<(), SubmitErro
                 .collect()
         }
     }
+}
+
+/// Why a pass over a batch gave up its transaction.
+enum Abort {
+    /// The transaction itself failed.
+    Db(diesel::result::Error),
+    /// A submission failed after writing part of itself: the batch runs again, carefully.
+    Retry,
+}
+
+impl From<diesel::result::Error> for Abort {
+    fn from(e: diesel::result::Error) -> Self {
+        Self::Db(e)
+    }
+}
+
+/// Stores every submission of a batch inside the caller's transaction.
+///
+/// The quick pass (`careful` false) runs them one after another without savepoints: a refused
+/// submission (a used link, a closed campaign) is refused before it writes anything, so it needs
+/// none, and a savepoint costs a copy of every page it touches. Any other failure may leave half
+/// a submission written, so the quick pass gives up and the caller rolls the batch back and runs
+/// it again carefully: each submission in its own savepoint, so that one failure does not undo
+/// the others.
+fn store_all(
+    conn: &mut Conn,
+    batch: &[(Prepared, Reply)],
+    careful: bool,
+) -> Result<Vec<Result<(), SubmitError>>, Abort> {
+    let mut open = OpenCampaigns::default();
+    let mut outcomes = Vec::with_capacity(batch.len());
+    for (prepared, _) in batch {
+        let outcome = if careful {
+            conn.transaction(|c| response::store_in(c, &mut open, prepared))
+        } else {
+            let outcome = response::store_in(conn, &mut open, prepared);
+            if let Err(e) = &outcome
+                && !matches!(e, SubmitError::Used | SubmitError::Closed)
+            {
+                return Err(Abort::Retry);
+            }
+            outcome
+        };
+        outcomes.push(outcome);
+    }
+    Ok(outcomes)
 }

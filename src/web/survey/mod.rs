@@ -105,7 +105,7 @@ pub(super) async fn store(
     prepared: response::Prepared,
 ) -> Result<Result<(), SubmitError>, WebError> {
     let writer = state.survey.writer.clone();
-    Ok(web::block(move || writer.store(prepared)).await?)
+    Ok(writer.store(prepared).await)
 }
 
 /// The form again with the answers kept, the errors beside their fields, and search results.
