@@ -63,8 +63,19 @@ pub fn insert_response(conn: &mut Conn, new: &NewResponse<'_>) -> QueryResult<()
 pub fn insert_ratings(conn: &mut Conn, rows: &[NewRating<'_>]) -> QueryResult<()> {
     match conn {
         Conn::Sqlite(c) => {
-            for row in rows {
-                diesel::insert_into(ratings::table).values(row).execute(c)?;
+            for r in rows {
+                // Every column bound, a NULL comment too: one statement text, cached by type.
+                diesel::insert_into(ratings::table)
+                    .values((
+                        ratings::id.eq(r.id),
+                        ratings::response_id.eq(r.response_id),
+                        ratings::unit_id.eq(r.unit_id),
+                        ratings::self_selected.eq(r.self_selected),
+                        ratings::answers.eq(r.answers),
+                        ratings::problems.eq(r.problems),
+                        ratings::comment.eq(r.comment),
+                    ))
+                    .execute(c)?;
             }
             Ok(())
         }

@@ -25,7 +25,7 @@ use diesel::connection::SimpleConnection;
 use tokio::sync::oneshot;
 
 use super::response::{self, OpenCampaigns, Prepared, SubmitError};
-use crate::db::{Conn, Pool, Unavailable, write_transaction};
+use crate::db::{Conn, Pool, PooledConn, Unavailable, write_transaction};
 
 /// Most submissions committed together; bounds the time a batch holds the write lock.
 pub const MAX_BATCH: usize = 256;
@@ -45,8 +45,8 @@ pub struct ResponseWriter {
 }
 
 impl ResponseWriter {
-    /// Starts the writer thread on connections of `pool` (one per batch), and on SQLite the
-    /// checkpointer thread. The threads end when every handle is dropped.
+    /// Starts the writer thread on a connection of `pool` (held while submissions keep coming),
+    /// and on SQLite the checkpointer thread. The threads end when every handle is dropped.
     pub fn start(pool: Pool) -> Result<Self, std::io::Error> {
         let (queue, jobs) = mpsc::channel::<(Prepared, Reply)>();
         let (stopped, stop) = mpsc::channel::<()>();
@@ -77,7 +77,22 @@ impl ResponseWriter {
 }
 
 fn run(pool: &Pool, jobs: mpsc::Receiver<(Prepared, Reply)>) {
-    while let Ok(first) = jobs.recv() {
+    // The connection stays with the writer while submissions keep coming, so that its page
+    // cache and prepared statements stay warm; it goes back to the pool whenever the queue runs
+    // dry, and after a failed batch (the pool drops a broken one).
+    let mut held: Option<PooledConn> = None;
+    let mut next = None;
+    loop {
+        let first = match next.take() {
+            Some(job) => job,
+            None => {
+                held = None;
+                match jobs.recv() {
+                    Ok(job) => job,
+                    Err(_) => return,
+                }
+            }
+        };
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
             match jobs.try_recv() {
@@ -86,7 +101,7 @@ fn run(pool: &Pool, jobs: mpsc::Receiver<(Prepared, Reply)>) {
             }
         }
         let started = std::time::Instant::now();
-        let outcomes = commit(pool, &batch);
+        let outcomes = commit(pool, &mut held, &batch);
         tracing::debug!(
             size = batch.len(),
             elapsed_ms = started.elapsed().as_secs_f64() * 1e3,
@@ -96,6 +111,7 @@ fn run(pool: &Pool, jobs: mpsc::Receiver<(Prepared, Reply)>) {
             // A handler that went away no longer needs its answer.
             let _ = reply.send(outcome);
         }
+        next = jobs.try_recv().ok();
     }
 }
 
@@ -127,24 +143,34 @@ fn writer_settings(conn: &mut Conn) -> Result<(), diesel::result::Error> {
 /// transaction itself failed. A database out of reach (a lost connection, no pooled connection, a
 /// full or read-only SQLite file) is [`SubmitError::Unavailable`], which clients see as 503 and
 /// may retry: nothing of the batch was acknowledged.
-fn commit(pool: &Pool, batch: &[(Prepared, Reply)]) -> Vec<Result<(), SubmitError>> {
-    let attempt = match pool.get() {
-        Err(e) => Err((Some(Unavailable::NoConnection), e.to_string())),
-        Ok(mut conn) => writer_settings(&mut conn)
-            .map_err(Abort::Db)
-            .and_then(
-                |()| match write_transaction(&mut conn, |c| store_all(c, batch, false)) {
-                    Err(Abort::Retry) => {
-                        write_transaction(&mut conn, |c| store_all(c, batch, true))
-                    }
-                    quick => quick,
-                },
-            )
-            .map_err(|abort| match abort {
-                Abort::Db(e) => (Unavailable::of(&e), e.to_string()),
-                Abort::Retry => (None, "careful pass asked for a retry".into()),
+fn commit(
+    pool: &Pool,
+    held: &mut Option<PooledConn>,
+    batch: &[(Prepared, Reply)],
+) -> Vec<Result<(), SubmitError>> {
+    let conn = match held {
+        Some(conn) => Ok(conn),
+        None => pool
+            .get()
+            .map_err(|e| (Some(Unavailable::NoConnection), e.to_string()))
+            .and_then(|mut conn| {
+                writer_settings(&mut conn).map_err(|e| (Unavailable::of(&e), e.to_string()))?;
+                Ok(held.insert(conn))
             }),
     };
+    let attempt = conn.and_then(|conn| {
+        match write_transaction(conn, |c| store_all(c, batch, false)) {
+            Err(Abort::Retry) => write_transaction(conn, |c| store_all(c, batch, true)),
+            quick => quick,
+        }
+        .map_err(|abort| match abort {
+            Abort::Db(e) => (Unavailable::of(&e), e.to_string()),
+            Abort::Retry => (None, "careful pass asked for a retry".into()),
+        })
+    });
+    if attempt.is_err() {
+        *held = None;
+    }
     match attempt {
         Ok(outcomes) => outcomes
             .into_iter()
