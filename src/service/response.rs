@@ -9,6 +9,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use diesel::Connection;
 use rand::TryRng;
 use rand::rngs::SysRng;
 
@@ -41,6 +42,21 @@ struct PreparedRating {
 
 /// Looks the link up and validates the submission against its questionnaire and the registry.
 pub fn prepare(
+    conn: &mut Conn,
+    cache: &TemplateCache,
+    token: &str,
+    submission: &RawSubmission,
+) -> Result<Prepared, SubmitError> {
+    match conn {
+        // One read transaction for the half-dozen reads: SQLite then looks for new commits (and,
+        // finding some, empties the connection's page cache) once instead of before every read.
+        Conn::Sqlite(_) => conn.transaction(|c| read_and_validate(c, cache, token, submission)),
+        // PostgreSQL would pay two more round trips for it.
+        Conn::Postgres(_) => read_and_validate(conn, cache, token, submission),
+    }
+}
+
+fn read_and_validate(
     conn: &mut Conn,
     cache: &TemplateCache,
     token: &str,
