@@ -15,6 +15,7 @@ use qiping::db::DatabaseUrl;
 use qiping::db::schema::{enterprises, invitations, ratings, responses};
 use qiping::service::links::token_hash;
 use qiping::service::response::{self, SubmitError};
+use qiping::service::response_writer::ResponseWriter;
 use qiping::service::survey::TemplateCache;
 use survey_support::{asked_codes, complete, counts, expire, open_campaign};
 
@@ -259,5 +260,86 @@ fn an_invalid_submission_stores_nothing_and_leaves_the_link_usable() {
         assert_eq!(errors[0].field, "ratings[1].answers.overall");
         assert_eq!(counts(&mut conn), (0, 0));
         response::submit(&mut conn, &cache, &tokens[0], &complete(&asked_codes())).unwrap();
+    });
+}
+
+/// A submission that fails half-way through being stored (here a trigger refuses the rating of
+/// one unit) is undone whole, and the submissions stored in the same group commit are kept: the
+/// writer's quick pass gives up and runs the batch again with a savepoint per submission.
+#[test]
+fn a_submission_failing_half_stored_undoes_only_itself() {
+    on_each_backend(|db| {
+        let mut conn = db.conn();
+        let tokens = open_campaign(&mut conn, 3);
+        let cache = TemplateCache::default();
+        let refused_unit = "D03-O2"; // not asked: only the second enterprise adds it
+        let mut with_refused = asked_codes();
+        with_refused.push(refused_unit.into());
+        let prepared: Vec<_> = tokens
+            .iter()
+            .enumerate()
+            .map(|(i, token)| {
+                let codes = if i == 1 {
+                    with_refused.clone()
+                } else {
+                    asked_codes()
+                };
+                response::prepare(&mut conn, &cache, token, &complete(&codes)).unwrap()
+            })
+            .collect();
+        let refuse = match db.backend {
+            "sqlite" => format!(
+                "CREATE TRIGGER refuse BEFORE INSERT ON ratings \
+                 WHEN NEW.unit_id = (SELECT id FROM units WHERE code = '{refused_unit}') \
+                 BEGIN SELECT RAISE(ABORT, 'refused by the test'); END;"
+            ),
+            _ => format!(
+                "CREATE FUNCTION refuse() RETURNS trigger AS $$ BEGIN \
+                 IF NEW.unit_id = (SELECT id FROM units WHERE code = '{refused_unit}') THEN \
+                 RAISE EXCEPTION 'refused by the test'; END IF; RETURN NEW; END $$ \
+                 LANGUAGE plpgsql; \
+                 CREATE TRIGGER refuse BEFORE INSERT ON ratings \
+                 FOR EACH ROW EXECUTE FUNCTION refuse();"
+            ),
+        };
+        diesel::connection::SimpleConnection::batch_execute(&mut conn, &refuse).unwrap();
+
+        let pool = DatabaseUrl::parse(&db.url).unwrap().pool(2).unwrap();
+        let writer = ResponseWriter::start(pool).unwrap();
+        let outcomes = actix_web::rt::System::new().block_on(async move {
+            // Queued together, so that they usually share one batch.
+            let tasks: Vec<_> = prepared
+                .into_iter()
+                .map(|p| {
+                    let writer = writer.clone();
+                    actix_web::rt::spawn(async move { writer.store(p).await })
+                })
+                .collect();
+            let mut outcomes = Vec::new();
+            for task in tasks {
+                outcomes.push(task.await.unwrap());
+            }
+            outcomes
+        });
+        assert!(outcomes[0].is_ok(), "{}: {outcomes:?}", db.backend);
+        assert!(
+            matches!(outcomes[1], Err(SubmitError::Db(_))),
+            "{}: {outcomes:?}",
+            db.backend
+        );
+        assert!(outcomes[2].is_ok(), "{}: {outcomes:?}", db.backend);
+        let asked = asked_codes().len() as i64;
+        assert_eq!(counts(&mut conn), (2, 2 * asked), "{}", db.backend);
+        let completed: Vec<String> = invitations::table
+            .filter(invitations::completed_at.is_not_null())
+            .select(invitations::token_hash)
+            .load(&mut conn)
+            .unwrap();
+        assert_eq!(completed.len(), 2, "{}", db.backend);
+        assert!(
+            !completed.contains(&token_hash(&tokens[1])),
+            "{}: the refused submission's link stays usable",
+            db.backend
+        );
     });
 }
