@@ -25,9 +25,11 @@ pub struct NewResponse<'a> {
     pub submitted_on: NaiveDate,
 }
 
-/// A new rating of one unit within a response. `answers` and `problems` are JSON text.
+/// A new rating of one unit within a response. `answers` and `problems` are JSON text. A missing
+/// comment is bound as NULL rather than left out, so the insert is one statement text whatever the
+/// comments, prepared once per connection.
 #[derive(Debug, Clone, Insertable)]
-#[diesel(table_name = ratings)]
+#[diesel(table_name = ratings, treat_none_as_default_value = false)]
 pub struct NewRating<'a> {
     pub id: i64,
     pub response_id: i64,
@@ -63,19 +65,8 @@ pub fn insert_response(conn: &mut Conn, new: &NewResponse<'_>) -> QueryResult<()
 pub fn insert_ratings(conn: &mut Conn, rows: &[NewRating<'_>]) -> QueryResult<()> {
     match conn {
         Conn::Sqlite(c) => {
-            for r in rows {
-                // Every column bound, a NULL comment too: one statement text, cached by type.
-                diesel::insert_into(ratings::table)
-                    .values((
-                        ratings::id.eq(r.id),
-                        ratings::response_id.eq(r.response_id),
-                        ratings::unit_id.eq(r.unit_id),
-                        ratings::self_selected.eq(r.self_selected),
-                        ratings::answers.eq(r.answers),
-                        ratings::problems.eq(r.problems),
-                        ratings::comment.eq(r.comment),
-                    ))
-                    .execute(c)?;
+            for row in rows {
+                diesel::insert_into(ratings::table).values(row).execute(c)?;
             }
             Ok(())
         }
