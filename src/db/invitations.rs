@@ -115,17 +115,40 @@ pub fn of_campaign(conn: &mut Conn, campaign_id: i64) -> QueryResult<Vec<Invitat
 /// guard (DESIGN.md). Returns whether this call completed it; run it in the transaction that stores
 /// the response, so of two racing submissions exactly one commits.
 pub fn complete_once(conn: &mut Conn, id: i64, at: NaiveDateTime) -> QueryResult<bool> {
-    // On the backend's own connection: through the MultiConnection the statement would be
-    // prepared afresh for every submission.
-    let updated = crate::on_backend!(conn, |c| diesel::update(
-        invitations::table
-            .find(id)
-            .filter(invitations::completed_at.is_null()),
-    )
-    .set(invitations::completed_at.eq(Some(at)))
-    .execute(c))?;
+    // On the backend's own connection, as a statement of its own type: diesel prepares an
+    // `UPDATE` built with its query builder afresh on every call, this one once per connection.
+    let updated = crate::on_backend!(conn, |c| CompleteOnce { id, at }.execute(c))?;
     Ok(updated == 1)
 }
+
+/// `UPDATE invitations SET completed_at = $at WHERE id = $id AND completed_at IS NULL`: the guard
+/// of [`complete_once`], as a query type with a static id so the backend's statement cache keeps it.
+#[derive(Debug, diesel::query_builder::QueryId)]
+struct CompleteOnce {
+    id: i64,
+    at: NaiveDateTime,
+}
+
+impl<DB> diesel::query_builder::QueryFragment<DB> for CompleteOnce
+where
+    DB: diesel::backend::Backend,
+    NaiveDateTime: diesel::serialize::ToSql<diesel::sql_types::Timestamp, DB>,
+    i64: diesel::serialize::ToSql<diesel::sql_types::BigInt, DB>,
+{
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, DB>,
+    ) -> QueryResult<()> {
+        out.push_sql("UPDATE invitations SET completed_at = ");
+        out.push_bind_param::<diesel::sql_types::Timestamp, _>(&self.at)?;
+        out.push_sql(" WHERE id = ");
+        out.push_bind_param::<diesel::sql_types::BigInt, _>(&self.id)?;
+        out.push_sql(" AND completed_at IS NULL");
+        Ok(())
+    }
+}
+
+impl<C> RunQueryDsl<C> for CompleteOnce {}
 
 /// Records the first time a link was opened.
 pub fn mark_opened(conn: &mut Conn, id: i64, at: NaiveDateTime) -> QueryResult<()> {
