@@ -4,6 +4,12 @@
 //! `QIPING_BENCH_PG_URL` names a server to create a scratch database on — beside the same
 //! server's `/healthz` rate in the same run. Every 201 is checked against the stored rows.
 //!
+//! The baseline beside them, measured in the same run on the same disk: plain SQLite committing
+//! ten-row transactions one after another (WAL, `synchronous=FULL`, one prepared insert), with no
+//! HTTP, validation or batching. The issue's aim, 3,000 submissions/s where plain SQLite commits
+//! about 7,500 such transactions/s, is a ratio of 0.4 to it; the ratio is what carries over between
+//! machines whose disks differ.
+//!
 //! `cargo bench --bench submit` (`QIPING_BENCH_SUBMISSIONS` changes the count, default 20,000)
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a benchmark may panic on setup failures
@@ -27,6 +33,44 @@ use survey_support::server::{self, SECRET, Served};
 const CLIENTS: usize = 64;
 const UNITS: usize = 10;
 const HEALTHZ_SECONDS: u64 = 3;
+const PLAIN_SECONDS: u64 = 3;
+
+diesel::table! {
+    plain (id) {
+        id -> BigInt,
+        unit -> BigInt,
+        answers -> Text,
+    }
+}
+
+/// Ten-row transactions per second committed by plain SQLite (WAL, `synchronous=FULL`) in a
+/// fresh file under `dir`, one transaction after another.
+fn plain_sqlite_rate(dir: &std::path::Path) -> f64 {
+    let path = dir.join("plain.sqlite");
+    let mut conn = SqliteConnection::establish(&path.display().to_string()).unwrap();
+    conn.batch_execute(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+         CREATE TABLE plain (id INTEGER PRIMARY KEY, unit BIGINT NOT NULL, answers TEXT NOT NULL);",
+    )
+    .unwrap();
+    let answers = r#"{"q1":5,"q2":4,"q3":5,"q4":3,"q5":4,"q6":5}"#;
+    let stop = Instant::now() + Duration::from_secs(PLAIN_SECONDS);
+    let started = Instant::now();
+    let mut commits = 0u64;
+    while Instant::now() < stop {
+        conn.immediate_transaction(|c| {
+            for unit in 0..10 {
+                diesel::insert_into(plain::table)
+                    .values((plain::unit.eq(unit), plain::answers.eq(answers)))
+                    .execute(c)?;
+            }
+            diesel::QueryResult::Ok(())
+        })
+        .unwrap();
+        commits += 1;
+    }
+    commits as f64 / started.elapsed().as_secs_f64()
+}
 
 fn submissions() -> usize {
     std::env::var("QIPING_BENCH_SUBMISSIONS")
@@ -58,12 +102,15 @@ fn healthz_rate(served: &Served) -> f64 {
 
 struct Run {
     per_second: f64,
+    /// Plain SQLite ten-row commits per second, in the same run (SQLite only).
+    plain: Option<f64>,
     p50: Duration,
     p99: Duration,
     healthz: f64,
 }
 
 fn run(database_url: Option<String>) -> Run {
+    let database_url_is_sqlite = database_url.is_none();
     let count = submissions();
     let served = server::start_on(database_url, count, UNITS, 0);
     let mut conn = DatabaseUrl::parse(&served.database_url)
@@ -87,6 +134,7 @@ fn run(database_url: Option<String>) -> Run {
     );
     assert_eq!(bodies.len(), count);
     let healthz = healthz_rate(&served);
+    let plain = database_url_is_sqlite.then(|| plain_sqlite_rate(served.dir.path()));
 
     let next = Arc::new(AtomicUsize::new(0));
     let barrier = Arc::new(Barrier::new(CLIENTS + 1));
@@ -126,6 +174,7 @@ fn run(database_url: Option<String>) -> Run {
     let at = |q: f64| latencies[((latencies.len() as f64 * q) as usize).min(latencies.len() - 1)];
     Run {
         per_second: count as f64 / elapsed.as_secs_f64(),
+        plain,
         p50: at(0.50),
         p99: at(0.99),
         healthz,
@@ -140,6 +189,14 @@ fn print(backend: &str, r: &Run) {
         r.p99.as_secs_f64() * 1e3,
         r.healthz
     );
+    if let Some(plain) = r.plain {
+        println!(
+            "  {:<9} {plain:>7.0} ten-row commits/s (plain SQLite, synchronous=FULL, same disk): \
+             submissions are {:.2} of it (the aim is 0.40)",
+            "baseline",
+            r.per_second / plain
+        );
+    }
 }
 
 fn main() {
