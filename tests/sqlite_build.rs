@@ -11,21 +11,44 @@ struct CompileOption {
     compile_options: String,
 }
 
+fn compile_options() -> Vec<String> {
+    let mut conn = SqliteConnection::establish(":memory:").unwrap();
+    diesel::sql_query("PRAGMA compile_options")
+        .load::<CompileOption>(&mut conn)
+        .unwrap()
+        .into_iter()
+        .map(|o| o.compile_options)
+        .collect()
+}
+
+fn assert_built_with(option: &str) {
+    let options = compile_options();
+    assert!(
+        options.iter().any(|o| o == option),
+        "SQLite built without SQLITE_{option} (is LIBSQLITE3_FLAGS in .cargo/config.toml \
+         overridden?): {options:?}"
+    );
+}
+
 /// With the query planner stability guarantee off, every statement with a bound `LIMIT` (each
 /// diesel `.first()`) is parsed again whenever a value is bound; the survey's request path spent a
 /// third of its time there.
 #[test]
 fn sqlite_is_built_with_the_query_planner_stability_guarantee() {
-    let mut conn = SqliteConnection::establish(":memory:").unwrap();
-    let options: Vec<String> = diesel::sql_query("PRAGMA compile_options")
-        .load::<CompileOption>(&mut conn)
-        .unwrap()
-        .into_iter()
-        .map(|o| o.compile_options)
-        .collect();
-    assert!(
-        options.iter().any(|o| o == "ENABLE_QPSG"),
-        "SQLite built without SQLITE_ENABLE_QPSG (is LIBSQLITE3_FLAGS in .cargo/config.toml \
-         overridden?): {options:?}"
-    );
+    assert_built_with("ENABLE_QPSG");
+}
+
+/// With memory statistics on, every SQLite allocation in every thread takes one process-wide
+/// mutex, and the response writer queues on it behind the request handlers.
+#[test]
+fn sqlite_keeps_no_memory_statistics() {
+    assert_built_with("DEFAULT_MEMSTATUS=0");
+}
+
+/// Multi-thread mode: connections lock no mutex of their own (each is used by one thread at a
+/// time), and the mode is really in force for the library this binary links.
+#[test]
+fn sqlite_runs_in_multi_thread_mode() {
+    assert_built_with("THREADSAFE=2");
+    assert_eq!(unsafe { libsqlite3_sys::sqlite3_threadsafe() }, 2);
 }
