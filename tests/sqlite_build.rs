@@ -52,3 +52,21 @@ fn sqlite_runs_in_multi_thread_mode() {
     assert_built_with("THREADSAFE=2");
     assert_eq!(unsafe { libsqlite3_sys::sqlite3_threadsafe() }, 2);
 }
+
+/// With memory management on, every connection of the process shares one page cache behind one
+/// mutex, taken for every page any of them fetches.
+#[test]
+fn sqlite_gives_each_connection_its_own_page_cache() {
+    let options = compile_options();
+    assert!(
+        !options.iter().any(|o| o == "ENABLE_MEMORY_MANAGEMENT"),
+        "SQLite built with SQLITE_ENABLE_MEMORY_MANAGEMENT (is LIBSQLITE3_FLAGS in \
+         .cargo/config.toml overridden?): {options:?}"
+    );
+}
+
+/// No shared-cache mode, so no shared-cache lock checks on every B-tree access.
+#[test]
+fn sqlite_is_built_without_shared_cache() {
+    assert_built_with("OMIT_SHARED_CACHE");
+}
