@@ -223,19 +223,3 @@ pub fn flags_of(conn: &mut Conn, publication_id: i64) -> QueryResult<Vec<(FlagFi
         .select((FlagFields::as_select(), units::code))
         .load(conn)
 }
-
-/// A unit's stored figures in every aggregation that was published (current versions only),
-/// with the publication's id.
-pub fn published_unit_results(
-    conn: &mut Conn,
-    unit_id: i64,
-) -> QueryResult<Vec<(UnitResultFields, i64)>> {
-    unit_results::table
-        .inner_join(
-            publications::table.on(publications::aggregation_id.eq(unit_results::aggregation_id)),
-        )
-        .filter(unit_results::unit_id.eq(unit_id))
-        .order(publications::id)
-        .select((UnitResultFields::as_select(), publications::id))
-        .load(conn)
-}
