@@ -21,13 +21,20 @@ fn compile_options() -> Vec<String> {
         .collect()
 }
 
-fn assert_built_with(option: &str) {
+/// Asserts `PRAGMA compile_options` lists `option` (`wanted`) or does not.
+fn assert_option(option: &str, wanted: bool) {
     let options = compile_options();
-    assert!(
+    assert_eq!(
         options.iter().any(|o| o == option),
-        "SQLite built without SQLITE_{option} (is LIBSQLITE3_FLAGS in .cargo/config.toml \
-         overridden?): {options:?}"
+        wanted,
+        "SQLite built {} SQLITE_{option} (is LIBSQLITE3_FLAGS in .cargo/config.toml \
+         overridden?): {options:?}",
+        if wanted { "without" } else { "with" }
     );
+}
+
+fn assert_built_with(option: &str) {
+    assert_option(option, true);
 }
 
 /// With the query planner stability guarantee off, every statement with a bound `LIMIT` (each
@@ -57,12 +64,7 @@ fn sqlite_runs_in_multi_thread_mode() {
 /// mutex, taken for every page any of them fetches.
 #[test]
 fn sqlite_gives_each_connection_its_own_page_cache() {
-    let options = compile_options();
-    assert!(
-        !options.iter().any(|o| o == "ENABLE_MEMORY_MANAGEMENT"),
-        "SQLite built with SQLITE_ENABLE_MEMORY_MANAGEMENT (is LIBSQLITE3_FLAGS in \
-         .cargo/config.toml overridden?): {options:?}"
-    );
+    assert_option("ENABLE_MEMORY_MANAGEMENT", false);
 }
 
 /// No shared-cache mode, so no shared-cache lock checks on every B-tree access.
