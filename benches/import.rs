@@ -6,6 +6,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a benchmark may panic on setup failures
 
+use qiping::service::Actor;
 use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection;
@@ -49,7 +50,8 @@ fn time<T>(f: impl FnOnce() -> T) -> (T, Duration) {
 fn import_into(url: &str, bytes: &[u8]) -> Duration {
     let mut conn = DatabaseUrl::parse(url).unwrap().connect().unwrap();
     qiping::db::migrate(&mut conn).unwrap();
-    let (report, elapsed) = time(|| import_enterprises(&mut conn, bytes, &mut |_, _| {}).unwrap());
+    let (report, elapsed) =
+        time(|| import_enterprises(&mut conn, &Actor::cli(), bytes, &mut |_, _| {}).unwrap());
     assert_eq!(report.inserted, ENTERPRISES as usize);
     elapsed
 }

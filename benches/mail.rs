@@ -10,6 +10,7 @@
 #[path = "../tests/common/smtp.rs"]
 mod smtp;
 
+use qiping::service::Actor;
 use std::time::Instant;
 
 use qiping::config::{MailConfig, TlsMode};
@@ -29,12 +30,13 @@ fn registry(conn: &mut Conn, n: u32) {
             "{first17}{check},徐州市第{i}号商贸有限公司,contact{i}@example.com,鼓楼区,制造业,small\n"
         ));
     }
-    import_enterprises(conn, csv.as_bytes(), &mut |_, _| {}).unwrap();
+    import_enterprises(conn, &Actor::cli(), csv.as_bytes(), &mut |_, _| {}).unwrap();
 }
 
 fn open(conn: &mut Conn, secret: &LinkSecret, period: &str) {
     campaign::create(
         conn,
+        &Actor::cli(),
         std::path::Path::new("survey_templates"),
         &CreateCampaign {
             period: period.parse().unwrap(),
@@ -46,7 +48,7 @@ fn open(conn: &mut Conn, secret: &LinkSecret, period: &str) {
         },
     )
     .unwrap();
-    campaign::open(conn, secret, &period.parse().unwrap()).unwrap();
+    campaign::open(conn, &Actor::cli(), secret, &period.parse().unwrap()).unwrap();
 }
 
 fn run(conn: &mut Conn, mailer: &Mailer, secret: &LinkSecret, settings: &MailConfig) -> f64 {
@@ -56,6 +58,7 @@ fn run(conn: &mut Conn, mailer: &Mailer, secret: &LinkSecret, settings: &MailCon
         secret,
         base_url: "https://qiping.example.gov.cn",
         settings,
+        before_compose: None,
     }
     .run(conn, Until::Drained, &mut |_, _| {}, &mut |_| true)
     .unwrap();

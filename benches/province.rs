@@ -124,7 +124,15 @@ fn run(backend: &str, url: &str, enterprises: usize) -> Result<(), Error> {
     reset_peak();
     let started = Instant::now();
     let settings = Settings::default();
-    let report = aggregate(&mut conn, &"2026H1".parse()?, &settings, false, Some(20261))?;
+    let actor = qiping::service::Actor::cli();
+    let report = aggregate(
+        &mut conn,
+        &actor,
+        &"2026H1".parse()?,
+        &settings,
+        false,
+        Some(20261),
+    )?;
     let seconds = started.elapsed().as_secs_f64();
     let peak = peak_mib();
     println!(

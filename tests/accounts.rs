@@ -126,7 +126,13 @@ async fn an_account_is_locked_after_repeated_failures_with_a_clear_message() {
         );
         // A new password from the operator lifts the lock.
         let pw = qiping::domain::Secret::new("another-long-password");
-        service::set_password(&mut db.conn(), "test", "admin", &pw).unwrap();
+        service::set_password(
+            &mut db.conn(),
+            &qiping::service::Actor::stored("test"),
+            "admin",
+            &pw,
+        )
+        .unwrap();
         assert_eq!(
             post_login(&app, "admin", "another-long-password", "10.0.0.3:1")
                 .await
@@ -228,7 +234,12 @@ async fn a_session_opened_on_one_server_works_on_another() {
         let (status, body) = get(&second, "/inspect/", Some(&browser.cookie)).await;
         assert_eq!(status, 200, "[{}] {body}", db.backend);
         // Disabling the account ends the session everywhere.
-        service::disable_user(&mut db.conn(), "test", "inspector").unwrap();
+        service::disable_user(
+            &mut db.conn(),
+            &qiping::service::Actor::stored("test"),
+            "inspector",
+        )
+        .unwrap();
         assert_eq!(
             get(&second, "/inspect/", Some(&browser.cookie)).await.0,
             401
@@ -242,8 +253,20 @@ async fn a_session_opened_on_one_server_works_on_another() {
 async fn api_tokens_are_scoped_to_their_role_and_stop_when_the_user_is_disabled() {
     each_backend(|db| async move {
         let mut conn = seeded(&db);
-        let inspector = service::create_token(&mut conn, "test", "inspector", 30).unwrap();
-        let admin = service::create_token(&mut conn, "test", "admin", 30).unwrap();
+        let inspector = service::create_token(
+            &mut conn,
+            &qiping::service::Actor::stored("test"),
+            "inspector",
+            30,
+        )
+        .unwrap();
+        let admin = service::create_token(
+            &mut conn,
+            &qiping::service::Actor::stored("test"),
+            "admin",
+            30,
+        )
+        .unwrap();
         let app = app(state(&db, Config::default())).await;
         let call = |token: String| {
             at::TestRequest::get()
@@ -271,7 +294,12 @@ async fn api_tokens_are_scoped_to_their_role_and_stop_when_the_user_is_disabled(
         )
         .await;
         assert_eq!(response.status().as_u16(), 400);
-        service::disable_user(&mut conn, "test", "inspector").unwrap();
+        service::disable_user(
+            &mut conn,
+            &qiping::service::Actor::stored("test"),
+            "inspector",
+        )
+        .unwrap();
         let response = at::call_service(&app, call(inspector.expose().to_owned())).await;
         assert_eq!(response.status().as_u16(), 401);
     })
@@ -282,7 +310,13 @@ async fn api_tokens_are_scoped_to_their_role_and_stop_when_the_user_is_disabled(
 fn an_expired_token_opens_nothing() {
     common::on_each_backend(|db| {
         let mut conn = seeded(db);
-        let token = service::create_token(&mut conn, "test", "inspector", 1).unwrap();
+        let token = service::create_token(
+            &mut conn,
+            &qiping::service::Actor::stored("test"),
+            "inspector",
+            1,
+        )
+        .unwrap();
         assert!(
             service::authenticate_token(&mut conn, &token)
                 .unwrap()
@@ -310,12 +344,72 @@ fn user_rules_are_checked_before_anything_is_stored() {
         let pw = qiping::domain::Secret::new(PASSWORD);
         let short = qiping::domain::Secret::new("short");
         use qiping::domain::Role;
-        assert!(service::add_user(&mut conn, "t", "v", Role::Unit, None, &pw).is_err());
-        assert!(service::add_user(&mut conn, "t", "v", Role::Unit, Some("ZZZ"), &pw).is_err());
-        assert!(service::add_user(&mut conn, "t", "v", Role::Admin, Some("A01"), &pw).is_err());
-        assert!(service::add_user(&mut conn, "t", "v", Role::Admin, None, &short).is_err());
-        assert!(service::add_user(&mut conn, "t", "admin", Role::Admin, None, &pw).is_err());
-        assert!(service::add_user(&mut conn, "t", "a b", Role::Admin, None, &pw).is_err());
+        assert!(
+            service::add_user(
+                &mut conn,
+                &qiping::service::Actor::stored("t"),
+                "v",
+                Role::Unit,
+                None,
+                &pw
+            )
+            .is_err()
+        );
+        assert!(
+            service::add_user(
+                &mut conn,
+                &qiping::service::Actor::stored("t"),
+                "v",
+                Role::Unit,
+                Some("ZZZ"),
+                &pw
+            )
+            .is_err()
+        );
+        assert!(
+            service::add_user(
+                &mut conn,
+                &qiping::service::Actor::stored("t"),
+                "v",
+                Role::Admin,
+                Some("A01"),
+                &pw
+            )
+            .is_err()
+        );
+        assert!(
+            service::add_user(
+                &mut conn,
+                &qiping::service::Actor::stored("t"),
+                "v",
+                Role::Admin,
+                None,
+                &short
+            )
+            .is_err()
+        );
+        assert!(
+            service::add_user(
+                &mut conn,
+                &qiping::service::Actor::stored("t"),
+                "admin",
+                Role::Admin,
+                None,
+                &pw
+            )
+            .is_err()
+        );
+        assert!(
+            service::add_user(
+                &mut conn,
+                &qiping::service::Actor::stored("t"),
+                "a b",
+                Role::Admin,
+                None,
+                &pw
+            )
+            .is_err()
+        );
         let names: Vec<String> = service::list_users(&mut conn)
             .unwrap()
             .into_iter()

@@ -10,6 +10,7 @@
 mod accounts;
 mod common;
 
+use qiping::service::Actor;
 use std::collections::BTreeMap;
 
 use accounts::{Browser, PASSWORD, add_response, app, exec, get, seeded, sign_in, state};
@@ -27,7 +28,7 @@ use qiping::service::{audit, campaign, registry};
 fn add_admin(conn: &mut Conn) {
     qiping::service::accounts::add_user(
         conn,
-        "test",
+        &qiping::service::Actor::stored("test"),
         "admin",
         qiping::domain::Role::Admin,
         None,
@@ -232,12 +233,14 @@ async fn the_registry_is_searched_by_code_name_and_uscc_and_bounces_are_marked()
         let mut import_progress = |_, _| {};
         qiping::service::import::import_units(
             &mut conn,
+            &Actor::cli(),
             &fixture("import/units_good.csv"),
             &mut import_progress,
         )
         .unwrap();
         qiping::service::import::import_enterprises(
             &mut conn,
+            &Actor::cli(),
             &fixture("import/enterprises_good.csv"),
             &mut import_progress,
         )
@@ -546,7 +549,7 @@ async fn run_campaign_end_to_end(db: &TestDb) {
     // The unit's own viewer sees nothing of a campaign before it is published.
     qiping::service::accounts::add_user(
         &mut conn,
-        "test",
+        &qiping::service::Actor::stored("test"),
         "viewer8",
         qiping::domain::Role::Unit,
         Some("D08"),

@@ -18,7 +18,7 @@ fn five_rows(conn: &mut Conn) {
     for i in 1..=5 {
         audit::record(
             conn,
-            "cli:test",
+            &qiping::service::Actor::stored("cli:test"),
             "user.add",
             &format!("user:u{i}"),
             json!({"i": i}),
@@ -135,7 +135,7 @@ fn audit_rows_land_with_the_change_or_not_at_all() {
     // Refused (unknown unit): neither the user nor an audit row.
     let refused = qiping::service::accounts::add_user(
         &mut conn,
-        "cli:test",
+        &qiping::service::Actor::stored("cli:test"),
         "v",
         qiping::domain::Role::Unit,
         Some("NOPE"),
@@ -145,7 +145,7 @@ fn audit_rows_land_with_the_change_or_not_at_all() {
     assert!(audit::list(&mut conn).unwrap().is_empty());
     qiping::service::accounts::add_user(
         &mut conn,
-        "cli:test",
+        &qiping::service::Actor::stored("cli:test"),
         "a",
         qiping::domain::Role::Admin,
         None,
@@ -174,8 +174,14 @@ fn concurrent_writers_keep_one_unbroken_chain() {
                         .connect()
                         .unwrap();
                     for i in 0..10 {
-                        audit::record(&mut conn, "cli:test", "t", &format!("{w}:{i}"), json!({}))
-                            .unwrap();
+                        audit::record(
+                            &mut conn,
+                            &qiping::service::Actor::stored("cli:test"),
+                            "t",
+                            &format!("{w}:{i}"),
+                            json!({}),
+                        )
+                        .unwrap();
                     }
                 })
             })

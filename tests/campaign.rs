@@ -8,6 +8,7 @@ use common::{fixture, no_progress, on_each_backend};
 use diesel::prelude::*;
 use qiping::db::Conn;
 use qiping::db::schema::outbox;
+use qiping::service::Actor;
 use qiping::service::ServiceError;
 use qiping::service::campaign::{self, CreateCampaign};
 use qiping::service::links::{LinkSecret, token_hash};
@@ -19,12 +20,14 @@ fn secret() -> LinkSecret {
 fn registry(conn: &mut Conn) {
     qiping::service::import::import_units(
         conn,
+        &Actor::cli(),
         &fixture("import/units_good.csv"),
         &mut no_progress(),
     )
     .unwrap();
     qiping::service::import::import_enterprises(
         conn,
+        &Actor::cli(),
         &fixture("import/enterprises_good.csv"),
         &mut no_progress(),
     )
@@ -34,6 +37,7 @@ fn registry(conn: &mut Conn) {
 fn create(conn: &mut Conn, period: &str) {
     campaign::create(
         conn,
+        &Actor::cli(),
         std::path::Path::new("survey_templates"),
         &CreateCampaign {
             period: period.parse().unwrap(),
@@ -54,7 +58,7 @@ fn opening_invites_every_mailable_enterprise_and_queues_one_message_each() {
         registry(&mut conn);
         create(&mut conn, "2019H2");
         let period = "2019H2".parse().unwrap();
-        let report = campaign::open(&mut conn, &secret(), &period).unwrap();
+        let report = campaign::open(&mut conn, &Actor::cli(), &secret(), &period).unwrap();
         let with_email = qiping::db::enterprises::mailable(&mut conn).unwrap().len();
         assert!(with_email > 0);
         assert_eq!(report.invited, with_email, "{}", db.backend);
@@ -78,7 +82,7 @@ fn opening_invites_every_mailable_enterprise_and_queues_one_message_each() {
             assert_ne!(inv.token_hash, token);
         }
 
-        let again = campaign::open(&mut conn, &secret(), &period).unwrap_err();
+        let again = campaign::open(&mut conn, &Actor::cli(), &secret(), &period).unwrap_err();
         assert!(matches!(again, ServiceError::Transition(_)), "{again}");
     });
 }

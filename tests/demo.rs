@@ -132,6 +132,64 @@ fn check(database_url: Option<&str>, backend: &str) {
         assert!(rate > 0.3 && rate < 0.9, "{backend}: response rate {rate}");
     }
 
+    // The audit log holds a row for every action the demo took from the command line — the
+    // enterprises' answers over HTTP are survey submissions, which write nothing that could name
+    // them — all by the operating-system user, and the chain verifies.
+    let log = json_of(dir, &["audit", "--json"]);
+    let rows: Vec<(&str, &str)> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["action"].as_str().unwrap(), r["target"].as_str().unwrap()))
+        .collect();
+    let mut expected = vec![
+        ("import.units", "registry:units".to_owned()),
+        ("import.enterprises", "registry:enterprises".to_owned()),
+    ];
+    for (i, period) in ["2025H2", "2026H1"].iter().enumerate() {
+        if i > 0 {
+            expected.push(("import.units", "registry:units".to_owned()));
+        }
+        let target = format!("campaign:{period}");
+        for action in ["campaign.create", "import.interactions", "campaign.open"] {
+            expected.push((action, target.clone()));
+        }
+        expected.push(("mail.send", "outbox".to_owned()));
+        expected.push(("campaign.remind", target.clone()));
+        expected.push(("mail.send", "outbox".to_owned()));
+        for action in ["campaign.close", "campaign.aggregate", "campaign.publish"] {
+            expected.push((action, target.clone()));
+        }
+    }
+    for action in ["campaign.create", "import.interactions", "campaign.open"] {
+        expected.push((action, "campaign:2026H2".to_owned()));
+    }
+    expected.push(("user.add", "user:admin".to_owned()));
+    expected.push(("user.add", "user:inspector".to_owned()));
+    let expected: Vec<(&str, &str)> = expected.iter().map(|(a, t)| (*a, t.as_str())).collect();
+    assert_eq!(rows, expected, "{backend}");
+    let actors: std::collections::BTreeSet<&str> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["actor"].as_str().unwrap())
+        .collect();
+    assert_eq!(actors.len(), 1, "{backend}: {actors:?}");
+    let actor = actors.into_iter().next().unwrap();
+    assert!(
+        actor.starts_with("cli:") && actor != "cli:unknown",
+        "{backend}: {actor}"
+    );
+    let verified = qiping(dir)
+        .args(["--config", "qiping-demo.toml", "audit", "verify"])
+        .output()
+        .unwrap();
+    assert!(
+        verified.status.success(),
+        "{backend}: {}",
+        String::from_utf8_lossy(&verified.stderr)
+    );
+
     // Both report folders, with the bulletin, the tables and the charts.
     for period in ["2025H2", "2026H1"] {
         let folder = dir.join("reports").join(period);

@@ -9,6 +9,7 @@
 
 mod common;
 
+use qiping::service::Actor;
 use std::cell::RefCell;
 
 use common::{fixture, nasty, no_progress, on_each_backend, uscc};
@@ -61,12 +62,20 @@ fn registry(conn: &mut Conn) -> Registry {
 
 fn import(conn: &mut Conn, kind: Kind, bytes: &[u8]) -> Result<(), ServiceError> {
     match kind {
-        Kind::Units => import::import_units(conn, bytes, &mut no_progress()).map(drop),
-        Kind::Enterprises => import::import_enterprises(conn, bytes, &mut no_progress()).map(drop),
-        Kind::Interactions => {
-            import::import_interactions(conn, &"2019H2".parse().unwrap(), bytes, &mut no_progress())
-                .map(drop)
+        Kind::Units => {
+            import::import_units(conn, &Actor::cli(), bytes, &mut no_progress()).map(drop)
         }
+        Kind::Enterprises => {
+            import::import_enterprises(conn, &Actor::cli(), bytes, &mut no_progress()).map(drop)
+        }
+        Kind::Interactions => import::import_interactions(
+            conn,
+            &Actor::cli(),
+            &"2019H2".parse().unwrap(),
+            bytes,
+            &mut no_progress(),
+        )
+        .map(drop),
     }
 }
 

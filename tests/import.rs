@@ -7,6 +7,7 @@ mod common;
 
 use common::{fixture, no_progress, on_each_backend, uscc};
 use qiping::db::Conn;
+use qiping::service::Actor;
 use qiping::service::ServiceError;
 use qiping::service::import::{import_enterprises, import_interactions, import_units};
 use qiping::service::registry::{list_enterprises, list_units};
@@ -15,14 +16,14 @@ fn units(
     conn: &mut Conn,
     bytes: &[u8],
 ) -> Result<qiping::service::import::ImportReport, ServiceError> {
-    import_units(conn, bytes, &mut no_progress())
+    import_units(conn, &Actor::cli(), bytes, &mut no_progress())
 }
 
 fn enterprises(
     conn: &mut Conn,
     bytes: &[u8],
 ) -> Result<qiping::service::import::ImportReport, ServiceError> {
-    import_enterprises(conn, bytes, &mut no_progress())
+    import_enterprises(conn, &Actor::cli(), bytes, &mut no_progress())
 }
 
 #[test]
@@ -219,11 +220,23 @@ fn interactions_link_known_enterprises_to_known_units_once() {
             a = uscc(1),
             b = uscc(2)
         );
-        let report = import_interactions(&mut conn, &period, pairs.as_bytes(), &mut no_progress())
-            .expect("interactions");
+        let report = import_interactions(
+            &mut conn,
+            &Actor::cli(),
+            &period,
+            pairs.as_bytes(),
+            &mut no_progress(),
+        )
+        .expect("interactions");
         assert_eq!(report.inserted, 3);
-        let again = import_interactions(&mut conn, &period, pairs.as_bytes(), &mut no_progress())
-            .expect("again");
+        let again = import_interactions(
+            &mut conn,
+            &Actor::cli(),
+            &period,
+            pairs.as_bytes(),
+            &mut no_progress(),
+        )
+        .expect("again");
         assert_eq!(again.inserted, 0);
         assert_eq!(
             qiping::db::interactions::of_period(&mut conn, "2019H2")
@@ -233,8 +246,14 @@ fn interactions_link_known_enterprises_to_known_units_once() {
         );
 
         let unknown = format!("uscc,unit_code\n{},NOPE\n{},SWJ\n", uscc(1), uscc(3));
-        let err = import_interactions(&mut conn, &period, unknown.as_bytes(), &mut no_progress())
-            .expect_err("unknown");
+        let err = import_interactions(
+            &mut conn,
+            &Actor::cli(),
+            &period,
+            unknown.as_bytes(),
+            &mut no_progress(),
+        )
+        .expect_err("unknown");
         let message = err.to_string();
         assert!(
             message.contains("第 2 行") && message.contains("unknown unit"),

@@ -11,6 +11,7 @@
 mod accounts;
 mod common;
 
+use qiping::service::Actor;
 use std::collections::BTreeMap;
 
 use common::{TestDb, no_progress, uscc};
@@ -177,6 +178,7 @@ fn run_campaign(
     let p: Period = period.parse().unwrap();
     campaign::create(
         conn,
+        &Actor::cli(),
         std::path::Path::new("survey_templates"),
         &campaign::CreateCampaign {
             period: p,
@@ -188,19 +190,26 @@ fn run_campaign(
         },
     )
     .unwrap();
-    campaign::open(conn, &secret(), &p).unwrap();
+    campaign::open(conn, &Actor::cli(), &secret(), &p).unwrap();
     answer_campaign(conn, period, answers, spread);
-    aggregate::close(conn, &p).unwrap();
-    aggregate::aggregate(conn, &p, &settings(), false, Some(20191231)).unwrap();
+    aggregate::close(conn, &Actor::cli(), &p).unwrap();
+    aggregate::aggregate(conn, &Actor::cli(), &p, &settings(), false, Some(20191231)).unwrap();
     p
 }
 
 /// The three campaigns, published; 2020H1 corrected once. Returns the reports folder.
 fn three_campaigns(conn: &mut Conn) -> tempfile::TempDir {
     let reports = tempfile::tempdir().unwrap();
-    import::import_enterprises(conn, enterprises_csv().as_bytes(), &mut no_progress()).unwrap();
+    import::import_enterprises(
+        conn,
+        &Actor::cli(),
+        enterprises_csv().as_bytes(),
+        &mut no_progress(),
+    )
+    .unwrap();
     import::import_units(
         conn,
+        &Actor::cli(),
         units_csv("", "王建国,2018-01-01").as_bytes(),
         &mut no_progress(),
     )
@@ -211,10 +220,12 @@ fn three_campaigns(conn: &mut Conn) -> tempfile::TempDir {
         offices,
     );
     let p1 = run_campaign(conn, "2019H1", &h1, &[]);
-    publication::publish_and_write(conn, &p1, None, &settings(), reports.path()).unwrap();
+    publication::publish_and_write(conn, &Actor::cli(), &p1, None, &settings(), reports.path())
+        .unwrap();
 
     import::import_units(
         conn,
+        &Actor::cli(),
         units_csv(
             "D10N,第十局(新),department,,部门,赵新,2019-07-01,D10\n",
             "李红梅,2019-09-01",
@@ -230,7 +241,8 @@ fn three_campaigns(conn: &mut Conn) -> tempfile::TempDir {
         [5.0, 5.0, 5.0, 5.0, 3.05, 3.0, 2.0, 2.0, 1.0, 1.0],
     ));
     let p2 = run_campaign(conn, "2019H2", &h2, &["O06"]);
-    publication::publish_and_write(conn, &p2, None, &settings(), reports.path()).unwrap();
+    publication::publish_and_write(conn, &Actor::cli(), &p2, None, &settings(), reports.path())
+        .unwrap();
 
     // 2020H1: the departments stay low; the offices' order turns round, so none is flagged.
     let h3 = renamed(levels(
@@ -238,10 +250,12 @@ fn three_campaigns(conn: &mut Conn) -> tempfile::TempDir {
         [1.0, 1.0, 2.0, 2.0, 2.0, 5.0, 5.0, 5.0, 5.0, 5.0],
     ));
     let p3 = run_campaign(conn, "2020H1", &h3, &[]);
-    publication::publish_and_write(conn, &p3, None, &settings(), reports.path()).unwrap();
-    aggregate::aggregate(conn, &p3, &settings(), false, Some(7)).unwrap();
+    publication::publish_and_write(conn, &Actor::cli(), &p3, None, &settings(), reports.path())
+        .unwrap();
+    aggregate::aggregate(conn, &Actor::cli(), &p3, &settings(), false, Some(7)).unwrap();
     publication::publish_and_write(
         conn,
+        &Actor::cli(),
         &p3,
         Some("更正:重新计算"),
         &settings(),
@@ -350,7 +364,7 @@ fn check_service(conn: &mut Conn, backend: &str) {
     let p2: Period = "2019H2".parse().unwrap();
     let all = oversight::read_flags_filtered(
         conn,
-        "user:test",
+        &qiping::service::Actor::stored("user:test"),
         Channel::Cli,
         &FlagFilter {
             period: Some(p2),
@@ -378,7 +392,13 @@ fn check_service(conn: &mut Conn, backend: &str) {
     let p = o06.evidence.iter().find(|e| e.period == "2019H2").unwrap();
     assert!(p.p_bottom5.unwrap() < 0.8, "[{backend}] uncertain: {p:?}");
     let by = |filter: FlagFilter, conn: &mut Conn| {
-        oversight::read_flags_filtered(conn, "user:test", Channel::Cli, &filter).unwrap()
+        oversight::read_flags_filtered(
+            conn,
+            &qiping::service::Actor::stored("user:test"),
+            Channel::Cli,
+            &filter,
+        )
+        .unwrap()
     };
     let offices = by(
         FlagFilter {
@@ -503,7 +523,7 @@ async fn check_web(db: &TestDb, backend: &str) {
         let pw = Secret::new(accounts::PASSWORD);
         qiping::service::accounts::add_user(
             &mut conn,
-            "test",
+            &qiping::service::Actor::stored("test"),
             "inspector",
             Role::Inspector,
             None,
@@ -512,7 +532,7 @@ async fn check_web(db: &TestDb, backend: &str) {
         .unwrap();
         qiping::service::accounts::add_user(
             &mut conn,
-            "test",
+            &qiping::service::Actor::stored("test"),
             "viewer",
             Role::Unit,
             Some("D12"),

@@ -60,7 +60,13 @@ async fn no_password_token_or_cookie_reaches_the_logs() {
 
     let db = TestDb::sqlite();
     let mut conn = seeded(&db);
-    let token = qiping::service::accounts::create_token(&mut conn, "test", "inspector", 7).unwrap();
+    let token = qiping::service::accounts::create_token(
+        &mut conn,
+        &qiping::service::Actor::stored("test"),
+        "inspector",
+        7,
+    )
+    .unwrap();
     let config = Config {
         link_secret: Some("LINK-SECRET-abcdefghijklmnopqrstuvwxyz".into()),
         ..Config::default()

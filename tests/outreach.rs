@@ -5,6 +5,7 @@
 
 mod common;
 
+use qiping::service::Actor;
 use std::collections::{BTreeMap, HashSet};
 
 use common::mailing::{self, dispatch, secret, smtp_settings};
@@ -90,6 +91,7 @@ fn tokens_are_unique_only_hashes_are_stored_and_a_reissue_kills_the_old_link() {
             .unwrap();
         let version = outreach::reissue(
             &mut conn,
+            &Actor::cli(),
             &secret(),
             &"2019H2".parse().unwrap(),
             &enterprise.uscc,
@@ -139,7 +141,8 @@ fn reminders_go_only_to_those_who_have_not_completed_and_respect_the_maximum() {
             .email
             .unwrap();
         let period = "2019H2".parse().unwrap();
-        let queued = outreach::remind(&mut conn, &period, &no_gap(), None, now()).unwrap();
+        let queued =
+            outreach::remind(&mut conn, &Actor::cli(), &period, &no_gap(), None, now()).unwrap();
         assert_eq!(queued.queued, 4, "{}", db.backend);
         let before = sink.received().len();
         dispatch(&mut conn, &settings);
@@ -156,19 +159,19 @@ fn reminders_go_only_to_those_who_have_not_completed_and_respect_the_maximum() {
             ..no_gap()
         };
         assert_eq!(
-            outreach::remind(&mut conn, &period, &gap, None, now())
+            outreach::remind(&mut conn, &Actor::cli(), &period, &gap, None, now())
                 .unwrap()
                 .queued,
             0
         );
         assert_eq!(
-            outreach::remind(&mut conn, &period, &no_gap(), None, now())
+            outreach::remind(&mut conn, &Actor::cli(), &period, &no_gap(), None, now())
                 .unwrap()
                 .queued,
             4
         );
         assert_eq!(
-            outreach::remind(&mut conn, &period, &no_gap(), None, now())
+            outreach::remind(&mut conn, &Actor::cli(), &period, &no_gap(), None, now())
                 .unwrap()
                 .queued,
             0
@@ -201,7 +204,7 @@ fn bounced_addresses_are_skipped_and_counted() {
             "# bounces\n{}\n\nnobody@example.com\n",
             mailing::email(1).to_uppercase()
         );
-        let report = outreach::bounce(&mut conn, &file).unwrap();
+        let report = outreach::bounce(&mut conn, &Actor::cli(), &file).unwrap();
         assert_eq!((report.enterprises, report.invitations), (1, 1));
         assert_eq!(report.unknown, vec!["nobody@example.com".to_owned()]);
         let sink = SmtpSink::start();
@@ -215,7 +218,7 @@ fn bounced_addresses_are_skipped_and_counted() {
         assert_eq!(invited(&mut conn, "2020H1").len(), 3);
         let period = "2019H2".parse().unwrap();
         assert_eq!(
-            outreach::remind(&mut conn, &period, &no_gap(), None, now())
+            outreach::remind(&mut conn, &Actor::cli(), &period, &no_gap(), None, now())
                 .unwrap()
                 .queued,
             3
@@ -236,12 +239,14 @@ fn extending_moves_the_deadline_and_tells_those_who_have_not_answered() {
         let period = "2019H2".parse().unwrap();
         let closes = campaign::show(&mut conn, &period).unwrap().closes;
         assert!(
-            outreach::extend(&mut conn, &period, closes).is_err(),
+            outreach::extend(&mut conn, &Actor::cli(), &period, closes).is_err(),
             "must be later"
         );
         let later = closes + chrono::Duration::days(10);
         assert_eq!(
-            outreach::extend(&mut conn, &period, later).unwrap().queued,
+            outreach::extend(&mut conn, &Actor::cli(), &period, later)
+                .unwrap()
+                .queued,
             2
         );
         assert_eq!(campaign::show(&mut conn, &period).unwrap().closes, later);

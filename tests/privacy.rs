@@ -71,7 +71,13 @@ fn purge_deletes_personal_data_past_retention_and_keeps_the_rest() {
         let mut conn = db.conn();
         accounts::seed(&mut conn);
         let ids = enterprises(&mut conn);
-        let dry = purge(&mut conn, "cli:test", 730, true).unwrap();
+        let dry = purge(
+            &mut conn,
+            &qiping::service::Actor::stored("cli:test"),
+            730,
+            true,
+        )
+        .unwrap();
         assert_eq!(
             (dry.enterprise_contacts, dry.problem_reporters),
             (1, 1),
@@ -90,7 +96,13 @@ fn purge_deletes_personal_data_past_retention_and_keeps_the_rest() {
             "a dry run is not audited"
         );
 
-        let done = purge(&mut conn, "cli:test", 730, false).unwrap();
+        let done = purge(
+            &mut conn,
+            &qiping::service::Actor::stored("cli:test"),
+            730,
+            false,
+        )
+        .unwrap();
         assert_eq!((done.enterprise_contacts, done.problem_reporters), (1, 1));
         let after = contacts(&mut conn);
         assert_eq!(
@@ -128,9 +140,14 @@ fn purge_deletes_personal_data_past_retention_and_keeps_the_rest() {
         assert_eq!(rows[0].action, "purge");
         assert!(!rows[0].detail.contains("old@example.cn"));
         assert_eq!(
-            qiping::service::purge::purge(&mut conn, "cli:test", 730, true)
-                .unwrap()
-                .enterprise_contacts,
+            qiping::service::purge::purge(
+                &mut conn,
+                &qiping::service::Actor::stored("cli:test"),
+                730,
+                true
+            )
+            .unwrap()
+            .enterprise_contacts,
             0
         );
     });

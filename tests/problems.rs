@@ -26,6 +26,7 @@ use qiping::domain::Secret;
 use qiping::domain::calendar::WorkCalendar;
 use qiping::domain::problem::ProblemSettings;
 use qiping::mail::Mailer;
+use qiping::service::Actor;
 use qiping::service::problems::{self as svc, NewProblem, Workflow, confirm_mail, sweep, views};
 use qiping::service::{ServiceError, accounts as account_service, audit, response};
 use survey_support::{asked_codes, complete, open_campaign, secret};
@@ -98,7 +99,7 @@ fn overdue_problems_go_through_both_supervisions_then_to_the_inspectors() {
         let wf = Workflow::of(&config);
         let id = svc::register(
             &mut conn,
-            "cli:test",
+            &Actor::cli_named("test").unwrap(),
             &hotline("A01-1", "施工许可审批超过法定时限两个月未办结", None),
             beijing(2026, 9, 1, 9),
         )
@@ -106,7 +107,7 @@ fn overdue_problems_go_through_both_supervisions_then_to_the_inspectors() {
         let deadline = svc::assign(
             &mut conn,
             &wf,
-            "user:admin",
+            &Actor::user("admin"),
             id,
             None,
             beijing(2026, 9, 1, 10),
@@ -117,7 +118,7 @@ fn overdue_problems_go_through_both_supervisions_then_to_the_inspectors() {
         // Before the sweep, the 营商办's list already shows it as overdue, ahead of newer ones.
         let newer = svc::register(
             &mut conn,
-            "cli:test",
+            &Actor::cli_named("test").unwrap(),
             &hotline("B01", "另一件刚登记、尚未交办的问题", None),
             beijing(2026, 9, 15, 9),
         )
@@ -133,7 +134,8 @@ fn overdue_problems_go_through_both_supervisions_then_to_the_inspectors() {
         let only = views::all(&mut conn, &config.calendar, beijing(2026, 9, 22, 9), true).unwrap();
         assert_eq!(only.len(), 1);
 
-        let run = |conn: &mut Conn, at| sweep::sweep(conn, &wf, "system:test", at).unwrap();
+        let run =
+            |conn: &mut Conn, at| sweep::sweep(conn, &wf, &Actor::system("test"), at).unwrap();
         let r = run(&mut conn, beijing(2026, 9, 21, 23));
         assert_eq!(
             r.first_supervisions, 0,
@@ -211,7 +213,7 @@ fn overdue_problems_go_through_both_supervisions_then_to_the_inspectors() {
         let seen = views::escalated(
             &mut conn,
             &config.calendar,
-            "user:inspector",
+            &Actor::user("inspector"),
             qiping::db::now(),
         )
         .unwrap();
@@ -237,7 +239,7 @@ fn a_rejected_answer_is_supervised_again_and_an_unconfirmed_one_closes() {
         let s = secret();
         let id = svc::register(
             &mut conn,
-            "cli:test",
+            &Actor::cli_named("test").unwrap(),
             &hotline(
                 "B01",
                 "企业开办窗口要求重复提交材料",
@@ -249,7 +251,7 @@ fn a_rejected_answer_is_supervised_again_and_an_unconfirmed_one_closes() {
         svc::assign(
             &mut conn,
             &wf,
-            "user:admin",
+            &Actor::user("admin"),
             id,
             None,
             beijing(2026, 7, 1, 9),
@@ -261,7 +263,7 @@ fn a_rejected_answer_is_supervised_again_and_an_unconfirmed_one_closes() {
             &s,
             id,
             &svc::Answer {
-                actor: "user:unit_b",
+                actor: &Actor::user("unit_b"),
                 scope: None,
                 text: "已电话联系企业并一次性告知材料清单",
             },
@@ -299,7 +301,7 @@ fn a_rejected_answer_is_supervised_again_and_an_unconfirmed_one_closes() {
             &s,
             id,
             &svc::Answer {
-                actor: "user:unit_b",
+                actor: &Actor::user("unit_b"),
                 scope: Some(&[3]),
                 text: "已当场受理并办结开办手续",
             },
@@ -312,7 +314,7 @@ fn a_rejected_answer_is_supervised_again_and_an_unconfirmed_one_closes() {
             &s,
             id,
             &svc::Answer {
-                actor: "user:unit_a",
+                actor: &Actor::user("unit_a"),
                 scope: Some(&[1, 2]),
                 text: "不是我们的问题",
             },
@@ -326,7 +328,13 @@ fn a_rejected_answer_is_supervised_again_and_an_unconfirmed_one_closes() {
             .first::<Option<NaiveDate>>(&mut conn)
             .unwrap();
         assert_eq!(due, Some(day(7, 13)));
-        let r = sweep::sweep(&mut conn, &wf, "system:test", beijing(2026, 7, 14, 9)).unwrap();
+        let r = sweep::sweep(
+            &mut conn,
+            &wf,
+            &Actor::system("test"),
+            beijing(2026, 7, 14, 9),
+        )
+        .unwrap();
         assert_eq!(r.closed_without_reply, 1);
         let outcome: Option<String> = problems::table
             .find(id)
@@ -437,7 +445,15 @@ async fn complaint_to_closure(db: &TestDb, sink: &SmtpSink) {
         ("unit_d01", Role::Unit, Some("D01")),
         ("unit_d02", Role::Unit, Some("D02")),
     ] {
-        account_service::add_user(&mut conn, "test", name, role, unit, &pw).unwrap();
+        account_service::add_user(
+            &mut conn,
+            &qiping::service::Actor::stored("test"),
+            name,
+            role,
+            unit,
+            &pw,
+        )
+        .unwrap();
     }
     // The anonymous answers, with a comment on D01-O1.
     let comment = "窗口人员态度冷淡,来回跑了三趟";
@@ -663,8 +679,14 @@ fn the_quarterly_bulletin_lists_the_supervised_cases_and_names_no_reporter() {
         let wf = Workflow::of(&config);
         let s = secret();
         let add = |conn: &mut Conn, unit: &str, text: &str, at| {
-            let id = svc::register(conn, "cli:test", &hotline(unit, text, None), at).unwrap();
-            svc::assign(conn, &wf, "user:admin", id, None, at).unwrap();
+            let id = svc::register(
+                conn,
+                &Actor::cli_named("test").unwrap(),
+                &hotline(unit, text, None),
+                at,
+            )
+            .unwrap();
+            svc::assign(conn, &wf, &Actor::user("admin"), id, None, at).unwrap();
             id
         };
         // Closed in time: not a typical case.
@@ -680,7 +702,7 @@ fn the_quarterly_bulletin_lists_the_supervised_cases_and_names_no_reporter() {
             &s,
             plain,
             &svc::Answer {
-                actor: "user:unit_b",
+                actor: &Actor::user("unit_b"),
                 scope: None,
                 text: "已按时办结",
             },
@@ -690,7 +712,7 @@ fn the_quarterly_bulletin_lists_the_supervised_cases_and_names_no_reporter() {
         svc::verdict_by_admin(
             &mut conn,
             &wf,
-            "user:admin",
+            &Actor::user("admin"),
             plain,
             true,
             None,
@@ -704,14 +726,20 @@ fn the_quarterly_bulletin_lists_the_supervised_cases_and_names_no_reporter() {
             "一次督办后解决的案例",
             beijing(2026, 7, 1, 9),
         );
-        sweep::sweep(&mut conn, &wf, "system:test", beijing(2026, 7, 30, 9)).unwrap();
+        sweep::sweep(
+            &mut conn,
+            &wf,
+            &Actor::system("test"),
+            beijing(2026, 7, 30, 9),
+        )
+        .unwrap();
         svc::answer(
             &mut conn,
             &wf,
             &s,
             once,
             &svc::Answer {
-                actor: "user:unit_a",
+                actor: &Actor::user("unit_a"),
                 scope: None,
                 text: "督办后已办结",
             },
@@ -721,7 +749,7 @@ fn the_quarterly_bulletin_lists_the_supervised_cases_and_names_no_reporter() {
         svc::verdict_by_admin(
             &mut conn,
             &wf,
-            "user:admin",
+            &Actor::user("admin"),
             once,
             true,
             None,
@@ -740,7 +768,7 @@ fn the_quarterly_bulletin_lists_the_supervised_cases_and_names_no_reporter() {
             beijing(2026, 8, 20, 9),
             beijing(2026, 9, 3, 9),
         ] {
-            sweep::sweep(&mut conn, &wf, "system:test", at).unwrap();
+            sweep::sweep(&mut conn, &wf, &Actor::system("test"), at).unwrap();
         }
         assert_eq!(
             state_of(&mut conn, escalated).0,
@@ -755,7 +783,13 @@ fn the_quarterly_bulletin_lists_the_supervised_cases_and_names_no_reporter() {
             "第四季度才督办的案例",
             beijing(2026, 9, 28, 9),
         );
-        sweep::sweep(&mut conn, &wf, "system:test", beijing(2026, 11, 2, 9)).unwrap();
+        sweep::sweep(
+            &mut conn,
+            &wf,
+            &Actor::system("test"),
+            beijing(2026, 11, 2, 9),
+        )
+        .unwrap();
         assert_eq!(state_of(&mut conn, later).1, 1);
 
         let dir = tempfile::tempdir().unwrap();
@@ -799,7 +833,13 @@ fn registering_checks_every_field_and_names_it() {
         accounts::seed(&mut conn);
         let mut bad = hotline("NOPE", "短", Some("not-an-email"));
         bad.reporter_phone = Some("电话".into());
-        let err = svc::register(&mut conn, "cli:test", &bad, qiping::db::now()).unwrap_err();
+        let err = svc::register(
+            &mut conn,
+            &Actor::cli_named("test").unwrap(),
+            &bad,
+            qiping::db::now(),
+        )
+        .unwrap_err();
         let message = err.to_string();
         for part in ["问题描述", "联系电话", "电子邮箱", "单位编码 NOPE 不存在"]
         {

@@ -7,6 +7,7 @@
 
 mod common;
 
+use qiping::service::Actor;
 use std::collections::BTreeMap;
 
 use common::{TestDb, no_progress, on_each_backend, uscc};
@@ -159,6 +160,7 @@ fn run_campaign(conn: &mut Conn, period: &str, answers: &BTreeMap<&str, i32>) {
     let p: Period = period.parse().unwrap();
     campaign::create(
         conn,
+        &Actor::cli(),
         std::path::Path::new("survey_templates"),
         &campaign::CreateCampaign {
             period: p,
@@ -170,10 +172,10 @@ fn run_campaign(conn: &mut Conn, period: &str, answers: &BTreeMap<&str, i32>) {
         },
     )
     .unwrap();
-    campaign::open(conn, &secret(), &p).unwrap();
+    campaign::open(conn, &Actor::cli(), &secret(), &p).unwrap();
     answer_campaign(conn, period, answers);
-    aggregate::close(conn, &p).unwrap();
-    aggregate::aggregate(conn, &p, &settings(), false, Some(20191231)).unwrap();
+    aggregate::close(conn, &Actor::cli(), &p).unwrap();
+    aggregate::aggregate(conn, &Actor::cli(), &p, &settings(), false, Some(20191231)).unwrap();
 }
 
 fn flagged(flags: &[InspectorFlag]) -> Vec<(&str, bool)> {
@@ -186,10 +188,16 @@ fn flagged(flags: &[InspectorFlag]) -> Vec<(&str, bool)> {
 fn scenario(db: &TestDb) {
     let mut conn = db.conn();
     let reports = tempfile::tempdir().unwrap();
-    import::import_enterprises(&mut conn, enterprises_csv().as_bytes(), &mut no_progress())
-        .unwrap();
+    import::import_enterprises(
+        &mut conn,
+        &Actor::cli(),
+        enterprises_csv().as_bytes(),
+        &mut no_progress(),
+    )
+    .unwrap();
     import::import_units(
         &mut conn,
+        &Actor::cli(),
         units_csv("", "王建国,2018-01-01").as_bytes(),
         &mut no_progress(),
     )
@@ -199,8 +207,15 @@ fn scenario(db: &TestDb) {
     let h1 = levels([5, 5, 5, 5, 5, 4, 4, 2, 2, 2, 1, 1], &[]);
     run_campaign(&mut conn, "2019H1", &h1);
     let p1: Period = "2019H1".parse().unwrap();
-    let r1 =
-        publication::publish_and_write(&mut conn, &p1, None, &settings(), reports.path()).unwrap();
+    let r1 = publication::publish_and_write(
+        &mut conn,
+        &Actor::cli(),
+        &p1,
+        None,
+        &settings(),
+        reports.path(),
+    )
+    .unwrap();
     assert_eq!(r1.flags, 0, "{}", db.backend);
     assert_eq!(r1.no_previous_campaign.as_deref(), Some("2018H2"));
     let notes = publication::flag_notes(&mut conn, &p1).unwrap();
@@ -224,6 +239,7 @@ fn scenario(db: &TestDb) {
     // Between the campaigns: D10 is renamed D10N, and D12 gets a new head on 2019-09-01.
     import::import_units(
         &mut conn,
+        &Actor::cli(),
         units_csv(
             "D10N,第十局(新),department,,部门,赵新,2019-07-01,D10\n",
             "李红梅,2019-09-01",
@@ -239,8 +255,15 @@ fn scenario(db: &TestDb) {
     h2.remove("D10");
     run_campaign(&mut conn, "2019H2", &h2);
     let p2: Period = "2019H2".parse().unwrap();
-    let r2 =
-        publication::publish_and_write(&mut conn, &p2, None, &settings(), reports.path()).unwrap();
+    let r2 = publication::publish_and_write(
+        &mut conn,
+        &Actor::cli(),
+        &p2,
+        None,
+        &settings(),
+        reports.path(),
+    )
+    .unwrap();
     let flags = publication::inspector_flags(&mut conn, Some(&p2)).unwrap();
     assert_eq!(
         flagged(&flags),
@@ -250,8 +273,12 @@ fn scenario(db: &TestDb) {
     );
     assert_eq!(r2.results.flags.len(), 4);
     // What inspectors read (API and pages) is exactly this, and the read is audited.
-    let read = qiping::service::oversight::read_flags(&mut conn, "inspector:test", Some("2019H2"))
-        .unwrap();
+    let read = qiping::service::oversight::read_flags(
+        &mut conn,
+        &qiping::service::Actor::stored("inspector:test"),
+        Some("2019H2"),
+    )
+    .unwrap();
     assert_eq!(read, flags);
     let audited = qiping::service::audit::list(&mut conn).unwrap();
     assert!(audited.iter().any(|row| row.actor == "inspector:test"));
@@ -415,12 +442,13 @@ fn scenario(db: &TestDb) {
         assert_eq!(Some(figures), published.get(code), "{code}");
     }
     // Publishing again without --supersede is refused.
-    assert!(publication::publish(&mut conn, &p2, None, &settings()).is_err());
+    assert!(publication::publish(&mut conn, &Actor::cli(), &p2, None, &settings()).is_err());
 
     // A correction: re-aggregate with another seed, publish as version 2 with its reason.
-    aggregate::aggregate(&mut conn, &p2, &settings(), false, Some(7)).unwrap();
+    aggregate::aggregate(&mut conn, &Actor::cli(), &p2, &settings(), false, Some(7)).unwrap();
     let v2 = publication::publish_and_write(
         &mut conn,
+        &Actor::cli(),
         &p2,
         Some("更正:剔除重复导入的答卷"),
         &settings(),
@@ -457,8 +485,15 @@ fn scenario(db: &TestDb) {
     // 2020H2 follows a half-year with no campaign: no flag, and the reason says which.
     run_campaign(&mut conn, "2020H2", &h2);
     let p3: Period = "2020H2".parse().unwrap();
-    let r3 =
-        publication::publish_and_write(&mut conn, &p3, None, &settings(), reports.path()).unwrap();
+    let r3 = publication::publish_and_write(
+        &mut conn,
+        &Actor::cli(),
+        &p3,
+        None,
+        &settings(),
+        reports.path(),
+    )
+    .unwrap();
     assert_eq!(r3.flags, 0);
     assert_eq!(r3.no_previous_campaign.as_deref(), Some("2020H1"));
 }
@@ -476,10 +511,16 @@ fn the_same_inputs_and_seed_give_identical_results_on_both_backends() {
         .into_iter()
         .map(|db| {
             let mut conn = db.conn();
-            import::import_enterprises(&mut conn, enterprises_csv().as_bytes(), &mut no_progress())
-                .unwrap();
+            import::import_enterprises(
+                &mut conn,
+                &Actor::cli(),
+                enterprises_csv().as_bytes(),
+                &mut no_progress(),
+            )
+            .unwrap();
             import::import_units(
                 &mut conn,
+                &Actor::cli(),
                 units_csv("", "王建国,2018-01-01").as_bytes(),
                 &mut no_progress(),
             )
@@ -519,10 +560,16 @@ async fn the_public_sees_published_rankings_and_nothing_unpublished() {
     let db = TestDb::sqlite();
     {
         let mut conn = db.conn();
-        import::import_enterprises(&mut conn, enterprises_csv().as_bytes(), &mut no_progress())
-            .unwrap();
+        import::import_enterprises(
+            &mut conn,
+            &Actor::cli(),
+            enterprises_csv().as_bytes(),
+            &mut no_progress(),
+        )
+        .unwrap();
         import::import_units(
             &mut conn,
+            &Actor::cli(),
             units_csv("", "王建国,2018-01-01").as_bytes(),
             &mut no_progress(),
         )
@@ -535,6 +582,7 @@ async fn the_public_sees_published_rankings_and_nothing_unpublished() {
         let reports = tempfile::tempdir().unwrap();
         publication::publish_and_write(
             &mut conn,
+            &Actor::cli(),
             &"2019H1".parse().unwrap(),
             None,
             &settings(),

@@ -90,6 +90,7 @@ pub fn run(ctx: &Context, command: CampaignCommand) -> anyhow::Result<()> {
         } => {
             let summary = campaign::create(
                 &mut conn,
+                &ctx.actor,
                 &ctx.config.templates_dir,
                 &CreateCampaign {
                     period,
@@ -111,7 +112,7 @@ pub fn run(ctx: &Context, command: CampaignCommand) -> anyhow::Result<()> {
         }
         CampaignCommand::Open { period } => {
             let secret = LinkSecret::from_config(ctx.config.link_secret.as_deref())?;
-            let report = campaign::open(&mut conn, &secret, &period)?;
+            let report = campaign::open(&mut conn, &ctx.actor, &secret, &period)?;
             eprintln!(
                 "{} 评议活动已开始:已生成 {} 份邀请,等待发送(qiping mail send)",
                 report.period, report.invited
@@ -129,6 +130,7 @@ pub fn run(ctx: &Context, command: CampaignCommand) -> anyhow::Result<()> {
         CampaignCommand::Remind { period } => {
             let report = outreach::remind(
                 &mut conn,
+                &ctx.actor,
                 &period,
                 &ctx.config.reminders,
                 None,
@@ -142,14 +144,14 @@ pub fn run(ctx: &Context, command: CampaignCommand) -> anyhow::Result<()> {
         }
         CampaignCommand::Reissue { period, uscc } => {
             let secret = LinkSecret::from_config(ctx.config.link_secret.as_deref())?;
-            let version = outreach::reissue(&mut conn, &secret, &period, uscc.trim())?;
+            let version = outreach::reissue(&mut conn, &ctx.actor, &secret, &period, &uscc)?;
             eprintln!(
                 "已为 {uscc} 重新生成 {period} 问卷链接(第 {version} 版),原链接已失效;新邀请邮件已排队"
             );
             Ok(())
         }
         CampaignCommand::Extend { period, closes } => {
-            let report = outreach::extend(&mut conn, &period, closes)?;
+            let report = outreach::extend(&mut conn, &ctx.actor, &period, closes)?;
             eprintln!(
                 "{} 截止日期已延至 {closes};已为 {} 家未作答的企业排队延期通知",
                 report.period, report.queued
@@ -170,6 +172,22 @@ pub fn run(ctx: &Context, command: CampaignCommand) -> anyhow::Result<()> {
                 return print_json(&summary);
             }
             println!("{}", table(std::slice::from_ref(&summary)));
+            if !summary.failures.is_empty() {
+                println!(
+                    "\n发送失败的邀请({} 份;改正后可用 campaign reissue 重新发放):",
+                    summary.failures.len()
+                );
+                let mut failed = Table::new();
+                failed.set_header(["统一社会信用代码", "企业", "原因"]);
+                for f in &summary.failures {
+                    failed.add_row([
+                        f.uscc.clone(),
+                        f.enterprise.escape_debug().to_string(),
+                        f.reason.clone(),
+                    ]);
+                }
+                println!("{failed}");
+            }
             Ok(())
         }
     }

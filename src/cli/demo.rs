@@ -2,6 +2,7 @@
 //! half-year campaigns (`service::demo`) against a server started in this process, then that
 //! server keeps serving on 127.0.0.1 and the command prints what to open.
 
+use crate::service::Actor;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
@@ -43,7 +44,7 @@ pub struct DemoArgs {
 
 /// Runs the demo. `database_url` is the global `--database-url` if it was given: an empty database
 /// (the tests use an empty PostgreSQL one); otherwise `./qiping-demo.db`, replaced.
-pub fn run(args: DemoArgs, database_url: Option<String>) -> anyhow::Result<()> {
+pub fn run(args: DemoArgs, database_url: Option<String>, actor: &Actor) -> anyhow::Result<()> {
     let started = Instant::now();
     let listener = TcpListener::bind(("127.0.0.1", args.port)).with_context(|| {
         format!(
@@ -79,6 +80,7 @@ pub fn run(args: DemoArgs, database_url: Option<String>) -> anyhow::Result<()> {
             seed: args.seed,
             server: &format!("http://{addr}"),
             clients: args.clients,
+            actor,
         },
         &progress,
     );

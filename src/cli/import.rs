@@ -34,10 +34,12 @@ pub fn run(ctx: &Context, command: ImportCommand) -> anyhow::Result<()> {
         bar.set_position(done as u64);
     };
     let outcome = match &command {
-        ImportCommand::Units { .. } => import_units(&mut conn, &bytes, &mut progress),
-        ImportCommand::Enterprises { .. } => import_enterprises(&mut conn, &bytes, &mut progress),
+        ImportCommand::Units { .. } => import_units(&mut conn, &ctx.actor, &bytes, &mut progress),
+        ImportCommand::Enterprises { .. } => {
+            import_enterprises(&mut conn, &ctx.actor, &bytes, &mut progress)
+        }
         ImportCommand::Interactions { period, .. } => {
-            import_interactions(&mut conn, period, &bytes, &mut progress)
+            import_interactions(&mut conn, &ctx.actor, period, &bytes, &mut progress)
         }
     };
     bar.finish_and_clear();

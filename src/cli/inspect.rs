@@ -6,7 +6,6 @@ use clap::Subcommand;
 use comfy_table::Table;
 
 use super::{Context, print_json};
-use crate::service::audit::cli_actor;
 use crate::service::history::CampaignFigures;
 use crate::service::oversight::{self, Channel, FlagFilter, FlagView};
 
@@ -30,7 +29,7 @@ pub enum HistoryCommand {
 
 pub fn flags(ctx: &Context, filter: &FlagFilter, json: bool) -> anyhow::Result<()> {
     let flags =
-        oversight::read_flags_filtered(&mut ctx.connect()?, &cli_actor(), Channel::Cli, filter)?;
+        oversight::read_flags_filtered(&mut ctx.connect()?, &ctx.actor, Channel::Cli, filter)?;
     if json {
         return print_json(&flags);
     }
@@ -94,7 +93,7 @@ pub fn history(ctx: &Context, cmd: HistoryCommand) -> anyhow::Result<()> {
     let mut conn = ctx.connect()?;
     match cmd {
         HistoryCommand::Unit { code, json } => {
-            let h = oversight::read_unit_history(&mut conn, &cli_actor(), Channel::Cli, &code)?;
+            let h = oversight::read_unit_history(&mut conn, &ctx.actor, Channel::Cli, &code)?;
             if json {
                 return print_json(&h);
             }
@@ -117,7 +116,7 @@ pub fn history(ctx: &Context, cmd: HistoryCommand) -> anyhow::Result<()> {
             println!("共 {} 期公布结果", h.campaigns.len());
         }
         HistoryCommand::Person { name, json } => {
-            let h = oversight::read_person_history(&mut conn, &cli_actor(), Channel::Cli, &name)?;
+            let h = oversight::read_person_history(&mut conn, &ctx.actor, Channel::Cli, &name)?;
             if json {
                 return print_json(&h);
             }

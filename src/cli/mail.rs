@@ -38,6 +38,7 @@ pub fn run(ctx: &Context, command: MailCommand) -> anyhow::Result<()> {
                 secret: &secret,
                 base_url: ctx.config.base_url(),
                 settings: &ctx.config.mail,
+                before_compose: None,
             };
             let bar = ProgressBar::new(0);
             bar.set_style(
@@ -49,15 +50,10 @@ pub fn run(ctx: &Context, command: MailCommand) -> anyhow::Result<()> {
             } else {
                 Until::Drained
             };
-            let report = dispatcher.run(
-                &mut conn,
-                until,
-                &mut |done, total| {
-                    bar.set_length(total as u64);
-                    bar.set_position(done as u64);
-                },
-                &mut |_| true,
-            );
+            let report = dispatcher.send_now(&mut conn, &ctx.actor, until, &mut |done, total| {
+                bar.set_length(total as u64);
+                bar.set_position(done as u64);
+            });
             bar.finish_and_clear();
             let report = report?;
             if json {
@@ -83,7 +79,7 @@ pub fn run(ctx: &Context, command: MailCommand) -> anyhow::Result<()> {
         MailCommand::Bounce { file } => {
             let text = std::fs::read_to_string(&file)
                 .with_context(|| format!("无法读取 {}", file.display()))?;
-            let report = outreach::bounce(&mut conn, &text)?;
+            let report = outreach::bounce(&mut conn, &ctx.actor, &text)?;
             eprintln!(
                 "已标记退信:企业 {} 家,邀请 {} 份",
                 report.enterprises, report.invitations

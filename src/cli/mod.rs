@@ -23,6 +23,7 @@ use clap::{Parser, Subcommand};
 
 use crate::config::Config;
 use crate::db::{Conn, DatabaseUrl};
+use crate::service::Actor;
 
 /// 企评 qiping — 万企评机关: campaigns, anonymous surveys, rankings and accountability flags.
 #[derive(Debug, Parser)]
@@ -34,6 +35,10 @@ pub struct Cli {
     /// Database URL: sqlite://PATH or postgres://… (env QIPING_DATABASE_URL, then DATABASE_URL).
     #[arg(long, global = true, value_name = "URL")]
     pub database_url: Option<String>,
+    /// Who the audit log names for this command's changes and reads (default: the
+    /// operating-system user), recorded as `cli:NAME`.
+    #[arg(long, global = true, value_name = "NAME")]
+    pub actor: Option<String>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -95,9 +100,11 @@ pub enum Command {
     Demo(demo::DemoArgs),
 }
 
-/// What a subcommand gets: the loaded configuration and a way to the database.
+/// What a subcommand gets: the loaded configuration, a way to the database, and who the audit
+/// log names for what it does.
 pub struct Context {
     pub config: Config,
+    pub actor: Actor,
 }
 
 impl Context {
@@ -128,7 +135,11 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         &config.log.filter
     });
     let database = crate::db::redact_url(&config.database_url);
-    let ctx = Context { config };
+    let actor = match cli.actor.as_deref() {
+        Some(name) => Actor::cli_named(name)?,
+        None => Actor::cli(),
+    };
+    let ctx = Context { config, actor };
     let outcome = match cli.command {
         Command::Init(args) => init::run(&args),
         Command::Migrate => migrate::run(&ctx),
@@ -161,7 +172,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Audit(args) => audit::run(&ctx, args),
         Command::Purge(args) => purge::run(&ctx, args),
         Command::Problems(cmd) => problem::run(&ctx, cmd),
-        Command::Demo(args) => demo::run(args, explicit_database_url),
+        Command::Demo(args) => demo::run(args, explicit_database_url, &ctx.actor),
     };
     outcome.map_err(|e| with_storage_reason(e, &database))
 }

@@ -8,7 +8,6 @@ use super::{Context, print_json};
 use crate::db::now;
 use crate::domain::Quarter;
 use crate::domain::problem::Channel;
-use crate::service::audit::cli_actor;
 use crate::service::links::LinkSecret;
 use crate::service::problems::{self, NewProblem, Workflow, bulletin, confirm_mail, sweep, views};
 
@@ -92,7 +91,7 @@ pub fn run(ctx: &Context, cmd: ProblemCommand) -> anyhow::Result<()> {
                 reporter_email: email,
                 description,
             };
-            let id = problems::register(&mut conn, &cli_actor(), &new, now())?;
+            let id = problems::register(&mut conn, &ctx.actor, &new, now())?;
             println!("{id}");
             eprintln!("问题 {id} 已登记;用 qiping problems assign {id} 交办");
         }
@@ -140,11 +139,11 @@ pub fn run(ctx: &Context, cmd: ProblemCommand) -> anyhow::Result<()> {
         }
         ProblemCommand::Assign { id, unit } => {
             let deadline =
-                problems::assign(&mut conn, &wf, &cli_actor(), id, unit.as_deref(), now())?;
+                problems::assign(&mut conn, &wf, &ctx.actor, id, unit.as_deref(), now())?;
             eprintln!("问题 {id} 已交办,办理期限 {deadline}(工作日计算)");
         }
         ProblemCommand::Sweep { json } => {
-            let report = sweep::sweep(&mut conn, &wf, &cli_actor(), now())?;
+            let report = sweep::sweep(&mut conn, &wf, &ctx.actor, now())?;
             let mail = match LinkSecret::from_config(ctx.config.link_secret.as_deref()) {
                 Ok(secret) => {
                     let mailer = crate::mail::Mailer::from_config(&ctx.config.mail)?;

@@ -1,7 +1,7 @@
 //! `qiping purge [--dry-run]`: deletes personal data past `[retention] personal_data_days`.
 
 use super::{Context, print_json};
-use crate::service::{audit, purge};
+use crate::service::purge;
 
 #[derive(Debug, clap::Args)]
 pub struct PurgeArgs {
@@ -14,7 +14,7 @@ pub struct PurgeArgs {
 
 pub fn run(ctx: &Context, args: PurgeArgs) -> anyhow::Result<()> {
     let days = ctx.config.retention.personal_data_days;
-    let report = purge::purge(&mut ctx.connect()?, &audit::cli_actor(), days, args.dry_run)?;
+    let report = purge::purge(&mut ctx.connect()?, &ctx.actor, days, args.dry_run)?;
     if args.json {
         return print_json(&report);
     }

@@ -5,7 +5,7 @@ use crate::domain::Period;
 use crate::service::{aggregate, publication};
 
 pub fn close(ctx: &Context, period: &Period) -> anyhow::Result<()> {
-    aggregate::close(&mut ctx.connect()?, period)?;
+    aggregate::close(&mut ctx.connect()?, &ctx.actor, period)?;
     eprintln!("{period} 评议活动已截止:问卷链接全部失效,不再接受答卷");
     Ok(())
 }
@@ -13,6 +13,7 @@ pub fn close(ctx: &Context, period: &Period) -> anyhow::Result<()> {
 pub fn aggregate(ctx: &Context, period: &Period, seed: Option<u64>) -> anyhow::Result<()> {
     let r = aggregate::aggregate(
         &mut ctx.connect()?,
+        &ctx.actor,
         period,
         &ctx.config.stats,
         ctx.config.weighting.enabled,
@@ -29,6 +30,7 @@ pub fn aggregate(ctx: &Context, period: &Period, seed: Option<u64>) -> anyhow::R
 pub fn publish(ctx: &Context, period: &Period, reason: Option<&str>) -> anyhow::Result<()> {
     let r = publication::publish_and_write(
         &mut ctx.connect()?,
+        &ctx.actor,
         period,
         reason,
         &ctx.config.stats,

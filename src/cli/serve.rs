@@ -3,6 +3,8 @@
 use anyhow::Context as _;
 
 use crate::db::DatabaseUrl;
+use crate::service::mail_task::MailTaskOptions;
+use crate::service::tasks::TaskBoard;
 use crate::web::{AppState, serve};
 
 use super::Context;
@@ -22,12 +24,16 @@ pub fn run(ctx: Context, args: ServeArgs) -> anyhow::Result<()> {
     )?;
     crate::db::migrate(&mut *pool.get()?)?;
     // Mail goes out from a background thread; with several `serve` processes a database lease
-    // lets one of them dispatch at a time.
-    crate::service::mail_task::spawn(pool.clone(), ctx.config.clone());
+    // lets one of them dispatch at a time. Both tasks are supervised (restarted after a failure)
+    // and report on the board `/healthz?deep=1` reads.
+    let board = TaskBoard::default();
+    let options = MailTaskOptions::default();
+    crate::service::mail_task::spawn(pool.clone(), ctx.config.clone(), &board, options);
     // Problem deadlines (一次督办, 二次督办, escalation) and confirmation requests, likewise.
-    crate::service::problems::task::spawn(pool.clone(), ctx.config.clone());
+    crate::service::problems::task::spawn(pool.clone(), ctx.config.clone(), &board);
     let bind = args.bind.unwrap_or_else(|| ctx.config.server.bind.clone());
-    let state = AppState::new(pool, ctx.config)?;
+    let mut state = AppState::new(pool, ctx.config)?;
+    state.tasks = board;
     actix_web::rt::System::new()
         .block_on(serve(state, &bind))
         .with_context(|| format!("无法在 {bind} 上提供服务"))

@@ -10,7 +10,7 @@ use comfy_table::Table;
 
 use super::{Context, print_json};
 use crate::domain::{Role, Secret};
-use crate::service::{accounts, audit};
+use crate::service::accounts;
 
 #[derive(Debug, Subcommand)]
 pub enum UserCommand {
@@ -72,7 +72,7 @@ fn read_password(from_stdin: bool) -> anyhow::Result<Secret> {
 }
 
 pub fn run(ctx: &Context, command: UserCommand) -> anyhow::Result<()> {
-    let actor = audit::cli_actor();
+    let actor = &ctx.actor;
     match command {
         UserCommand::Add {
             name,
@@ -82,7 +82,7 @@ pub fn run(ctx: &Context, command: UserCommand) -> anyhow::Result<()> {
         } => {
             let password = read_password(password_stdin)?;
             let mut conn = ctx.connect()?;
-            accounts::add_user(&mut conn, &actor, &name, role, unit.as_deref(), &password)?;
+            accounts::add_user(&mut conn, actor, &name, role, unit.as_deref(), &password)?;
             eprintln!("已创建用户 {name}({})", role.label());
         }
         UserCommand::Passwd {
@@ -90,15 +90,15 @@ pub fn run(ctx: &Context, command: UserCommand) -> anyhow::Result<()> {
             password_stdin,
         } => {
             let password = read_password(password_stdin)?;
-            accounts::set_password(&mut ctx.connect()?, &actor, &name, &password)?;
+            accounts::set_password(&mut ctx.connect()?, actor, &name, &password)?;
             eprintln!("已为 {name} 设置新密码,其现有会话已失效");
         }
         UserCommand::Disable { name } => {
-            accounts::disable_user(&mut ctx.connect()?, &actor, &name)?;
+            accounts::disable_user(&mut ctx.connect()?, actor, &name)?;
             eprintln!("已停用用户 {name},其会话与 API 令牌已失效");
         }
         UserCommand::Token { name, expires } => {
-            let token = accounts::create_token(&mut ctx.connect()?, &actor, &name, expires)?;
+            let token = accounts::create_token(&mut ctx.connect()?, actor, &name, expires)?;
             eprintln!("{name} 的 API 令牌({expires} 天内有效;只显示这一次,请妥善保存):");
             println!("{}", token.expose());
         }

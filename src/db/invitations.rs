@@ -111,6 +111,21 @@ pub fn of_campaign(conn: &mut Conn, campaign_id: i64) -> QueryResult<Vec<Invitat
         .load(conn)
 }
 
+/// The failed invitations of a campaign with the reason each failed, by USCC: (USCC, name, reason).
+pub fn failures(
+    conn: &mut Conn,
+    campaign_id: i64,
+) -> QueryResult<Vec<(String, String, Option<String>)>> {
+    use super::schema::enterprises;
+    invitations::table
+        .inner_join(enterprises::table.on(enterprises::id.eq(invitations::enterprise_id)))
+        .filter(invitations::campaign_id.eq(campaign_id))
+        .filter(invitations::status.eq("failed"))
+        .order(enterprises::uscc)
+        .select((enterprises::uscc, enterprises::name, invitations::failure))
+        .load(conn)
+}
+
 /// Marks an invitation completed if — and only if — it was not already: the one-link-one-response
 /// guard (DESIGN.md). Returns whether this call completed it; run it in the transaction that stores
 /// the response, so of two racing submissions exactly one commits.

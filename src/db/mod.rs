@@ -262,6 +262,33 @@ where
     outcome
 }
 
+/// One round trip that does nothing: does the database answer?
+pub fn ping(conn: &mut Conn) -> QueryResult<()> {
+    conn.batch_execute("SELECT 1")
+}
+
+/// Rolls back whatever transaction a caught panic left open on `conn` (the unwinding skipped the
+/// rollback), so the connection can be used again; without it every later write would land in a
+/// transaction that never commits.
+pub fn abandon_open_transaction(conn: &mut Conn) -> QueryResult<()> {
+    fn unwind<C>(c: &mut C) -> QueryResult<()>
+    where
+        C: Connection<TransactionManager = AnsiTransactionManager>,
+    {
+        while AnsiTransactionManager::transaction_manager_status_mut(c)
+            .transaction_depth()?
+            .is_some()
+        {
+            AnsiTransactionManager::rollback_transaction(c)?;
+        }
+        Ok(())
+    }
+    match conn {
+        Conn::Sqlite(c) => unwind(c),
+        Conn::Postgres(c) => unwind(c),
+    }
+}
+
 /// Why a statement failed for a reason outside the request: the database is out of reach or
 /// cannot store anything now. Such a failure is temporary for the client (503, try again), and
 /// the operator needs the reason, not the SQL.

@@ -5,10 +5,10 @@
 use askama::Template;
 use lettre::Message;
 use lettre::message::header::{ContentTransferEncoding, ContentType};
-use lettre::message::{Mailbox, MultiPart, SinglePart};
+use lettre::message::{MultiPart, SinglePart};
 
 use super::letter::Sender;
-use super::render::ComposeError;
+use super::render::{ComposeError, header_text, mailbox};
 
 /// One confirmation request.
 #[derive(Debug, Clone, PartialEq)]
@@ -45,16 +45,6 @@ struct Html<'a> {
     sender: &'a Sender,
 }
 
-fn mailbox(name: &str, address: &str) -> Result<Mailbox, ComposeError> {
-    let email = address
-        .parse()
-        .map_err(|e: lettre::address::AddressError| ComposeError::Address {
-            address: address.to_owned(),
-            message: e.to_string(),
-        })?;
-    Ok(Mailbox::new(Some(name.to_owned()), email))
-}
-
 /// The complete message.
 pub fn compose_problem_letter(
     letter: &ProblemLetter,
@@ -64,12 +54,13 @@ pub fn compose_problem_letter(
     let subject = Subject { l }.render()?;
     let text = Text { l, sender }.render()?;
     let html = Html { l, sender }.render()?;
+    let message_id = header_text("Message-ID", &letter.message_id)?;
     Message::builder()
-        .from(mailbox(&sender.name, &sender.address)?)
-        .reply_to(mailbox(&sender.name, &sender.address)?)
-        .to(mailbox(&letter.reporter_name, &letter.email)?)
-        .subject(subject.trim())
-        .message_id(Some(format!("<{}>", letter.message_id)))
+        .from(mailbox("From", &sender.name, &sender.address)?)
+        .reply_to(mailbox("Reply-To", &sender.name, &sender.address)?)
+        .to(mailbox("To", &letter.reporter_name, &letter.email)?)
+        .subject(header_text("Subject", subject.trim())?)
+        .message_id(Some(format!("<{message_id}>")))
         .multipart(
             MultiPart::alternative()
                 .singlepart(

@@ -24,6 +24,31 @@ pub enum ComposeError {
     Qr(#[from] qr::QrError),
     #[error("无法组装邮件: {0}")]
     Build(String),
+    /// A header value with a line break or another control character: lettre cannot encode it
+    /// (it panics on a line break in a display name), and a line break in a header is how mail
+    /// headers are forged. The registry refuses such values; this catches any that got into the
+    /// database another way.
+    #[error(
+        "邮件头「{header}」含换行或控制字符(U+{code:04X}),无法发送;请在名录中改正后重新发放链接"
+    )]
+    ControlCharacter { header: &'static str, code: u32 },
+}
+
+/// Refuses a header value with a control character or a line/paragraph separator.
+pub(super) fn header_text<'a>(
+    header: &'static str,
+    value: &'a str,
+) -> Result<&'a str, ComposeError> {
+    match value
+        .chars()
+        .find(|&c| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}'))
+    {
+        Some(c) => Err(ComposeError::ControlCharacter {
+            header,
+            code: u32::from(c),
+        }),
+        None => Ok(value),
+    }
 }
 
 macro_rules! message_templates {
@@ -97,13 +122,21 @@ fn render(letter: &Letter, sender: &Sender) -> Result<(String, String, String), 
     })
 }
 
-fn mailbox(name: &str, address: &str) -> Result<Mailbox, ComposeError> {
-    let email = address
-        .parse()
-        .map_err(|e: lettre::address::AddressError| ComposeError::Address {
-            address: address.to_owned(),
-            message: e.to_string(),
-        })?;
+/// `name <address>`, both checked for control characters first (see
+/// [`ComposeError::ControlCharacter`]).
+pub(super) fn mailbox(
+    header: &'static str,
+    name: &str,
+    address: &str,
+) -> Result<Mailbox, ComposeError> {
+    let name = header_text(header, name)?;
+    let email =
+        header_text(header, address)?
+            .parse()
+            .map_err(|e: lettre::address::AddressError| ComposeError::Address {
+                address: address.to_owned(),
+                message: e.to_string(),
+            })?;
     Ok(Mailbox::new(Some(name.to_owned()), email))
 }
 
@@ -122,12 +155,13 @@ pub fn compose(letter: &Letter, sender: &Sender) -> Result<Message, ComposeError
     let png_type =
         ContentType::parse("image/png").map_err(|e| ComposeError::Build(e.to_string()))?;
     let qr_part = Attachment::new_inline(QR_CID.to_owned()).body(qr_png, png_type);
+    let message_id = header_text("Message-ID", &letter.message_id)?;
     Message::builder()
-        .from(mailbox(&sender.name, &sender.address)?)
-        .reply_to(mailbox(&sender.name, &sender.address)?)
-        .to(mailbox(&letter.enterprise_name, &letter.email)?)
-        .subject(subject.trim())
-        .message_id(Some(format!("<{}>", letter.message_id)))
+        .from(mailbox("From", &sender.name, &sender.address)?)
+        .reply_to(mailbox("Reply-To", &sender.name, &sender.address)?)
+        .to(mailbox("To", &letter.enterprise_name, &letter.email)?)
+        .subject(header_text("Subject", subject.trim())?)
+        .message_id(Some(format!("<{message_id}>")))
         .multipart(
             MultiPart::alternative().singlepart(text_part).multipart(
                 MultiPart::related()
@@ -196,5 +230,28 @@ mod tests {
             );
             assert!(raw.contains("Subject: =?utf-8?"), "{raw}");
         }
+    }
+
+    #[test]
+    fn a_name_with_a_line_break_is_refused_not_a_panic() {
+        for name in [
+            "徐州\n测试有限公司",
+            "徐州\r\nBcc: x@evil.example",
+            "a\u{2028}b",
+            "a\0b",
+        ] {
+            let mut l = letter(vec![]);
+            l.enterprise_name = name.into();
+            match compose(&l, &sender()) {
+                Err(ComposeError::ControlCharacter { header: "To", .. }) => {}
+                other => panic!("{name:?}: {other:?}"),
+            }
+        }
+        let mut l = letter(vec![]);
+        l.email = "a@example.com\n".into();
+        assert!(matches!(
+            compose(&l, &sender()),
+            Err(ComposeError::ControlCharacter { .. })
+        ));
     }
 }

@@ -1,36 +1,15 @@
-//! The 营商办's web actions: every change it makes through the dashboard lands together with its
-//! audit row ([`audited`]), and the registry is browsed a page at a time.
+//! The 营商办's registry, browsed a page at a time. (Its changes are the use cases of `campaign`,
+//! `outreach`, `import` …, each of which records its own audit row.)
 
 use serde::Serialize;
 
-use super::{ServiceError, audit};
+use super::ServiceError;
 use crate::db::enterprises::EnterpriseRow;
 use crate::db::units::UnitRow;
-use crate::db::{Conn, registry_search, write_transaction};
+use crate::db::{Conn, registry_search};
 
 /// Rows per page when browsing the registry.
 pub const PAGE_SIZE: i64 = 50;
-
-/// Runs `change` and writes its audit row in one transaction: both land, or neither does.
-/// `detail` describes the outcome for the log and must hold no secrets or personal data.
-pub fn audited<T, F, D>(
-    conn: &mut Conn,
-    actor: &str,
-    action: &str,
-    target: &str,
-    change: F,
-    detail: D,
-) -> Result<T, ServiceError>
-where
-    F: FnOnce(&mut Conn) -> Result<T, ServiceError>,
-    D: FnOnce(&T) -> serde_json::Value,
-{
-    write_transaction(conn, |conn| {
-        let outcome = change(conn)?;
-        audit::record(conn, actor, action, target, detail(&outcome))?;
-        Ok(outcome)
-    })
-}
 
 /// One page of a registry listing.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -7,7 +7,10 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use rand::RngExt;
 use serde::Serialize;
 
-use super::{ServiceError, campaign, templates};
+use serde_json::json;
+
+use super::campaign::state_of;
+use super::{Actor, ServiceError, audit, campaign, templates};
 use crate::db::campaigns::{self as campaign_rows, CampaignRow};
 use crate::db::ratings::StoredRating;
 use crate::db::results::{self, NewAggregation, PeerGroupResultFields, UnitResultFields};
@@ -28,9 +31,17 @@ pub struct AggregateReport {
     pub suppressed: usize,
 }
 
-/// Stops answers: the campaign moves to `closed` and every link of it stops working.
-pub fn close(conn: &mut Conn, period: &Period) -> Result<(), ServiceError> {
-    transition(conn, period, CampaignAction::Close).map(drop)
+/// Stops answers: the campaign moves to `closed` and every link of it stops working (audited
+/// `campaign.close`).
+pub fn close(conn: &mut Conn, actor: &Actor, period: &Period) -> Result<(), ServiceError> {
+    audit::change(
+        conn,
+        actor,
+        "campaign.close",
+        &campaign::target(period),
+        |conn| transition(conn, period, CampaignAction::Close).map(drop),
+        |_| json!({}),
+    )
 }
 
 /// Applies a state change to a campaign in one transaction; returns the row as it was.
@@ -47,17 +58,12 @@ pub(crate) fn transition(
     })
 }
 
-/// The campaign's state, parsed.
-pub(crate) fn state_of(row: &CampaignRow) -> Result<CampaignState, ServiceError> {
-    row.state
-        .parse()
-        .map_err(|e| ServiceError::Invalid(format!("活动状态无效: {e}")))
-}
-
 /// Computes and stores every unit's result of a closed campaign. `seed` reproduces an earlier run;
-/// without it a seed is drawn from the OS and stored.
+/// without it a seed is drawn from the OS and stored. Audited `campaign.aggregate` in the
+/// transaction that stores the results.
 pub fn aggregate(
     conn: &mut Conn,
+    actor: &Actor,
     period: &Period,
     settings: &Settings,
     weighting: bool,
@@ -67,7 +73,7 @@ pub fn aggregate(
     match state_of(&campaign)? {
         CampaignState::Closed | CampaignState::Published => {}
         state => {
-            return Err(ServiceError::Invalid(format!(
+            return Err(ServiceError::Conflict(format!(
                 "{period} 的评议活动处于「{}」状态,截止后才能计算结果(先运行 campaign close)",
                 state.label_zh()
             )));
@@ -78,7 +84,7 @@ pub fn aggregate(
     let started = std::time::Instant::now();
     let (unit_infos, unit_ids, replaced) = load_units(conn, &campaign)?;
     let mut preparer = Preparer::new(&stats_template, unit_infos, settings)
-        .map_err(|e| ServiceError::Invalid(format!("统计计算失败: {e}")))?;
+        .map_err(|e| ServiceError::internal("统计计算失败", e))?;
     let read = ratings::for_each_of_campaign(conn, campaign.id, RESPONSES_CHUNK, |r| {
         preparer.push(&stored_rating(r)?);
         Ok::<_, ServiceError>(())
@@ -106,17 +112,17 @@ pub fn aggregate(
             prepared.units.retain(|u| !gone.contains(&u.info.code));
             stats::aggregate_prepared(&campaign.period, &prepared, settings, seed)
         })
-        .map_err(|e| ServiceError::Invalid(format!("统计计算失败: {e}")))?;
+        .map_err(|e| ServiceError::internal("统计计算失败", e))?;
     tracing::info!(
         seconds = started.elapsed().as_secs_f64(),
         "{} 的结果已算出",
         campaign.period
     );
 
-    let result_json = serde_json::to_string(&result)
-        .map_err(|e| ServiceError::Invalid(format!("结果无法序列化: {e}")))?;
-    let settings_json = serde_json::to_string(settings)
-        .map_err(|e| ServiceError::Invalid(format!("设置无法序列化: {e}")))?;
+    let result_json =
+        serde_json::to_string(&result).map_err(|e| ServiceError::internal("结果无法序列化", e))?;
+    let settings_json =
+        serde_json::to_string(settings).map_err(|e| ServiceError::internal("设置无法序列化", e))?;
     let mut unit_rows = Vec::new();
     let mut group_rows = Vec::new();
     let (mut ranked, mut suppressed) = (0, 0);
@@ -157,8 +163,8 @@ pub fn aggregate(
             });
         }
     }
-    let aggregation_id = write_transaction(conn, |conn| {
-        results::insert_aggregation(
+    let aggregation_id = write_transaction(conn, |conn| -> Result<i64, ServiceError> {
+        let id = results::insert_aggregation(
             conn,
             &NewAggregation {
                 campaign_id: campaign.id,
@@ -171,7 +177,17 @@ pub fn aggregate(
             },
             &mut unit_rows,
             &mut group_rows,
-        )
+        )?;
+        let detail = json!({"seed": seed, "method_version": result.method_version,
+                            "ratings": read, "ranked": ranked});
+        audit::record(
+            conn,
+            actor,
+            "campaign.aggregate",
+            &campaign::target(period),
+            detail,
+        )?;
+        Ok(id)
     })?;
     Ok(AggregateReport {
         period: campaign.period,
@@ -210,7 +226,7 @@ fn load_units(conn: &mut Conn, campaign: &CampaignRow) -> Result<Units, ServiceE
         let kind = u
             .kind
             .parse::<UnitKind>()
-            .map_err(|e| ServiceError::Invalid(format!("单位 {} 的类型无效: {e}", u.code)))?;
+            .map_err(|e| ServiceError::internal(&format!("单位 {} 存储的类型", u.code), e))?;
         unit_ids.insert(u.code.clone(), u.id);
         unit_infos.push(stats::UnitInfo {
             code: u.code.clone(),
@@ -230,7 +246,7 @@ fn load_units(conn: &mut Conn, campaign: &CampaignRow) -> Result<Units, ServiceE
 /// A stored rating as the engine reads it.
 fn stored_rating(r: StoredRating) -> Result<stats::Rating, ServiceError> {
     let answers: BTreeMap<String, Option<u8>> = serde_json::from_str(&r.answers)
-        .map_err(|e| ServiceError::Invalid(format!("存储的答卷格式有误: {e}")))?;
+        .map_err(|e| ServiceError::internal("存储的答卷无法读取", e))?;
     Ok(stats::Rating {
         unit_code: r.unit_code,
         respondent: r.respondent_key,

@@ -8,23 +8,41 @@ use chrono::{NaiveDateTime, Timelike};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use super::{Actor, ServiceError};
 use crate::db::audit::{self as rows, AuditRow};
 use crate::db::{Conn, now, write_transaction};
 
 /// The `prev_hash` of the first row.
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
-/// Who did something: `user:NAME` from the web, `cli:USER` from the command line.
-pub fn web_actor(user_name: &str) -> String {
-    format!("user:{user_name}")
+/// The actor of a command-line change without `--actor`: `cli:` and the operating-system user.
+pub fn cli_actor() -> Actor {
+    Actor::cli()
 }
 
-/// The actor of a command-line change: the operating-system user who ran it.
-pub fn cli_actor() -> String {
-    let user = std::env::var("USER")
-        .or_else(|_| std::env::var("USERNAME"))
-        .unwrap_or_else(|_| "unknown".into());
-    format!("cli:{user}")
+/// Runs `change` and writes its audit row in the same transaction: both land, or neither does.
+/// This is how a use case records itself — callers (the CLI, the web) never write audit rows. A
+/// use case that computes for long before it writes (aggregate, publish, imports) calls
+/// [`record`] inside its final write transaction instead, so the write lock is not held while it
+/// computes. `detail` describes the outcome and must hold no secrets or personal data (audit rows
+/// are printed by `qiping audit` and never purged).
+pub fn change<T, F, D>(
+    conn: &mut Conn,
+    actor: &Actor,
+    action: &str,
+    target: &str,
+    change: F,
+    detail: D,
+) -> Result<T, ServiceError>
+where
+    F: FnOnce(&mut Conn) -> Result<T, ServiceError>,
+    D: FnOnce(&T) -> serde_json::Value,
+{
+    write_transaction(conn, |conn| {
+        let outcome = change(conn)?;
+        record(conn, actor, action, target, detail(&outcome))?;
+        Ok(outcome)
+    })
 }
 
 /// Appends one row. Call it inside the transaction of the change it records, so the change and its
@@ -32,7 +50,7 @@ pub fn cli_actor() -> String {
 /// secrets (it is printed by `qiping audit`).
 pub fn record(
     conn: &mut Conn,
-    actor: &str,
+    actor: &Actor,
     action: &str,
     target: &str,
     detail: serde_json::Value,
@@ -47,7 +65,7 @@ pub fn record(
         let mut row = AuditRow {
             seq,
             at: to_micros(now()),
-            actor: actor.to_owned(),
+            actor: actor.as_str().to_owned(),
             action: action.to_owned(),
             target: target.to_owned(),
             // serde_json's maps are sorted, so this text is canonical.

@@ -5,8 +5,10 @@
 use chrono::{Duration, NaiveDate};
 use serde::Serialize;
 
+use serde_json::json;
+
 use super::links::{LinkSecret, token_hash};
-use super::{ServiceError, templates};
+use super::{Actor, ServiceError, audit, templates};
 use crate::db::campaigns::{self as rows, CampaignRow, NewCampaign};
 use crate::db::invitations::{self, InvitationRow, NewInvitation, NewOutboxMessage};
 use crate::db::units::UnitRow;
@@ -51,11 +53,25 @@ pub struct CampaignSummary {
     pub sample_size: Option<i64>,
     /// The sample's seed: the same registry and seed draw the same sample.
     pub sample_seed: Option<i64>,
+    /// Each failed invitation (the `failed` count) with why: a 5xx reply, too many attempts, a
+    /// message that could not be built (a control character in the name, a panic), or a result
+    /// unknown after a crash. `campaign reissue PERIOD USCC` sends a new link once it is fixed.
+    pub failures: Vec<MailFailure>,
 }
 
-/// Creates a draft campaign for a period, with the questionnaire it will ask.
+/// One invitation that could not be delivered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MailFailure {
+    pub uscc: String,
+    pub enterprise: String,
+    pub reason: String,
+}
+
+/// Creates a draft campaign for a period, with the questionnaire it will ask (audited
+/// `campaign.create`).
 pub fn create(
     conn: &mut Conn,
+    actor: &Actor,
     templates_dir: &std::path::Path,
     request: &CreateCampaign<'_>,
 ) -> Result<CampaignSummary, ServiceError> {
@@ -82,7 +98,7 @@ pub fn create(
         .map(|_| (request.seed.unwrap_or_else(rand::random::<u64>) & (i64::MAX as u64)) as i64);
     write_transaction(conn, |conn| {
         if rows::by_period(conn, &period)?.is_some() {
-            return Err(ServiceError::Invalid(format!("{period} 的评议活动已存在")));
+            return Err(ServiceError::Conflict(format!("{period} 的评议活动已存在")));
         }
         rows::insert(
             conn,
@@ -98,9 +114,22 @@ pub fn create(
                 created_at: now(),
             },
         )?;
+        audit::record(
+            conn,
+            actor,
+            "campaign.create",
+            &target(&request.period),
+            json!({"template": request.template_name, "opens": opens_on, "closes": closes_on,
+                   "sample_size": sample_size, "sample_seed": sample_seed}),
+        )?;
         Ok(())
     })?;
     show(conn, &request.period)
+}
+
+/// The audit target of a campaign's actions: `campaign:PERIOD`.
+pub fn target(period: &Period) -> String {
+    format!("campaign:{period}")
 }
 
 /// The campaign of a period, or an error that names the period.
@@ -125,6 +154,14 @@ pub fn list(conn: &mut Conn) -> Result<Vec<CampaignSummary>, ServiceError> {
 
 fn summarize(conn: &mut Conn, row: CampaignRow) -> Result<CampaignSummary, ServiceError> {
     let counts = rows::invitation_counts(conn, row.id)?;
+    let failures = invitations::failures(conn, row.id)?
+        .into_iter()
+        .map(|(uscc, enterprise, reason)| MailFailure {
+            uscc,
+            enterprise,
+            reason: reason.unwrap_or_else(|| "(未记录原因)".into()),
+        })
+        .collect();
     Ok(CampaignSummary {
         response_rate: (counts.invited > 0)
             .then(|| counts.completed as f64 / counts.invited as f64),
@@ -141,6 +178,7 @@ fn summarize(conn: &mut Conn, row: CampaignRow) -> Result<CampaignSummary, Servi
         completed: counts.completed,
         sample_size: row.sample_size,
         sample_seed: row.sample_seed,
+        failures,
     })
 }
 
@@ -153,18 +191,17 @@ pub struct OpenReport {
 }
 
 /// Opens a draft campaign: one invitation per mailable enterprise, each with its link's hash and an
-/// `invitation` message in the outbox, all in the transaction that moves the campaign to `open`.
+/// `invitation` message in the outbox, all in the transaction that moves the campaign to `open`
+/// (audited `campaign.open`).
 pub fn open(
     conn: &mut Conn,
+    actor: &Actor,
     secret: &LinkSecret,
     period: &Period,
 ) -> Result<OpenReport, ServiceError> {
-    write_transaction(conn, |conn| {
+    let change = |conn: &mut Conn| -> Result<_, ServiceError> {
         let campaign = find(conn, period)?;
-        let state: CampaignState = campaign
-            .state
-            .parse()
-            .map_err(|e| ServiceError::Invalid(format!("{e}")))?;
+        let state = state_of(&campaign)?;
         let next = state.apply(CampaignAction::Open)?;
         let at = now();
         let invitees = invitees(conn, &campaign)?;
@@ -176,7 +213,23 @@ pub fn open(
             period: campaign.period,
             invited: invitees.len(),
         })
-    })
+    };
+    audit::change(
+        conn,
+        actor,
+        "campaign.open",
+        &target(period),
+        change,
+        |r| json!({"invited": r.invited}),
+    )
+}
+
+/// A campaign's stored state. A value no state has is stored data that cannot be read: internal.
+pub(crate) fn state_of(campaign: &CampaignRow) -> Result<CampaignState, ServiceError> {
+    campaign
+        .state
+        .parse()
+        .map_err(|e| ServiceError::internal(&format!("{} 的活动状态", campaign.period), e))
 }
 
 /// Who a campaign invites: every mailable enterprise, or the stratified sample its seed draws.

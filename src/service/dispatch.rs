@@ -14,15 +14,22 @@
 //! `campaign show` as failed, and the operator can
 //! `campaign reissue` that enterprise. The Message-ID is stable per outbox row as well, so even a
 //! relay that retries on its own is recognisable downstream.
+//!
+//! **One message fails alone.** Each claimed message is built and sent inside
+//! [`std::panic::catch_unwind`]: an error or a panic while reading its invitation, rendering it or
+//! handing it to the transport marks that message (and its invitation) `failed` with the reason,
+//! shown by `campaign show` and the campaign page, and the run goes on with the next. Only a
+//! database that cannot be reached stops a run (nothing could be recorded), to be tried again.
 
 use std::time::Duration;
 
 use chrono::NaiveDateTime;
 use serde::Serialize;
 
-use super::ServiceError;
 use super::campaign::units_for_invitation;
 use super::links::{LinkSecret, survey_url};
+use super::tasks::one_item_on;
+use super::{Actor, ServiceError, audit};
 use crate::config::MailConfig;
 use crate::db::outbox::{self, OutboxRow};
 use crate::db::{Conn, campaigns, enterprises, invitations, now, write_transaction};
@@ -38,7 +45,15 @@ pub struct Dispatcher<'a> {
     pub secret: &'a LinkSecret,
     pub base_url: &'a str,
     pub settings: &'a MailConfig,
+    /// Test-only: called with each letter just before it is composed, so that a test can make
+    /// the composition of one chosen message panic and watch the rest go out. It is a function
+    /// pointer set in code — no setting, variable or input reaches it — so production, where
+    /// every caller passes `None`, cannot trigger it by accident.
+    pub before_compose: Option<ComposeHook>,
 }
+
+/// See [`Dispatcher::before_compose`].
+pub type ComposeHook = fn(&Letter);
 
 /// Progress and outcome of one run.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -61,6 +76,9 @@ pub struct DispatchReport {
 enum Outcome {
     /// Not sent, and why (bounced, campaign over, already answered, unknown kind).
     Skipped { row: OutboxRow, reason: String },
+    /// Could not be built or sent because of something wrong with this message (its stored data,
+    /// a control character in a header, a panic): failed alone, with the reason.
+    Broken { row: OutboxRow, reason: String },
     /// Handed to the relay: accepted, or its error.
     Attempted {
         row: OutboxRow,
@@ -125,7 +143,7 @@ impl Dispatcher<'_> {
                     Ok(rows)
                 })?;
                 for row in claimed {
-                    match self.deliver(conn, row, &mut throttle) {
+                    match self.deliver_alone(conn, row, &mut throttle) {
                         Ok(outcome) => pending.push(outcome),
                         Err(e) => {
                             // Keep what was sent from being reported in doubt, then give up.
@@ -145,17 +163,39 @@ impl Dispatcher<'_> {
         Ok(report)
     }
 
-    /// Sends one claimed message; the caller records the outcome.
-    fn deliver(
+    /// Sends one claimed message so that whatever goes wrong with it — an error or a panic —
+    /// fails it alone. Only a database out of reach is returned as an error (the run stops and
+    /// the task tries again later); the message stays claimed and its lease decides, as after a
+    /// crash.
+    fn deliver_alone(
         &self,
         conn: &mut Conn,
         row: OutboxRow,
         throttle: &mut Throttle,
     ) -> Result<Outcome, ServiceError> {
+        let reason = match one_item_on(conn, |conn| self.deliver(conn, &row, throttle))? {
+            Ok(outcome) => return Ok(outcome),
+            Err(reason) => format!("无法生成或发送此邮件:{reason}"),
+        };
+        tracing::error!(outbox_id = row.id, message_id = %row.message_id, "{reason}");
+        Ok(Outcome::Broken { row, reason })
+    }
+
+    /// Sends one claimed message; the caller records the outcome.
+    fn deliver(
+        &self,
+        conn: &mut Conn,
+        row: &OutboxRow,
+        throttle: &mut Throttle,
+    ) -> Result<Outcome, ServiceError> {
+        let row = row.clone();
         let letter = match self.letter(conn, &row)? {
             Ok(letter) => letter,
             Err(reason) => return Ok(Outcome::Skipped { row, reason }),
         };
+        if let Some(hook) = self.before_compose {
+            hook(&letter);
+        }
         let sender = Sender {
             name: self.settings.from_name.clone(),
             address: self.settings.from_address.clone(),
@@ -202,6 +242,12 @@ impl Dispatcher<'_> {
             Outcome::Skipped { row, reason } => {
                 outbox::mark_failed(c, row.id, &reason)?;
                 report.skipped += 1;
+                return Ok(());
+            }
+            Outcome::Broken { row, reason } => {
+                outbox::mark_failed(c, row.id, &reason)?;
+                invitations::mark_failed(c, row.invitation_id, &reason)?;
+                report.failed += 1;
                 return Ok(());
             }
             Outcome::Attempted { row, result, at } => (row, result, at),
@@ -278,6 +324,29 @@ impl Dispatcher<'_> {
             url: survey_url(self.base_url, &token),
             message_id: row.message_id.clone(),
         }))
+    }
+}
+
+impl Dispatcher<'_> {
+    /// `qiping mail send` (and the demo's sending): one run until `until`, recorded as
+    /// `mail.send` (target `outbox`, the run's counts) when it ends. The dispatcher inside
+    /// `serve` runs unrecorded: it is the system's own work, every poll.
+    pub fn send_now(
+        &self,
+        conn: &mut Conn,
+        actor: &Actor,
+        until: Until,
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Result<DispatchReport, ServiceError> {
+        let report = self.run(conn, until, progress, &mut |_| true)?;
+        audit::record(
+            conn,
+            actor,
+            "mail.send",
+            "outbox",
+            serde_json::json!(report),
+        )?;
+        Ok(report)
     }
 }
 

@@ -128,7 +128,7 @@ fn published(conn: &mut Conn) -> Result<Vec<(Period, PublicResults)>, ServiceErr
         };
         let period: Period = row.period.parse()?;
         let results = serde_json::from_str(&publication.results_json).map_err(|e| {
-            ServiceError::Invalid(format!("{} 存储的公布结果无法读取: {e}", row.period))
+            ServiceError::internal(&format!("{} 存储的公布结果无法读取", row.period), e)
         })?;
         out.push((period, results));
     }

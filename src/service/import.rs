@@ -6,10 +6,12 @@ use std::collections::{HashMap, HashSet};
 
 use serde::Serialize;
 
-use super::ServiceError;
+use serde_json::json;
+
 use super::registry_csv::{
     self, ImportError, ImportErrors, PARENT_COLUMN, check_parents, check_predecessors,
 };
+use super::{Actor, ServiceError, audit};
 use crate::db::enterprises::{self as enterprise_rows, EnterpriseFields};
 use crate::db::units::{self as unit_rows, HeadTermRow, NewHeadTerm, UnitFields};
 use crate::db::{Conn, interactions, now, write_transaction};
@@ -31,9 +33,11 @@ pub struct ImportReport {
 /// Reports progress as rows are written: `(done, total)`.
 pub type Progress<'a> = &'a mut dyn FnMut(usize, usize);
 
-/// Imports a units file.
+/// Imports a units file (audited `import.units`, target `registry:units`, in the import's
+/// transaction; a refused file writes nothing, its row included).
 pub fn import_units(
     conn: &mut Conn,
+    actor: &Actor,
     bytes: &[u8],
     progress: Progress<'_>,
 ) -> Result<ImportReport, ServiceError> {
@@ -173,6 +177,7 @@ pub fn import_units(
                 progress(done + 1, total);
             }
         }
+        audit::record(conn, actor, "import.units", "registry:units", json!(report))?;
         Ok::<_, ServiceError>(())
     })?;
     Ok(report)
@@ -186,9 +191,10 @@ fn to_head_term(row: &HeadTermRow) -> HeadTerm {
     }
 }
 
-/// Imports an enterprises file.
+/// Imports an enterprises file (audited `import.enterprises`, target `registry:enterprises`).
 pub fn import_enterprises(
     conn: &mut Conn,
+    actor: &Actor,
     bytes: &[u8],
     progress: Progress<'_>,
 ) -> Result<ImportReport, ServiceError> {
@@ -239,15 +245,25 @@ pub fn import_enterprises(
             }
         }
         progress(total, total);
+        let detail = json!(report);
+        audit::record(
+            conn,
+            actor,
+            "import.enterprises",
+            "registry:enterprises",
+            detail,
+        )?;
         Ok::<_, ServiceError>(())
     })?;
     Ok(report)
 }
 
 /// Imports which units each enterprise dealt with in `period`. Rows already known are kept; an
-/// unknown USCC or unit code fails the file.
+/// unknown USCC or unit code fails the file. Audited `import.interactions`, target
+/// `campaign:PERIOD`.
 pub fn import_interactions(
     conn: &mut Conn,
+    actor: &Actor,
     period: &Period,
     bytes: &[u8],
     progress: Progress<'_>,
@@ -307,6 +323,8 @@ pub fn import_interactions(
             interactions::insert_many(conn, &period_text, chunk)?;
             progress((i + 1) * 1000, pairs.len());
         }
+        let target = super::campaign::target(period);
+        audit::record(conn, actor, "import.interactions", &target, json!(report))?;
         Ok::<_, ServiceError>(())
     })?;
     Ok(report)

@@ -28,7 +28,7 @@ impl LinkSecret {
     pub fn from_config(secret: Option<&str>) -> Result<Self, ServiceError> {
         let secret = secret.map(str::trim).unwrap_or_default();
         if secret.is_empty() {
-            return Err(ServiceError::Invalid(
+            return Err(ServiceError::Internal(
                 "未配置问卷链接密钥:请运行 qiping init,或设置 link_secret / QIPING_LINK_SECRET"
                     .into(),
             ));
@@ -37,7 +37,7 @@ impl LinkSecret {
             .decode(secret)
             .unwrap_or_else(|_| secret.as_bytes().to_vec());
         if bytes.len() < MIN_SECRET_BYTES {
-            return Err(ServiceError::Invalid(format!(
+            return Err(ServiceError::Internal(format!(
                 "问卷链接密钥太短:至少需要 {MIN_SECRET_BYTES} 字节(qiping init 会生成 32 字节)"
             )));
         }

@@ -5,7 +5,7 @@
 
 use serde_json::json;
 
-use super::{ServiceError, audit, campaign};
+use super::{Actor, ServiceError, audit, campaign};
 use crate::db::moderation::{self as rows, ModeratedComment};
 use crate::db::{Conn, now, write_transaction};
 use crate::domain::Period;
@@ -29,7 +29,7 @@ pub struct Hidden {
 /// Hides the comment of rating `rating_id` with `reason`, audited in the same transaction.
 pub fn hide(
     conn: &mut Conn,
-    actor: &str,
+    actor: &Actor,
     rating_id: i64,
     reason: &str,
 ) -> Result<Hidden, ServiceError> {
@@ -47,8 +47,8 @@ pub fn hide(
     write_transaction(conn, |conn| {
         let (period, unit_code) = rows::locate(conn, rating_id)?
             .ok_or_else(|| ServiceError::NotFound(format!("没有编号为 {rating_id} 的留言")))?;
-        if !rows::hide(conn, rating_id, reason, actor, now())? {
-            return Err(ServiceError::Invalid(format!(
+        if !rows::hide(conn, rating_id, reason, actor.as_str(), now())? {
+            return Err(ServiceError::Conflict(format!(
                 "编号为 {rating_id} 的留言已被隐藏"
             )));
         }

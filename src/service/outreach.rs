@@ -4,24 +4,19 @@
 use chrono::{Duration, NaiveDate, NaiveDateTime};
 use serde::Serialize;
 
-use super::ServiceError;
-use super::campaign::{find, queue};
+use serde_json::json;
+
+use super::campaign::{find, queue, state_of, target as target_of};
 use super::links::{LinkSecret, token_hash};
+use super::{Actor, ServiceError, audit};
 use crate::config::RemindersConfig;
 use crate::db::campaigns::{self as rows, CampaignRow};
 use crate::db::{Conn, enterprises, invitations, now, outbox, write_transaction};
 use crate::domain::{CampaignState, Period, time};
 
-fn state_of(campaign: &CampaignRow) -> Result<CampaignState, ServiceError> {
-    campaign
-        .state
-        .parse()
-        .map_err(|e| ServiceError::Invalid(format!("{e}")))
-}
-
 fn require_open(campaign: &CampaignRow, what: &str) -> Result<(), ServiceError> {
     if state_of(campaign)? != CampaignState::Open {
-        return Err(ServiceError::Invalid(format!(
+        return Err(ServiceError::Conflict(format!(
             "{} 评议活动当前为「{}」状态,只有进行中的活动才能{what}",
             campaign.period, campaign.state
         )));
@@ -31,14 +26,21 @@ fn require_open(campaign: &CampaignRow, what: &str) -> Result<(), ServiceError> 
 
 /// Gives one enterprise a new link: the link version goes up (the old token no longer matches the
 /// stored hash, so the old link stops working), any message still queued for it is dropped, and a
-/// new invitation message is queued. A failed or bounced invitation is tried again.
+/// new invitation message is queued. A failed or bounced invitation is tried again. Audited
+/// `campaign.reissue`.
 pub fn reissue(
     conn: &mut Conn,
+    actor: &Actor,
     secret: &LinkSecret,
     period: &Period,
     uscc: &str,
 ) -> Result<i32, ServiceError> {
-    write_transaction(conn, |conn| {
+    let uscc = uscc.trim().to_uppercase();
+    let uscc = uscc.as_str();
+    if uscc.is_empty() {
+        return Err(ServiceError::Invalid("请填写统一社会信用代码".into()));
+    }
+    let change = |conn: &mut Conn| -> Result<_, ServiceError> {
         let campaign = find(conn, period)?;
         require_open(&campaign, "重新发放链接")?;
         let enterprise = enterprises::by_uscc(conn, uscc)?.ok_or_else(|| {
@@ -49,7 +51,7 @@ pub fn reissue(
                 ServiceError::NotFound(format!("{uscc} 不在 {period} 评议活动的邀请名单中"))
             })?;
         if invitation.completed_at.is_some() {
-            return Err(ServiceError::Invalid(format!(
+            return Err(ServiceError::Conflict(format!(
                 "{uscc} 已经提交过 {period} 的问卷,无需重新发放链接"
             )));
         }
@@ -66,7 +68,15 @@ pub fn reissue(
         }
         queue(conn, &campaign, invitation.id, "invitation", now())?;
         Ok(version)
-    })
+    };
+    audit::change(
+        conn,
+        actor,
+        "campaign.reissue",
+        &target_of(period),
+        change,
+        |v| json!({"uscc": uscc, "link_version": v}),
+    )
 }
 
 /// What `campaign extend` and `campaign remind` did.
@@ -77,13 +87,14 @@ pub struct QueuedReport {
 }
 
 /// Moves an open campaign's last day and queues an `extension` notice to every enterprise that was
-/// reached and has not answered.
+/// reached and has not answered. Audited `campaign.extend`.
 pub fn extend(
     conn: &mut Conn,
+    actor: &Actor,
     period: &Period,
     closes_on: NaiveDate,
 ) -> Result<QueuedReport, ServiceError> {
-    write_transaction(conn, |conn| {
+    let change = |conn: &mut Conn| -> Result<_, ServiceError> {
         let campaign = find(conn, period)?;
         require_open(&campaign, "延期")?;
         let today = time::local_day(now());
@@ -103,22 +114,53 @@ pub fn extend(
             period: campaign.period,
             queued: waiting.len(),
         })
-    })
+    };
+    audit::change(
+        conn,
+        actor,
+        "campaign.extend",
+        &target_of(period),
+        change,
+        |r| json!({"closes": closes_on, "queued": r.queued}),
+    )
 }
 
 /// Queues reminders in an open campaign to enterprises that were reached and have not answered,
 /// that have had fewer than `target` reminders (and fewer than the configured maximum), and whose
 /// last message is at least the configured gap old. `campaign remind` passes the maximum as the
-/// target; the schedule passes how many reminder days have come.
+/// target; the schedule passes how many reminder days have come. Audited `campaign.remind`; the
+/// schedule's own runs are recorded only when they queued something.
 pub fn remind(
     conn: &mut Conn,
+    actor: &Actor,
     period: &Period,
     settings: &RemindersConfig,
     target: Option<u32>,
     at: NaiveDateTime,
 ) -> Result<QueuedReport, ServiceError> {
+    queue_reminders(conn, actor, period, settings, target, at, Record::Always)
+}
+
+/// When a reminder run writes its audit row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Record {
+    Always,
+    /// The schedule runs every poll: a row only when it queued something.
+    WhenQueued,
+}
+
+fn queue_reminders(
+    conn: &mut Conn,
+    actor: &Actor,
+    period: &Period,
+    settings: &RemindersConfig,
+    target: Option<u32>,
+    at: NaiveDateTime,
+    record: Record,
+) -> Result<QueuedReport, ServiceError> {
     write_transaction(conn, |conn| {
         let campaign = find(conn, period)?;
+        let campaign_target = target_of(period);
         require_open(&campaign, "发送提醒")?;
         let limit = target
             .unwrap_or(settings.max_per_enterprise)
@@ -133,6 +175,10 @@ pub fn remind(
                 invitations::record_reminder(conn, invitation.id, at)?;
                 queued += 1;
             }
+        }
+        if queued > 0 || record == Record::Always {
+            let detail = json!({"queued": queued, "up_to": limit});
+            audit::record(conn, actor, "campaign.remind", &campaign_target, detail)?;
         }
         Ok(QueuedReport {
             period: campaign.period,
@@ -151,9 +197,11 @@ pub fn scheduled_target(settings: &RemindersConfig, opened: NaiveDate, today: Na
         .count() as u32
 }
 
-/// Applies the reminder schedule to every open campaign (the task inside `serve` runs this).
+/// Applies the reminder schedule to every open campaign (the task inside `serve` runs this, as
+/// `actor`).
 pub fn remind_on_schedule(
     conn: &mut Conn,
+    actor: &Actor,
     settings: &RemindersConfig,
     at: NaiveDateTime,
 ) -> Result<usize, ServiceError> {
@@ -170,7 +218,16 @@ pub fn remind_on_schedule(
             continue;
         }
         let period: Period = campaign.period.parse()?;
-        queued += remind(conn, &period, settings, Some(target), at)?.queued;
+        let report = queue_reminders(
+            conn,
+            actor,
+            &period,
+            settings,
+            Some(target),
+            at,
+            Record::WhenQueued,
+        )?;
+        queued += report.queued;
     }
     Ok(queued)
 }
@@ -188,9 +245,14 @@ pub struct BounceReport {
 
 /// Marks the enterprises with these addresses `bounced` (they are not mailed again) and their
 /// unanswered invitations in draft or open campaigns, in one transaction. Blank lines and `#`
-/// comments are ignored.
-pub fn bounce(conn: &mut Conn, addresses: &str) -> Result<BounceReport, ServiceError> {
-    write_transaction(conn, |conn| {
+/// comments are ignored. Audited `mail.bounce` with the counts only: the addresses are personal
+/// data, and audit rows are never purged.
+pub fn bounce(
+    conn: &mut Conn,
+    actor: &Actor,
+    addresses: &str,
+) -> Result<BounceReport, ServiceError> {
+    let change = |conn: &mut Conn| -> Result<_, ServiceError> {
         let at = now();
         let live: Vec<i64> = rows::all(conn)?
             .into_iter()
@@ -214,5 +276,13 @@ pub fn bounce(conn: &mut Conn, addresses: &str) -> Result<BounceReport, ServiceE
             }
         }
         Ok(report)
-    })
+    };
+    audit::change(
+        conn,
+        actor,
+        "mail.bounce",
+        "registry:enterprises",
+        change,
+        |r| json!({"enterprises": r.enterprises, "invitations": r.invitations, "unknown": r.unknown.len()}),
+    )
 }

@@ -9,7 +9,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::history::{self, PersonHistory, SearchResults, UnitHistory};
-use super::{ServiceError, audit};
+use super::{Actor, ServiceError, audit};
 use crate::db::oversight as rows;
 use crate::db::units::{self, UnitRow};
 use crate::db::{Conn, write_transaction};
@@ -56,7 +56,7 @@ pub enum Channel {
 /// [`read_flags_filtered`], kept for callers that filter by nothing else.
 pub fn read_flags(
     conn: &mut Conn,
-    actor: &str,
+    actor: &Actor,
     period: Option<&str>,
 ) -> Result<Vec<FlagView>, ServiceError> {
     let filter = FlagFilter {
@@ -70,7 +70,7 @@ pub fn read_flags(
 /// the same transaction (action `inspect.flags`, target `flags:PERIOD` or `flags:*`).
 pub fn read_flags_filtered(
     conn: &mut Conn,
-    actor: &str,
+    actor: &Actor,
     via: Channel,
     filter: &FlagFilter,
 ) -> Result<Vec<FlagView>, ServiceError> {
@@ -110,7 +110,7 @@ pub fn read_flags_filtered(
 /// asked for does not exist (a probe is recorded too; the error is returned after the commit).
 fn audited<T>(
     conn: &mut Conn,
-    actor: &str,
+    actor: &Actor,
     via: Channel,
     action: &str,
     target: &str,
@@ -137,7 +137,7 @@ fn audited<T>(
 /// A unit's full history, audited (action `inspect.unit_history`, target `unit:CODE`).
 pub fn read_unit_history(
     conn: &mut Conn,
-    actor: &str,
+    actor: &Actor,
     via: Channel,
     code: &str,
 ) -> Result<UnitHistory, ServiceError> {
@@ -156,7 +156,7 @@ pub fn read_unit_history(
 /// A person's history, audited (action `inspect.person_history`, target `person:NAME`).
 pub fn read_person_history(
     conn: &mut Conn,
-    actor: &str,
+    actor: &Actor,
     via: Channel,
     name: &str,
 ) -> Result<PersonHistory, ServiceError> {
@@ -175,7 +175,7 @@ pub fn read_person_history(
 /// The search box, audited (action `inspect.search`, target `search:QUERY`).
 pub fn search(
     conn: &mut Conn,
-    actor: &str,
+    actor: &Actor,
     via: Channel,
     query: &str,
 ) -> Result<SearchResults, ServiceError> {

@@ -11,8 +11,11 @@ pub use crate::report::model::{
     FlagEvidence, HeadView, InspectorFlag, PublicFlag, PublicPeerGroup, PublicResults, PublicUnit,
 };
 
-use super::aggregate::{state_of, transition};
-use super::{ServiceError, campaign};
+use serde_json::json;
+
+use super::aggregate::transition;
+use super::campaign::state_of;
+use super::{Actor, ServiceError, audit, campaign};
 use crate::db::campaigns::{self as campaign_rows};
 use crate::db::results::{self, FlagFields, NewPublication, PublicationRow};
 use crate::db::units::{self as unit_rows, UnitRow};
@@ -42,8 +45,10 @@ pub struct PublishReport {
 
 /// Freezes the campaign's newest aggregation as its next version. Without `supersede_reason`
 /// the campaign must be closed and unpublished; with it, it must be published (a correction).
+/// Audited `campaign.publish` in the transaction that stores the publication.
 pub fn publish(
     conn: &mut Conn,
+    actor: &Actor,
     period: &Period,
     supersede_reason: Option<&str>,
     settings: &Settings,
@@ -54,19 +59,19 @@ pub fn publish(
     match (state, &previous, supersede_reason) {
         (CampaignState::Published, Some(_), Some(reason)) if !reason.trim().is_empty() => {}
         (CampaignState::Published, _, _) => {
-            return Err(ServiceError::Invalid(format!(
+            return Err(ServiceError::Conflict(format!(
                 "{period} 已公布;更正请使用 campaign publish {period} --supersede --reason 原因"
             )));
         }
         (_, _, Some(_)) => {
-            return Err(ServiceError::Invalid(format!(
+            return Err(ServiceError::Conflict(format!(
                 "{period} 尚未公布,无需 --supersede"
             )));
         }
         _ => {}
     }
     let aggregation = results::latest_aggregation(conn, campaign.id)?.ok_or_else(|| {
-        ServiceError::Invalid(format!(
+        ServiceError::Conflict(format!(
             "{period} 还没有计算结果:请先运行 campaign aggregate {period}"
         ))
     })?;
@@ -133,7 +138,7 @@ pub fn publish(
         // Re-checked inside the transaction: two racing publishers cannot both take a version.
         let current = results::current_publication(conn, campaign.id)?;
         if current.as_ref().map(|p| p.id) != previous.as_ref().map(|p| p.id) {
-            return Err(ServiceError::Invalid(
+            return Err(ServiceError::Conflict(
                 "发布过程中有另一版本被公布,请重试".into(),
             ));
         }
@@ -157,6 +162,15 @@ pub fn publish(
         if state == CampaignState::Closed {
             transition(conn, period, CampaignAction::Publish)?;
         }
+        let detail = json!({"version": version, "flags": inspector_flags.len(),
+                            "reason": supersede_reason});
+        audit::record(
+            conn,
+            actor,
+            "campaign.publish",
+            &campaign::target(period),
+            detail,
+        )?;
         Ok(())
     })?;
     Ok(PublishReport {
@@ -170,12 +184,11 @@ pub fn publish(
 }
 
 fn to_json<T: Serialize>(value: &T) -> Result<String, ServiceError> {
-    serde_json::to_string(value).map_err(|e| ServiceError::Invalid(format!("无法序列化: {e}")))
+    serde_json::to_string(value).map_err(|e| ServiceError::internal("无法序列化", e))
 }
 
 fn parse_result(json: &str) -> Result<CampaignResult, ServiceError> {
-    serde_json::from_str(json)
-        .map_err(|e| ServiceError::Invalid(format!("存储的结果无法读取: {e}")))
+    serde_json::from_str(json).map_err(|e| ServiceError::internal("存储的计算结果无法读取", e))
 }
 
 fn public_groups(
@@ -287,7 +300,7 @@ fn flag_decisions(
         history.push(past);
     }
     let decisions = stats::flag_units(&history, settings)
-        .map_err(|e| ServiceError::Invalid(format!("问责规则计算失败: {e}")))?;
+        .map_err(|e| ServiceError::internal("问责规则计算失败", e))?;
     Ok((decisions, renamed))
 }
 
@@ -352,7 +365,7 @@ pub fn heads_during(
         })
         .collect();
     let history = HeadHistory::from_terms(terms)
-        .map_err(|e| ServiceError::Invalid(format!("负责人任职记录有误: {e}")))?;
+        .map_err(|e| ServiceError::internal("存储的负责人任职记录有误", e))?;
     Ok(history
         .heads_during(start, end)
         .into_iter()
@@ -372,7 +385,7 @@ pub fn public_results(
 ) -> Result<PublicResults, ServiceError> {
     let row = publication(conn, period, version)?;
     serde_json::from_str(&row.results_json)
-        .map_err(|e| ServiceError::Invalid(format!("存储的公布结果无法读取: {e}")))
+        .map_err(|e| ServiceError::internal(&format!("{period} 存储的公布结果无法读取"), e))
 }
 
 /// A publication row: the current version, or `version`.
@@ -406,7 +419,7 @@ pub fn inspector_flags(
         for (row, _) in results::flags_of(conn, publication.id)? {
             flags.push(
                 serde_json::from_str(&row.evidence)
-                    .map_err(|e| ServiceError::Invalid(format!("存储的问责提示无法读取: {e}")))?,
+                    .map_err(|e| ServiceError::internal("存储的问责提示无法读取", e))?,
             );
         }
     }
@@ -417,7 +430,7 @@ pub fn inspector_flags(
 pub fn flag_notes(conn: &mut Conn, period: &Period) -> Result<Vec<FlagNote>, ServiceError> {
     let row = publication(conn, period, None)?;
     serde_json::from_str(&row.flag_notes)
-        .map_err(|e| ServiceError::Invalid(format!("存储的说明无法读取: {e}")))
+        .map_err(|e| ServiceError::internal("存储的说明无法读取", e))
 }
 
 /// Every published version of a campaign, oldest first: (version, reason).
@@ -437,12 +450,13 @@ pub fn versions(
 /// error says so (`campaign report PERIOD` writes them again).
 pub fn publish_and_write(
     conn: &mut Conn,
+    actor: &Actor,
     period: &Period,
     supersede_reason: Option<&str>,
     settings: &Settings,
     reports_dir: &std::path::Path,
 ) -> Result<PublishReport, ServiceError> {
-    let report = publish(conn, period, supersede_reason, settings)?;
+    let report = publish(conn, actor, period, supersede_reason, settings)?;
     write_reports(conn, period, reports_dir, settings)?;
     Ok(report)
 }
@@ -472,7 +486,7 @@ pub fn write_reports(
         if let Some(publication) = results::current_publication(conn, row.id)? {
             history.push(
                 serde_json::from_str::<PublicResults>(&publication.results_json).map_err(|e| {
-                    ServiceError::Invalid(format!("{} 存储的公布结果无法读取: {e}", row.period))
+                    ServiceError::internal(&format!("{} 存储的公布结果无法读取", row.period), e)
                 })?,
             );
         }
@@ -488,5 +502,5 @@ pub fn write_reports(
         bottom_n: settings.bottom_n,
     };
     crate::report::write_publication(reports_dir, &publication, &superseded)
-        .map_err(|e| ServiceError::Invalid(e.to_string()))
+        .map_err(|e| ServiceError::internal("报告文件写入失败", e))
 }

@@ -16,7 +16,7 @@ use chrono::Duration;
 use serde::Serialize;
 use serde_json::json;
 
-use super::{ServiceError, audit};
+use super::{Actor, ServiceError, audit};
 use crate::db::{Conn, now, purge as rows, write_transaction};
 use crate::domain::time;
 
@@ -32,13 +32,13 @@ pub struct PurgeReport {
 /// Runs the purge; with `dry_run` nothing changes and nothing is audited.
 pub fn purge(
     conn: &mut Conn,
-    actor: &str,
+    actor: &Actor,
     retention_days: i64,
     dry_run: bool,
 ) -> Result<PurgeReport, ServiceError> {
     if retention_days < 1 {
-        return Err(ServiceError::Invalid(
-            "retention.personal_data_days 须为正整数".into(),
+        return Err(ServiceError::Internal(
+            "配置项 retention.personal_data_days 须为正整数".into(),
         ));
     }
     let cutoff = now() - Duration::days(retention_days);

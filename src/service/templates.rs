@@ -30,7 +30,7 @@ pub fn load(dir: &Path, name: &str) -> Result<LoadedTemplate, ServiceError> {
     let path = dir.join(format!("{name}.toml"));
     let toml = if path.exists() {
         std::fs::read_to_string(&path).map_err(|e| {
-            ServiceError::Invalid(format!("无法读取问卷模板 {}: {e}", path.display()))
+            ServiceError::internal(&format!("无法读取问卷模板 {}", path.display()), e)
         })?
     } else if name == "standard" {
         STANDARD_TOML.to_owned()
@@ -48,5 +48,5 @@ pub fn load(dir: &Path, name: &str) -> Result<LoadedTemplate, ServiceError> {
 /// Parses the template text stored with a campaign.
 pub fn parse_stored(toml: &str) -> Result<SurveyTemplate, ServiceError> {
     SurveyTemplate::from_toml(toml)
-        .map_err(|e| ServiceError::Invalid(format!("活动保存的问卷模板有误: {e}")))
+        .map_err(|e| ServiceError::internal("活动保存的问卷模板无法读取", e))
 }

@@ -1,7 +1,15 @@
 //! The web's one error type. Error policy: handlers return [`WebError`] (pages) or [`ApiError`]
-//! (JSON under `/api/`). A database that cannot be reached becomes 503 with a page that says to try
-//! again; any other database or internal failure is logged with its detail and shown as an opaque
-//! 500, so no internal text (SQL, paths, tokens) reaches a client.
+//! (JSON under `/api/`), converted from the service's error ([`ServiceError`]):
+//!
+//! | service error | status | shown |
+//! | --- | --- | --- |
+//! | `NotFound` | 404 | 「页面不存在」 |
+//! | `Invalid`, `Period`, `Import` | 400 (the JSON survey API: 422 with each field) | the message, which names the field |
+//! | `Transition`, `Conflict` (a unique-constraint violation too) | 409 | the message |
+//! | `Db`, database out of reach | 503 + `Retry-After` | 「请稍候片刻后刷新页面重试」 |
+//! | `Internal`, any other `Db` | 500 | only the request id (`request_id.rs`); the cause is logged with it |
+//!
+//! So no internal text (SQL, paths, tokens, stored data) reaches a client.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
@@ -87,8 +95,13 @@ impl From<ServiceError> for WebError {
             ServiceError::NotFound(_) => WebError::NotFound,
             ServiceError::Invalid(m) => WebError::BadRequest(m),
             ServiceError::Transition(t) => WebError::Conflict(t.to_string()),
+            ServiceError::Conflict(m) => WebError::Conflict(m),
+            ServiceError::Internal(detail) => WebError::internal(detail),
             ServiceError::Db(db) => db.into(),
-            other => WebError::BadRequest(other.to_string()),
+            // Listed one by one, so that a new variant must be given its status here.
+            e @ (ServiceError::Import(_) | ServiceError::Period(_)) => {
+                WebError::BadRequest(e.to_string())
+            }
         }
     }
 }
@@ -226,5 +239,124 @@ mod tests {
         .into();
         assert_eq!(e.status_code(), StatusCode::SERVICE_UNAVAILABLE);
         assert!(error_page(e.status_code(), &e.to_string()).contains("重试"));
+    }
+
+    /// Each service error as a handler of a page and of the API returns it, through the request-id
+    /// middleware as `serve` runs it: the status, and what the body shows.
+    #[actix_web::test]
+    async fn every_service_error_maps_to_its_status_and_body_for_pages_and_json() {
+        use actix_web::{App, test, web};
+
+        use crate::service::registry_csv::{ImportError, ImportErrors};
+        use crate::web::request_id;
+
+        const SECRET: &str = "secret-detail-SELECT-password";
+        fn case(i: usize) -> ServiceError {
+            use diesel::result::{DatabaseErrorKind as Kind, Error};
+            let db = |kind| Error::DatabaseError(kind, Box::new(SECRET.to_owned()));
+            match i {
+                0 => ServiceError::NotFound("没有 2019H2 的评议活动".into()),
+                1 => ServiceError::Invalid("新的截止日期「x」格式有误".into()),
+                2 => ServiceError::Import(ImportErrors(vec![
+                    ImportError::new(3, "必填项为空").in_column("name"),
+                ])),
+                3 => "2019H3"
+                    .parse::<crate::domain::Period>()
+                    .unwrap_err()
+                    .into(),
+                4 => crate::domain::CampaignState::Published
+                    .apply(crate::domain::CampaignAction::Open)
+                    .unwrap_err()
+                    .into(),
+                5 => ServiceError::Conflict("2019H2 的评议活动已存在".into()),
+                6 => db(Kind::UniqueViolation).into(),
+                7 => db(Kind::ClosedConnection).into(),
+                8 => db(Kind::ForeignKeyViolation).into(),
+                9 => ServiceError::internal("存储的结果无法读取", SECRET),
+                _ => ServiceError::Db(Error::NotFound),
+            }
+        }
+        // (status, text the body shows; None: only the request id)
+        let expected: [(u16, Option<&str>); 11] = [
+            (404, Some("页面不存在")),
+            (400, Some("新的截止日期「x」格式有误")),
+            (400, Some("第 3 行, 列「name」")),
+            (400, Some("2019H3")),
+            (409, Some("已公布")),
+            (409, Some("2019H2 的评议活动已存在")),
+            (409, Some(crate::service::DUPLICATE_MESSAGE)),
+            (503, Some("请稍后重试")),
+            (500, None),
+            (500, None),
+            (404, Some("页面不存在")),
+        ];
+        async fn page(i: web::Path<usize>) -> Result<HttpResponse, WebError> {
+            Err(case(*i).into())
+        }
+        async fn api(i: web::Path<usize>) -> Result<HttpResponse, ApiError> {
+            Err(case(*i).into())
+        }
+        let app = test::init_service(
+            App::new()
+                .wrap(actix_web::middleware::from_fn(request_id::middleware))
+                .route("/page/{i}", web::get().to(page))
+                .route("/api/{i}", web::get().to(api)),
+        )
+        .await;
+        for (i, (status, shown)) in expected.into_iter().enumerate() {
+            for path in ["page", "api"] {
+                let response = test::call_service(
+                    &app,
+                    test::TestRequest::get()
+                        .uri(&format!("/{path}/{i}"))
+                        .to_request(),
+                )
+                .await;
+                let what = format!("{path} case {i}");
+                assert_eq!(response.status().as_u16(), status, "{what}");
+                let id = response
+                    .headers()
+                    .get("X-Request-Id")
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned)
+                    .unwrap_or_default();
+                assert_eq!(id.len(), 12, "{what}");
+                if status == 503 {
+                    assert!(response.headers().contains_key("Retry-After"), "{what}");
+                }
+                let body = String::from_utf8(test::read_body(response).await.to_vec()).unwrap();
+                assert!(!body.contains(SECRET), "{what}: {body}");
+                let message = if path == "api" {
+                    let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+                    if status == 500 {
+                        assert_eq!(json["request_id"], id.as_str(), "{what}");
+                    }
+                    json["error"].as_str().unwrap().to_owned()
+                } else {
+                    assert!(body.starts_with("<!doctype html>"), "{what}: {body}");
+                    body
+                };
+                match shown {
+                    Some(text) => assert!(message.contains(text), "{what}: {message}"),
+                    None => assert!(
+                        message.contains("请联系管理员并提供编号") && message.contains(&id),
+                        "{what}: {message}"
+                    ),
+                }
+            }
+        }
+    }
+
+    #[actix_web::test]
+    async fn a_rejected_field_shows_in_the_json_errors() {
+        let error = ApiError(WebError::Unprocessable(vec![FieldError {
+            field: "ratings[0].answers.q1".into(),
+            message: "超出范围".into(),
+        }]));
+        assert_eq!(error.status_code().as_u16(), 422);
+        let body = error.error_response().into_body();
+        let bytes = actix_web::body::to_bytes(body).await.unwrap();
+        let json: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(json["errors"][0]["field"], "ratings[0].answers.q1");
     }
 }

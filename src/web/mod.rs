@@ -8,6 +8,7 @@ pub mod error;
 pub mod pages;
 pub mod public;
 pub mod rate_limit;
+pub mod request_id;
 pub mod routes;
 pub mod security;
 mod survey;
@@ -19,6 +20,7 @@ use crate::config::Config;
 use crate::db::{Conn, Pool};
 use crate::service::response_writer::ResponseWriter;
 use crate::service::survey::TemplateCache;
+use crate::service::tasks::TaskBoard;
 use error::WebError;
 use rate_limit::RateLimiter;
 
@@ -30,6 +32,9 @@ pub struct AppState {
     /// The survey's per-process parts: parsed questionnaires, the group-commit writer, the
     /// per-address rate limit.
     pub survey: SurveyRuntime,
+    /// The background tasks of this process, for `/healthz?deep=1` (empty unless `serve` started
+    /// them).
+    pub tasks: TaskBoard,
 }
 
 /// Shared by every worker of one process (so the rate limit and the writer are per process).
@@ -52,6 +57,7 @@ impl AppState {
             pool,
             config,
             survey,
+            tasks: TaskBoard::default(),
         })
     }
 }
@@ -59,7 +65,11 @@ impl AppState {
 /// The route table: every path the server answers, listed in [`routes::ROUTES`]. Everything sits
 /// in one scope wrapped by the security headers, so no route can be added without them.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    let mut scope = web::scope("").wrap(security::headers());
+    // The request id wraps the security headers: it sees their response, and keeps their headers
+    // when it replaces the body of a 500 with the opaque page.
+    let mut scope = web::scope("")
+        .wrap(security::headers())
+        .wrap(actix_web::middleware::from_fn(request_id::middleware));
     // One resource per path, in the table's order, so that a known path asked with a method it
     // does not take answers 405, not 404 (HTTP; the OpenAPI checker tests it).
     let mut paths: Vec<&str> = Vec::new();
@@ -86,7 +96,10 @@ impl AppState {
         F: FnOnce(&mut Conn) -> Result<T, WebError> + Send + 'static,
     {
         let pool = self.pool.clone();
+        // The request's span (with its id) goes along, so what the work logs names the request.
+        let span = tracing::Span::current();
         web::block(move || {
+            let _entered = span.enter();
             let mut conn = pool.get()?;
             f(&mut conn)
         })
@@ -94,12 +107,44 @@ impl AppState {
     }
 }
 
-/// Liveness: answers without touching the database, so a load balancer can tell a hung process
-/// from a busy database.
-async fn healthz() -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("text/plain; charset=utf-8")
-        .body("ok")
+/// `?deep=1` of `/healthz`.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+struct HealthQuery {
+    deep: Option<String>,
+}
+
+/// Liveness: plain `/healthz` answers without touching the database, so a load balancer can tell
+/// a hung process from a busy database. `/healthz?deep=1` says more, as JSON: whether the
+/// database answers and whether each background task of this process is alive and when it last
+/// worked; 200 when all is well, 503 otherwise. It shows no error text (that is in the log).
+async fn healthz(state: web::Data<AppState>, query: web::Query<HealthQuery>) -> HttpResponse {
+    if query
+        .deep
+        .as_deref()
+        .is_none_or(|d| d.is_empty() || d == "0")
+    {
+        return HttpResponse::Ok()
+            .content_type("text/plain; charset=utf-8")
+            .body("ok");
+    }
+    let database = state
+        .with_conn(|conn| Ok(crate::db::ping(conn)?))
+        .await
+        .is_ok();
+    let tasks = state.tasks.snapshot();
+    let healthy = database && tasks.iter().all(|t| t.alive);
+    let mut response = if healthy {
+        HttpResponse::Ok()
+    } else {
+        HttpResponse::ServiceUnavailable()
+    };
+    response.insert_header(("Cache-Control", "no-store"));
+    response.json(serde_json::json!({
+        "status": if healthy { "ok" } else { "degraded" },
+        "database": if database { "ok" } else { "unavailable" },
+        "tasks": tasks,
+    }))
 }
 
 /// Starts the server on a listener the caller bound (so it knows the address, port 0 included,

@@ -86,7 +86,15 @@ pub fn add_users(conn: &mut Conn) {
         ("unit_a", Role::Unit, Some("A01")),
         ("unit_b", Role::Unit, Some("B01")),
     ] {
-        accounts::add_user(conn, "test", name, role, unit, &pw).expect("add user");
+        accounts::add_user(
+            conn,
+            &qiping::service::Actor::stored("test"),
+            name,
+            role,
+            unit,
+            &pw,
+        )
+        .expect("add user");
     }
 }
 

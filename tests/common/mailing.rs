@@ -7,6 +7,7 @@ use base64::engine::general_purpose::STANDARD;
 use qiping::config::{MailConfig, TlsMode};
 use qiping::db::Conn;
 use qiping::mail::Mailer;
+use qiping::service::Actor;
 use qiping::service::campaign::{self, CreateCampaign};
 use qiping::service::dispatch::{DispatchReport, Dispatcher, Until};
 use qiping::service::links::LinkSecret;
@@ -41,9 +42,16 @@ pub fn registry(conn: &mut Conn, n: u32, period: &str) {
             sizes[(i as usize / 6) % 2]
         ));
     }
-    qiping::service::import::import_enterprises(conn, csv.as_bytes(), &mut no_progress()).unwrap();
+    qiping::service::import::import_enterprises(
+        conn,
+        &Actor::cli(),
+        csv.as_bytes(),
+        &mut no_progress(),
+    )
+    .unwrap();
     qiping::service::import::import_units(
         conn,
+        &Actor::cli(),
         &super::fixture("import/units_good.csv"),
         &mut no_progress(),
     )
@@ -51,6 +59,7 @@ pub fn registry(conn: &mut Conn, n: u32, period: &str) {
     let interactions = format!("uscc,unit_code\n{},FGW\n{},SWJ\n", uscc(0), uscc(0));
     qiping::service::import::import_interactions(
         conn,
+        &Actor::cli(),
         &period.parse().unwrap(),
         interactions.as_bytes(),
         &mut no_progress(),
@@ -62,6 +71,7 @@ pub fn registry(conn: &mut Conn, n: u32, period: &str) {
 pub fn open(conn: &mut Conn, period: &str, sample: Option<(u64, u64)>) {
     campaign::create(
         conn,
+        &Actor::cli(),
         std::path::Path::new("survey_templates"),
         &CreateCampaign {
             period: period.parse().unwrap(),
@@ -73,7 +83,7 @@ pub fn open(conn: &mut Conn, period: &str, sample: Option<(u64, u64)>) {
         },
     )
     .unwrap();
-    campaign::open(conn, &secret(), &period.parse().unwrap()).unwrap();
+    campaign::open(conn, &Actor::cli(), &secret(), &period.parse().unwrap()).unwrap();
 }
 
 /// Mail settings aimed at a loopback server, with no rate limit unless set.
@@ -98,6 +108,7 @@ pub fn dispatch(conn: &mut Conn, settings: &MailConfig) -> DispatchReport {
         secret: &secret,
         base_url: BASE_URL,
         settings,
+        before_compose: None,
     }
     .run(conn, Until::Drained, &mut |_, _| {}, &mut |_| true)
     .unwrap()

@@ -8,6 +8,7 @@ pub mod webdriver;
 
 use diesel::prelude::*;
 use qiping::db::Conn;
+use qiping::service::Actor;
 use qiping::service::campaign::{self, CreateCampaign};
 use qiping::service::import;
 use qiping::service::links::LinkSecret;
@@ -30,15 +31,22 @@ pub fn open_campaign(conn: &mut Conn, enterprises: usize) -> Vec<String> {
     let codes = data::unit_codes(DEPARTMENTS, OFFICES);
     import::import_units(
         conn,
+        &Actor::cli(),
         data::units_csv(DEPARTMENTS, OFFICES).as_bytes(),
         ignore,
     )
     .unwrap();
-    import::import_enterprises(conn, data::enterprises_csv(enterprises).as_bytes(), ignore)
-        .unwrap();
+    import::import_enterprises(
+        conn,
+        &Actor::cli(),
+        data::enterprises_csv(enterprises).as_bytes(),
+        ignore,
+    )
+    .unwrap();
     let period = PERIOD.parse().unwrap();
     import::import_interactions(
         conn,
+        &Actor::cli(),
         &period,
         data::interactions_csv(enterprises, &codes, ASKED).as_bytes(),
         ignore,
@@ -46,6 +54,7 @@ pub fn open_campaign(conn: &mut Conn, enterprises: usize) -> Vec<String> {
     .unwrap();
     campaign::create(
         conn,
+        &Actor::cli(),
         std::path::Path::new("survey_templates"),
         &CreateCampaign {
             period,
@@ -57,7 +66,7 @@ pub fn open_campaign(conn: &mut Conn, enterprises: usize) -> Vec<String> {
         },
     )
     .unwrap();
-    campaign::open(conn, &secret(), &period).unwrap();
+    campaign::open(conn, &Actor::cli(), &secret(), &period).unwrap();
     let row = campaign::find(conn, &period).unwrap();
     qiping::db::invitations::of_campaign(conn, row.id)
         .unwrap()

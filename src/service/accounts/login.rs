@@ -12,7 +12,7 @@ use crate::config::AuthConfig;
 use crate::db::sessions::{self, SessionRow};
 use crate::db::{Conn, now, users, write_transaction};
 use crate::domain::{Secret, time};
-use crate::service::{ServiceError, audit};
+use crate::service::{Actor, ServiceError, audit};
 
 /// The window over which failures per address are counted.
 const ADDRESS_WINDOW_MINUTES: i64 = 15;
@@ -88,7 +88,7 @@ pub fn login(
                 users::set_failures(conn, user.id, 0, Some(until))?;
                 audit::record(
                     conn,
-                    "system",
+                    &Actor::system("sign-in"),
                     "user.lock",
                     &format!("user:{}", user.name),
                     json!({"failed_attempts": failed, "address": address}),
@@ -99,7 +99,7 @@ pub fn login(
             return Ok(LoginOutcome::Rejected);
         }
         let account = Account::from_row(&user)
-            .ok_or_else(|| ServiceError::Invalid(format!("用户 {} 的角色无效", user.name)))?;
+            .ok_or_else(|| ServiceError::Internal(format!("用户 {} 存储的角色无效", user.name)))?;
         users::set_failures(conn, user.id, 0, None)?;
         sessions::delete_expired_sessions(conn, at, idle_cutoff(settings, at))?;
         let cookie = open_session(conn, settings, user.id, at)?;

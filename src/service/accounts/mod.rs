@@ -13,7 +13,7 @@ use chrono::NaiveDateTime;
 use serde::Serialize;
 use serde_json::json;
 
-use super::{ServiceError, audit};
+use super::{Actor, ServiceError, audit};
 use crate::db::users::{self as rows, NewUser, UserRow};
 use crate::db::{Conn, now, sessions, units, write_transaction};
 use crate::domain::{Role, Secret};
@@ -70,7 +70,7 @@ fn check_name(name: &str) -> Result<(), ServiceError> {
 /// Creates an account. A unit viewer needs the code of an existing unit; other roles take none.
 pub fn add_user(
     conn: &mut Conn,
-    actor: &str,
+    actor: &Actor,
     name: &str,
     role: Role,
     unit_code: Option<&str>,
@@ -98,7 +98,7 @@ pub fn add_user(
             return Err(ServiceError::NotFound(format!("没有编码为 {code} 的单位")));
         }
         if rows::by_name(conn, name)?.is_some() {
-            return Err(ServiceError::Invalid(format!("用户 {name} 已存在")));
+            return Err(ServiceError::Conflict(format!("用户 {name} 已存在")));
         }
         let at = now();
         rows::insert(
@@ -126,7 +126,7 @@ pub fn add_user(
 /// Sets a new password; ends the user's sessions and lifts a lock.
 pub fn set_password(
     conn: &mut Conn,
-    actor: &str,
+    actor: &Actor,
     name: &str,
     password: &Secret,
 ) -> Result<(), ServiceError> {
@@ -147,7 +147,7 @@ pub fn set_password(
 }
 
 /// Disables an account: its sessions and API tokens stop working at once.
-pub fn disable_user(conn: &mut Conn, actor: &str, name: &str) -> Result<(), ServiceError> {
+pub fn disable_user(conn: &mut Conn, actor: &Actor, name: &str) -> Result<(), ServiceError> {
     write_transaction(conn, |conn| {
         let user = find(conn, name)?;
         rows::set_disabled(conn, user.id, true)?;

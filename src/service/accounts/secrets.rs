@@ -35,11 +35,11 @@ pub fn hash_password(password: &Secret) -> Result<String, ServiceError> {
     }
     let salt_bytes: [u8; 16] = rand::rng().random();
     let salt = SaltString::encode_b64(&salt_bytes)
-        .map_err(|e| ServiceError::Invalid(format!("无法生成盐值: {e}")))?;
+        .map_err(|e| ServiceError::internal("无法生成盐值", e))?;
     Argon2::default()
         .hash_password(password.expose().as_bytes(), &salt)
         .map(|h| h.to_string())
-        .map_err(|e| ServiceError::Invalid(format!("无法计算密码哈希: {e}")))
+        .map_err(|e| ServiceError::internal("无法计算密码哈希", e))
 }
 
 /// Whether `password` matches the stored PHC string. A malformed stored hash matches nothing.

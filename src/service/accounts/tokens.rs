@@ -7,7 +7,7 @@ use serde_json::json;
 use super::{Account, find, secrets};
 use crate::db::{Conn, now, sessions, users, write_transaction};
 use crate::domain::{Role, Secret};
-use crate::service::{ServiceError, audit};
+use crate::service::{Actor, ServiceError, audit};
 
 /// Prefix that makes a leaked token easy to recognise (and to scan for in repositories).
 pub const TOKEN_PREFIX: &str = "qp_";
@@ -18,7 +18,7 @@ pub const MAX_TOKEN_DAYS: i64 = 366;
 /// Issues a token for `name` valid `days` days; the only time its value exists outside a client.
 pub fn create_token(
     conn: &mut Conn,
-    actor: &str,
+    actor: &Actor,
     name: &str,
     days: i64,
 ) -> Result<Secret, ServiceError> {

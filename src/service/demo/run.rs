@@ -22,7 +22,7 @@ use crate::service::campaign::{self, CreateCampaign};
 use crate::service::dispatch::{Dispatcher, Until};
 use crate::service::links::{LinkSecret, survey_url};
 use crate::service::templates::parse_stored;
-use crate::service::{ServiceError, accounts, aggregate, audit, import, outreach, publication};
+use crate::service::{Actor, ServiceError, accounts, aggregate, import, outreach, publication};
 
 /// The two published half-years, then the one left open.
 pub const PUBLISHED: [&str; 2] = ["2025H2", "2026H1"];
@@ -45,6 +45,8 @@ pub struct DemoSettings<'a> {
     pub server: &'a str,
     /// Concurrent answering clients.
     pub clients: usize,
+    /// Who the audit log names for the demo's actions (the CLI's actor).
+    pub actor: &'a Actor,
 }
 
 /// One published half-year, as the demo reports it.
@@ -91,7 +93,7 @@ pub fn run(
     let config = settings.config;
     let secret = LinkSecret::from_config(config.link_secret.as_deref())?;
     let mailer =
-        Mailer::from_config(&config.mail).map_err(|e| ServiceError::Invalid(e.to_string()))?;
+        Mailer::from_config(&config.mail).map_err(|e| ServiceError::internal("邮件发送配置", e))?;
     let script = Script {
         settings,
         secret: &secret,
@@ -107,7 +109,8 @@ pub fn run(
     ));
     script.import_units(conn, &city, HEADS_SINCE)?;
     let ignore = &mut |_: usize, _: usize| {};
-    import::import_enterprises(conn, city.enterprises_csv().as_bytes(), ignore)?;
+    let actor = settings.actor;
+    import::import_enterprises(conn, actor, city.enterprises_csv().as_bytes(), ignore)?;
 
     let mut published = Vec::new();
     for (i, period) in PUBLISHED.iter().enumerate() {
@@ -124,7 +127,7 @@ pub fn run(
 
     let (open_period, survey_link) = script.leave_open(conn, &city)?;
     progress.step("创建管理员与纪检监察账号");
-    let accounts = create_accounts(conn)?;
+    let accounts = create_accounts(conn, actor)?;
     Ok(DemoOutcome {
         units: city.units.len(),
         enterprises: city.enterprises.len(),
@@ -147,7 +150,8 @@ struct Script<'a> {
 impl Script<'_> {
     fn import_units(&self, conn: &mut Conn, city: &City, since: &str) -> Result<(), ServiceError> {
         let ignore = &mut |_: usize, _: usize| {};
-        import::import_units(conn, city.units_csv(since).as_bytes(), ignore)?;
+        let actor = self.settings.actor;
+        import::import_units(conn, actor, city.units_csv(since).as_bytes(), ignore)?;
         Ok(())
     }
 
@@ -176,7 +180,8 @@ impl Script<'_> {
             min_gap_days: 0,
             ..config.reminders.clone()
         };
-        let queued = outreach::remind(conn, &period, &reminders, Some(1), now())?.queued;
+        let actor = self.settings.actor;
+        let queued = outreach::remind(conn, actor, &period, &reminders, Some(1), now())?.queued;
         self.progress
             .step(&format!("{period}:向 {queued} 家未作答的企业发送提醒"));
         mails += self.send_mail(conn, &period, "提醒")?;
@@ -184,9 +189,10 @@ impl Script<'_> {
 
         self.progress
             .step(&format!("{period}:截止,计算结果,公布并写入报告"));
-        aggregate::close(conn, &period)?;
+        aggregate::close(conn, actor, &period)?;
         aggregate::aggregate(
             conn,
+            actor,
             &period,
             &config.stats,
             config.weighting.enabled,
@@ -194,6 +200,7 @@ impl Script<'_> {
         )?;
         let report = publication::publish_and_write(
             conn,
+            actor,
             &period,
             None,
             &config.stats,
@@ -228,8 +235,10 @@ impl Script<'_> {
         period: &Period,
         seed: u64,
     ) -> Result<(), ServiceError> {
+        let actor = self.settings.actor;
         campaign::create(
             conn,
+            actor,
             &self.settings.config.templates_dir,
             &CreateCampaign {
                 period: *period,
@@ -241,8 +250,9 @@ impl Script<'_> {
             },
         )?;
         let ignore = &mut |_: usize, _: usize| {};
-        import::import_interactions(conn, period, city.interactions_csv(seed).as_bytes(), ignore)?;
-        campaign::open(conn, self.secret, period)?;
+        let interactions = city.interactions_csv(seed);
+        import::import_interactions(conn, actor, period, interactions.as_bytes(), ignore)?;
+        campaign::open(conn, actor, self.secret, period)?;
         Ok(())
     }
 
@@ -263,16 +273,17 @@ impl Script<'_> {
             secret: self.secret,
             base_url: config.base_url(),
             settings: &config.mail,
+            before_compose: None,
         };
-        let report = dispatcher.run(
+        let report = dispatcher.send_now(
             conn,
+            self.settings.actor,
             Until::Drained,
             &mut |done, total| {
                 if done.is_multiple_of(100) || done == total {
                     self.progress.advance(done, total)
                 }
             },
-            &mut |_| true,
         )?;
         Ok(report.sent)
     }
@@ -357,12 +368,11 @@ impl Script<'_> {
 }
 
 /// An administrator (营商办) and an inspector (纪委监委), with passwords easy to type.
-fn create_accounts(conn: &mut Conn) -> Result<Vec<DemoAccount>, ServiceError> {
-    let actor = audit::cli_actor();
+fn create_accounts(conn: &mut Conn, actor: &Actor) -> Result<Vec<DemoAccount>, ServiceError> {
     let mut made = Vec::new();
     for (name, role) in [("admin", Role::Admin), ("inspector", Role::Inspector)] {
         let password = readable_password();
-        accounts::add_user(conn, &actor, name, role, None, &password)?;
+        accounts::add_user(conn, actor, name, role, None, &password)?;
         made.push(DemoAccount {
             name: name.to_owned(),
             role,

@@ -164,7 +164,7 @@ pub fn write(
     quarter: Quarter,
 ) -> Result<(PathBuf, ProblemBulletin), ServiceError> {
     let bulletin = build(conn, quarter)?;
-    let dir =
-        write_bulletin(reports_dir, &bulletin).map_err(|e| ServiceError::Invalid(e.to_string()))?;
+    let dir = write_bulletin(reports_dir, &bulletin)
+        .map_err(|e| ServiceError::internal("通报文件写入失败", e))?;
     Ok((dir, bulletin))
 }

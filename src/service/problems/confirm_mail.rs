@@ -14,6 +14,7 @@ use crate::mail::{Mailer, ProblemLetter, SendError, Sender, compose_problem_lett
 use crate::service::ServiceError;
 use crate::service::dispatch::CLAIM_LEASE_SECONDS;
 use crate::service::links::{LinkSecret, problem_url};
+use crate::service::tasks::one_item_on;
 
 /// What a run sent.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -45,11 +46,19 @@ pub fn deliver(
         if !write_transaction(conn, |c| rows::claim_mail(c, id, lease))? {
             continue;
         }
-        let outcome = match letter(conn, secret, base_url, id)? {
-            Some(letter) => compose_problem_letter(&letter, &sender)
-                .map_err(|e| SendError::Permanent(e.to_string()))
-                .and_then(|message| mailer.send(&message)),
-            None => Err(SendError::Permanent("问题已无待确认的答复".into())),
+        // A letter that cannot be built (bad stored data, a control character, a panic) fails
+        // alone; only a database out of reach stops the run.
+        let built = one_item_on(conn, |conn| {
+            Ok(match letter(conn, secret, base_url, id)? {
+                Some(letter) => compose_problem_letter(&letter, &sender)
+                    .map_err(|e| SendError::Permanent(e.to_string())),
+                None => Err(SendError::Permanent("问题已无待确认的答复".into())),
+            })
+        })?;
+        let outcome = match built {
+            Ok(Ok(message)) => mailer.send(&message),
+            Ok(Err(e)) => Err(e),
+            Err(reason) => Err(SendError::Permanent(format!("无法生成此邮件:{reason}"))),
         };
         write_transaction(conn, |c| match &outcome {
             Ok(()) => {

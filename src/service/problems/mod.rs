@@ -16,9 +16,9 @@ pub mod views;
 use chrono::{NaiveDate, NaiveDateTime};
 use serde_json::json;
 
-use super::ServiceError;
 use super::audit;
 use super::links::{LinkSecret, token_hash};
+use super::{Actor, ServiceError};
 use crate::config::Config;
 use crate::db::problems::{self as rows, NewEvent, ProblemRow, StepChange};
 use crate::db::{Conn, units, write_transaction};
@@ -58,7 +58,9 @@ impl<'a> Workflow<'a> {
 
 /// The stored status of a row.
 pub fn status_of(row: &ProblemRow) -> Result<ProblemStatus, ServiceError> {
-    let invalid = |e: crate::domain::problem::UnknownProblemValue| ServiceError::Invalid(e.0);
+    let invalid = |e: crate::domain::problem::UnknownProblemValue| {
+        ServiceError::internal(&format!("问题 {} 存储的状态", row.id), e.0)
+    };
     Ok(ProblemStatus {
         state: row.state.parse().map_err(invalid)?,
         stage: Stage::from_i32(row.stage).map_err(invalid)?,
@@ -71,7 +73,7 @@ fn not_found(id: i64) -> ServiceError {
 
 /// Who did a step and what they said.
 pub struct StepBy<'a> {
-    pub actor: &'a str,
+    pub actor: &'a Actor,
     pub note: Option<&'a str>,
 }
 
@@ -88,7 +90,7 @@ fn take_step(
     let from = status_of(row)?;
     let to = from
         .apply(step)
-        .map_err(|e| ServiceError::Invalid(e.to_string()))?;
+        .map_err(|e| ServiceError::Conflict(e.to_string()))?;
     let today = time::local_day(at);
     let (deadline, confirm_due) = match to.state {
         ProblemState::Assigned => (Some(wf.deadline(today, to.stage)), None),
@@ -115,7 +117,7 @@ fn take_step(
         updated_at: at,
     };
     if !rows::apply_step(conn, row.id, &row.state, row.stage, &change)? {
-        return Err(ServiceError::Invalid(format!(
+        return Err(ServiceError::Conflict(format!(
             "问题 {} 刚被他人处理过,请刷新后再试",
             row.id
         )));
@@ -125,7 +127,7 @@ fn take_step(
         &NewEvent {
             problem_id: row.id,
             at,
-            actor: by.actor,
+            actor: by.actor.as_str(),
             action: step.as_str(),
             state: to.state.as_str(),
             stage: to.stage.as_i32(),
@@ -159,7 +161,7 @@ fn load(conn: &mut Conn, id: i64) -> Result<ProblemRow, ServiceError> {
 pub fn assign(
     conn: &mut Conn,
     wf: &Workflow<'_>,
-    actor: &str,
+    actor: &Actor,
     id: i64,
     unit_code: Option<&str>,
     at: NaiveDateTime,
@@ -183,14 +185,14 @@ pub fn assign(
         take_step(conn, wf, &row, ProblemStep::Assign, &by, at)?;
         let row = load(conn, id)?;
         row.deadline
-            .ok_or_else(|| ServiceError::Invalid("交办后没有期限".into()))
+            .ok_or_else(|| ServiceError::Internal(format!("问题 {id} 交办后没有期限")))
     })
 }
 
 /// A unit's answer, and who gives it.
 #[derive(Debug, Clone, Copy)]
 pub struct Answer<'a> {
-    pub actor: &'a str,
+    pub actor: &'a Actor,
     /// The unit ids the caller may answer for (`None`: any, for the 营商办 and the CLI).
     pub scope: Option<&'a [i64]>,
     /// What the unit did.
@@ -251,8 +253,9 @@ pub fn verdict_by_link(
     write_transaction(conn, |conn| {
         let row = rows::by_confirm_hash(conn, &token_hash(token))?
             .ok_or_else(|| ServiceError::NotFound("链接无效或已使用".into()))?;
+        let actor = Actor::enterprise("confirmation-link");
         let by = StepBy {
-            actor: "enterprise:confirmation-link",
+            actor: &actor,
             note: note.as_deref(),
         };
         take_step(conn, wf, &row, ProblemStep::Verdict { resolved }, &by, at)
@@ -263,7 +266,7 @@ pub fn verdict_by_link(
 pub fn verdict_by_admin(
     conn: &mut Conn,
     wf: &Workflow<'_>,
-    actor: &str,
+    actor: &Actor,
     id: i64,
     resolved: bool,
     note: Option<&str>,

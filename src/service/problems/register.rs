@@ -10,9 +10,9 @@
 use chrono::NaiveDateTime;
 use serde_json::json;
 
-use super::super::ServiceError;
 use super::super::audit;
 use super::super::links::{is_well_formed, token_hash};
+use super::super::{Actor, ServiceError};
 use crate::db::problems::{self as rows, NewEvent, NewProblemRow};
 use crate::db::{Conn, campaigns, enterprises, invitations, units, write_transaction};
 use crate::domain::problem::{Channel, ProblemStatus, phone, problem_text};
@@ -116,7 +116,7 @@ fn check(conn: &mut Conn, new: &NewProblem, named: bool) -> Result<Checked, Serv
 
 fn insert(
     conn: &mut Conn,
-    actor: &str,
+    actor: &Actor,
     channel: Channel,
     enterprise_name: Option<&str>,
     c: &Checked,
@@ -144,7 +144,7 @@ fn insert(
         &NewEvent {
             problem_id: id,
             at,
-            actor,
+            actor: actor.as_str(),
             action: "register",
             state: status.state.as_str(),
             stage: status.stage.as_i32(),
@@ -169,7 +169,7 @@ fn insert(
 /// Registers a problem from any channel (the 营商办's form and `qiping problems add`).
 pub fn register(
     conn: &mut Conn,
-    actor: &str,
+    actor: &Actor,
     new: &NewProblem,
     at: NaiveDateTime,
 ) -> Result<i64, ServiceError> {
@@ -247,7 +247,7 @@ pub fn register_from_survey(
         reporter_email: Some(form.reporter_email.clone()),
         description: form.description.clone(),
     };
-    Ok(register(conn, "enterprise:named-form", &new, at)?)
+    Ok(register(conn, &Actor::enterprise("named-form"), &new, at)?)
 }
 
 /// The units the named form offers: those the enterprise was asked about, plus the one it came

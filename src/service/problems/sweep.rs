@@ -12,7 +12,8 @@ use crate::db::problems as rows;
 use crate::db::{Conn, write_transaction};
 use crate::domain::problem::{ProblemState, ProblemStep, Stage};
 use crate::domain::time;
-use crate::service::ServiceError;
+use crate::service::tasks::one_item_on;
+use crate::service::{Actor, ServiceError};
 
 /// What one sweep did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -23,6 +24,8 @@ pub struct SweepReport {
     pub second_supervisions: usize,
     pub escalated: usize,
     pub closed_without_reply: usize,
+    /// Problems that could not be moved (logged with the reason); the sweep went on without them.
+    pub failed: usize,
     /// Set when the calendar has no holidays for this year: deadlines then count only weekends.
     pub calendar_warning: Option<String>,
 }
@@ -31,7 +34,7 @@ pub struct SweepReport {
 pub fn sweep(
     conn: &mut Conn,
     wf: &Workflow<'_>,
-    actor: &str,
+    actor: &Actor,
     at: NaiveDateTime,
 ) -> Result<SweepReport, ServiceError> {
     let today = time::local_day(at);
@@ -47,35 +50,48 @@ pub fn sweep(
         report.calendar_warning = Some(warning);
     }
     for row in rows::due_before(conn, today)? {
-        let outcome = write_transaction(conn, |conn| {
-            // Read again inside the transaction: another sweep may have moved it meanwhile.
-            let Some(row) = rows::by_id(conn, row.id)? else {
-                return Ok(None);
-            };
-            let status = status_of(&row)?;
-            let step = match status.state {
-                ProblemState::Assigned if row.deadline.is_some_and(|d| d < today) => {
-                    ProblemStep::Overdue
-                }
-                ProblemState::Answered if row.confirm_due.is_some_and(|d| d < today) => {
-                    ProblemStep::ConfirmationLapsed
-                }
-                _ => return Ok(None),
-            };
-            let note = match step {
-                ProblemStep::Overdue => format!(
-                    "{}期限 {} 已过",
-                    status.stage.label(),
-                    row.deadline.map(|d| d.to_string()).unwrap_or_default()
-                ),
-                _ => "企业逾期未反馈,视为办结".to_owned(),
-            };
-            let by = StepBy {
-                actor,
-                note: Some(&note),
-            };
-            take_step(conn, wf, &row, step, &by, at).map(Some)
+        let id = row.id;
+        // One problem whose stored data cannot be read (or whose step panics) fails alone, logged;
+        // the others still move. Only a database out of reach stops the sweep.
+        let outcome = one_item_on(conn, |conn| {
+            write_transaction(conn, |conn| {
+                // Read again inside the transaction: another sweep may have moved it meanwhile.
+                let Some(row) = rows::by_id(conn, row.id)? else {
+                    return Ok(None);
+                };
+                let status = status_of(&row)?;
+                let step = match status.state {
+                    ProblemState::Assigned if row.deadline.is_some_and(|d| d < today) => {
+                        ProblemStep::Overdue
+                    }
+                    ProblemState::Answered if row.confirm_due.is_some_and(|d| d < today) => {
+                        ProblemStep::ConfirmationLapsed
+                    }
+                    _ => return Ok(None),
+                };
+                let note = match step {
+                    ProblemStep::Overdue => format!(
+                        "{}期限 {} 已过",
+                        status.stage.label(),
+                        row.deadline.map(|d| d.to_string()).unwrap_or_default()
+                    ),
+                    _ => "企业逾期未反馈,视为办结".to_owned(),
+                };
+                let by = StepBy {
+                    actor,
+                    note: Some(&note),
+                };
+                take_step(conn, wf, &row, step, &by, at).map(Some)
+            })
         })?;
+        let outcome = match outcome {
+            Ok(outcome) => outcome,
+            Err(reason) => {
+                tracing::error!(problem = id, "逾期处理失败,已跳过: {reason}");
+                report.failed += 1;
+                continue;
+            }
+        };
         match outcome {
             Some(s) if s.state == ProblemState::Escalated => report.escalated += 1,
             Some(s) if s.state == ProblemState::Closed => report.closed_without_reply += 1,

@@ -13,8 +13,8 @@ use crate::db::{Conn, write_transaction};
 use crate::domain::calendar::WorkCalendar;
 use crate::domain::problem::{Channel, Outcome, ProblemState, Stage};
 use crate::domain::time;
-use crate::service::ServiceError;
 use crate::service::audit;
+use crate::service::{Actor, ServiceError};
 
 /// One problem as a list shows it. Contact fields are filled only for callers allowed to see them.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -171,7 +171,7 @@ pub fn of_units(
 pub fn escalated(
     conn: &mut Conn,
     calendar: &WorkCalendar,
-    actor: &str,
+    actor: &Actor,
     at: NaiveDateTime,
 ) -> Result<Vec<ProblemView>, ServiceError> {
     let today = time::local_day(at);

@@ -177,6 +177,29 @@ impl Row<'_> {
                 ),
             ));
         }
+        let mut controlled: Vec<(usize, &str, usize, char)> = self
+            .table
+            .headers
+            .iter()
+            .filter_map(|(key, (i, _))| {
+                let (at, c) = forbidden_char(self.record.get(*i)?.trim())?;
+                Some((*i, *key, at, c))
+            })
+            .collect();
+        controlled.sort_unstable();
+        for (_, key, at, c) in controlled {
+            errors.push(self.error(
+                key,
+                format!(
+                    "第 {} 个字符是{}(U+{:04X}):单元格内不能换行或含控制字符,\
+                     请删除单元格内的换行(Excel 中的 Alt+Enter)后重新保存 \
+                     (control character in cell)",
+                    at + 1,
+                    char_name(c),
+                    u32::from(c)
+                ),
+            ));
+        }
         for &i in &self.table.blank_header {
             if let Some(value) = self.record.get(i).filter(|v| !v.trim().is_empty()) {
                 errors.push(
@@ -192,6 +215,31 @@ impl Row<'_> {
             }
         }
         errors
+    }
+}
+
+/// The first character a registry cell must not hold, with its position: C0 and C1 control
+/// characters (line breaks, tabs, NUL, DEL …) and the Unicode line and paragraph separators
+/// (U+2028, U+2029), which break lines just the same in pages, CSV exports and mail headers. A
+/// line break inside a quoted cell (Excel's Alt+Enter) is the usual case; an enterprise name with
+/// one once made composing its mail panic. Leading and trailing ones are trimmed away with the
+/// spaces before this check, as they never reach the database.
+pub(super) fn forbidden_char(value: &str) -> Option<(usize, char)> {
+    value
+        .chars()
+        .enumerate()
+        .find(|&(_, c)| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}'))
+}
+
+/// What the operator calls a forbidden character.
+fn char_name(c: char) -> &'static str {
+    match c {
+        '\n' => "换行符",
+        '\r' => "回车符",
+        '\t' => "制表符",
+        '\u{2028}' => "行分隔符",
+        '\u{2029}' => "段落分隔符",
+        _ => "控制字符",
     }
 }
 
@@ -419,5 +467,26 @@ mod tests {
     fn an_empty_file_has_no_header() {
         let err = Table::read("", &COLUMNS).unwrap_err();
         assert!(err.0[0].message.contains("缺少表头"));
+    }
+
+    #[test]
+    fn a_cell_with_a_line_break_tab_or_separator_inside_is_refused_naming_line_and_column() {
+        let text =
+            "code,name\nSW,\"市商务局\n招商处\"\nGA,公安\t局\nJT,交通\u{2028}局\nZJ, 住建局 \n";
+        let table = Table::read(text, &COLUMNS).unwrap();
+        let errors: Vec<Vec<ImportError>> = table.rows().map(|r| r.shape_errors()).collect();
+        let first = &errors[0][0];
+        assert_eq!((first.line, first.column.as_deref()), (2, Some("name")));
+        assert!(first.message.contains("换行符") && first.message.contains("U+000A"));
+        assert!(errors[1][0].message.contains("制表符"), "{:?}", errors[1]);
+        assert!(errors[2][0].message.contains("U+2028"), "{:?}", errors[2]);
+        assert!(
+            errors[3].is_empty(),
+            "spaces around a name are trimmed, not refused"
+        );
+        for c in ['\0', '\u{7f}', '\u{85}', '\u{9b}', '\u{2029}', '\r'] {
+            assert!(forbidden_char(&format!("a{c}b")).is_some(), "{c:?}");
+        }
+        assert_eq!(forbidden_char("徐州·云龙区 (A&B)"), None);
     }
 }

@@ -34,8 +34,8 @@ pub struct CurrentUser {
 
 impl CurrentUser {
     /// The audit actor for this user.
-    pub fn actor(&self) -> String {
-        crate::service::audit::web_actor(&self.account.name)
+    pub fn actor(&self) -> crate::service::Actor {
+        crate::service::Actor::user(&self.account.name)
     }
 }
 

@@ -1,20 +1,19 @@
 //! The campaign actions of its page: open, remind, extend, reissue a link, close, aggregate,
-//! publish — each the service the CLI calls, run with its audit row, answering with what it did.
+//! publish — each the service the CLI calls, which writes its own audit row; the page answers
+//! with what it did.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use chrono::NaiveDate;
 use serde::Deserialize;
-use serde_json::json;
 
 use super::campaign::{optional, parse_period};
 use super::outcome::{Outcome, failed};
 use crate::db::{Conn, now};
 use crate::domain::Period;
-use crate::service::admin::audited;
 use crate::service::campaign as campaigns;
 use crate::service::links::LinkSecret;
-use crate::service::{ServiceError, aggregate, outreach, publication};
+use crate::service::{Actor, ServiceError, aggregate, outreach, publication};
 use crate::web::AppState;
 use crate::web::auth::{Admin, RequireRole, csrf};
 use crate::web::error::WebError;
@@ -102,42 +101,26 @@ impl CampaignAction {
         }
     }
 
-    /// Runs the action with its audit row; the lines say what was done.
+    /// Runs the action (the service writes its audit row); the lines say what was done.
     fn run(
         self,
         conn: &mut Conn,
         config: &crate::config::Config,
-        actor: &str,
+        actor: &Actor,
         period: &Period,
         form: &ActionForm,
     ) -> Result<Vec<String>, ServiceError> {
-        let target = format!("campaign:{period}");
-        let audit = |name: &str| format!("campaign.{name}");
         match self {
             Self::Open => {
                 let secret = LinkSecret::from_config(config.link_secret.as_deref())?;
-                let r = audited(
-                    conn,
-                    actor,
-                    &audit("open"),
-                    &target,
-                    |c| campaigns::open(c, &secret, period),
-                    |r| json!({"invited": r.invited}),
-                )?;
+                let r = campaigns::open(conn, actor, &secret, period)?;
                 Ok(vec![format!(
                     "{period} 评议活动已开始:已生成 {} 份邀请,邮件已排队,由发送程序陆续发出",
                     r.invited
                 )])
             }
             Self::Remind => {
-                let r = audited(
-                    conn,
-                    actor,
-                    &audit("remind"),
-                    &target,
-                    |c| outreach::remind(c, period, &config.reminders, None, now()),
-                    |r| json!({"queued": r.queued}),
-                )?;
+                let r = outreach::remind(conn, actor, period, &config.reminders, None, now())?;
                 Ok(vec![format!(
                     "已为 {} 家未作答的企业排队提醒邮件(每家最多 {} 次,间隔至少 {} 天)",
                     r.queued, config.reminders.max_per_enterprise, config.reminders.min_gap_days
@@ -150,70 +133,35 @@ impl CampaignAction {
                         form.closes.trim()
                     ))
                 })?;
-                let r = audited(
-                    conn,
-                    actor,
-                    &audit("extend"),
-                    &target,
-                    |c| outreach::extend(c, period, closes),
-                    |r| json!({"closes": closes, "queued": r.queued}),
-                )?;
+                let r = outreach::extend(conn, actor, period, closes)?;
                 Ok(vec![format!(
                     "截止日期已延至 {closes};已为 {} 家未作答的企业排队延期通知",
                     r.queued
                 )])
             }
             Self::Reissue => {
-                let uscc = form.uscc.trim().to_uppercase();
-                if uscc.is_empty() {
-                    return Err(ServiceError::Invalid("请填写统一社会信用代码".into()));
-                }
                 let secret = LinkSecret::from_config(config.link_secret.as_deref())?;
-                let version = audited(
-                    conn,
-                    actor,
-                    &audit("reissue"),
-                    &target,
-                    |c| outreach::reissue(c, &secret, period, &uscc),
-                    |v| json!({"uscc": uscc, "link_version": v}),
-                )?;
+                let version = outreach::reissue(conn, actor, &secret, period, &form.uscc)?;
                 Ok(vec![format!(
-                    "已为 {uscc} 重新生成问卷链接(第 {version} 版),原链接已失效;新邀请邮件已排队"
+                    "已为 {} 重新生成问卷链接(第 {version} 版),原链接已失效;新邀请邮件已排队",
+                    form.uscc.trim().to_uppercase()
                 )])
             }
             Self::Close => {
-                audited(
-                    conn,
-                    actor,
-                    &audit("close"),
-                    &target,
-                    |c| aggregate::close(c, period),
-                    |_| json!({}),
-                )?;
+                aggregate::close(conn, actor, period)?;
                 Ok(vec![format!(
                     "{period} 评议活动已截止:问卷链接全部失效,不再接受答卷"
                 )])
             }
             Self::Aggregate => {
                 let seed = optional::<u64>(&form.seed, "随机种子")?;
-                let r = audited(
+                let r = aggregate::aggregate(
                     conn,
                     actor,
-                    &audit("aggregate"),
-                    &target,
-                    |c| {
-                        aggregate::aggregate(
-                            c,
-                            period,
-                            &config.stats,
-                            config.weighting.enabled,
-                            seed,
-                        )
-                    },
-                    |r| {
-                        json!({"seed": r.seed, "method_version": r.method_version,
-                               "ratings": r.ratings, "ranked": r.ranked})
-                    },
+                    period,
+                    &config.stats,
+                    config.weighting.enabled,
+                    seed,
                 )?;
                 Ok(vec![format!(
                     "结果已计算(尚未公布):{} 份评分,{} 个单位,其中 {} 个排名、{} 个样本不足;\
@@ -223,14 +171,7 @@ impl CampaignAction {
             }
             Self::Publish => {
                 let reason = Some(form.reason.trim()).filter(|r| !r.is_empty());
-                let r = audited(
-                    conn,
-                    actor,
-                    &audit("publish"),
-                    &target,
-                    |c| publication::publish(c, period, reason, &config.stats),
-                    |r| json!({"version": r.version, "flags": r.flags, "reason": reason}),
-                )?;
+                let r = publication::publish(conn, actor, period, reason, &config.stats)?;
                 let mut lines = vec![format!(
                     "{period} 第 {} 版已公布:问责提示 {} 个(可信 {} 个)",
                     r.version, r.flags, r.credible_flags
@@ -241,12 +182,14 @@ impl CampaignAction {
                     ));
                 }
                 // The publication stands even if the files cannot be written; say so.
-                match publication::write_reports(conn, period, &config.reports_dir, &config.stats)
-                {
+                match publication::write_reports(conn, period, &config.reports_dir, &config.stats) {
                     Ok(dir) => lines.push(format!("报告文件已写入 {}", dir.display())),
-                    Err(e) => lines.push(format!(
-                        "结果已公布,但报告文件写入失败:{e}(可运行 qiping campaign report {period} 重新生成)"
-                    )),
+                    Err(e) => {
+                        tracing::error!("{period} 的报告文件写入失败: {e}");
+                        lines.push(format!(
+                            "结果已公布,但报告文件写入失败(详情见服务器日志;可运行 qiping campaign report {period} 重新生成)"
+                        ));
+                    }
                 }
                 Ok(lines)
             }

@@ -7,14 +7,12 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use chrono::NaiveDate;
 use serde::Deserialize;
-use serde_json::json;
 
 use super::outcome::{Outcome, failed};
 use super::registry::import_summary;
 use crate::db::{Conn, now};
 use crate::domain::Period;
 use crate::report::model::PublicResults;
-use crate::service::admin::audited;
 use crate::service::campaign::{self as campaigns, CampaignSummary, CreateCampaign};
 use crate::service::progress::{self, CampaignProgress, StratumRate};
 use crate::service::report_files::{self, ReportFile};
@@ -75,7 +73,13 @@ pub async fn show(
                     (Some(r), None)
                 }
                 Err(ServiceError::NotFound(_)) => (None, None),
-                Err(ServiceError::Invalid(message)) => (None, Some(message)),
+                Err(ServiceError::Internal(detail)) => {
+                    tracing::error!(%detail, "已公布的结果无法读取");
+                    (
+                        None,
+                        Some("已公布的结果无法读取,详情见服务器日志".to_owned()),
+                    )
+                }
                 Err(e) => return Err(e.into()),
             };
             Ok((progress, results, error))
@@ -159,17 +163,7 @@ pub async fn create(
                         "随机种子只用于抽样:请同时填写样本量".into(),
                     ));
                 }
-                audited(
-                    conn,
-                    &actor,
-                    "campaign.create",
-                    &format!("campaign:{period}"),
-                    |conn| campaigns::create(conn, &templates_dir, &request),
-                    |s| {
-                        json!({"template": s.template, "opens": s.opens, "closes": s.closes,
-                               "sample_size": s.sample_size, "sample_seed": s.sample_seed})
-                    },
-                )
+                campaigns::create(conn, &actor, &templates_dir, &request)
             };
             Ok(run(conn))
         })
@@ -217,13 +211,12 @@ pub async fn import_interactions(
     let actor = admin.user().actor();
     let outcome = state
         .with_conn(move |conn| {
-            Ok(audited(
+            Ok(import::import_interactions(
                 conn,
                 &actor,
-                "import.interactions",
-                &format!("campaign:{period}"),
-                |conn| import::import_interactions(conn, &period, &bytes, &mut |_, _| {}),
-                |r| json!(r),
+                &period,
+                &bytes,
+                &mut |_, _| {},
             ))
         })
         .await?;

@@ -1,6 +1,6 @@
 //! `/admin/…`: the 营商办's dashboard. Every page needs `RequireRole<Admin>`; every form carries
-//! the session's CSRF token; every change goes through `service::admin::audited` (or a service
-//! that audits itself) so it lands with its audit row. Pages work without JavaScript: an action
+//! the session's CSRF token; every change is a service call that writes its own audit row in its
+//! own transaction (`service::audit::change`), the same row the CLI's command writes. Pages work without JavaScript: an action
 //! answers with an outcome page that says what happened, or what was wrong and where.
 
 mod actions;

@@ -5,7 +5,6 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
-use serde_json::json;
 
 use super::outcome::{Outcome, failed};
 use crate::db::enterprises::EnterpriseRow;
@@ -154,23 +153,12 @@ async fn upload_registry(
     let actor = admin.user().actor();
     let outcome = state
         .with_conn(move |conn| {
-            let (action, target) = match which {
-                Registry::Units => ("import.units", "registry:units"),
-                Registry::Enterprises => ("import.enterprises", "registry:enterprises"),
-            };
-            Ok(admin::audited(
-                conn,
-                &actor,
-                action,
-                target,
-                |conn| match which {
-                    Registry::Units => import::import_units(conn, &bytes, &mut |_, _| {}),
-                    Registry::Enterprises => {
-                        import::import_enterprises(conn, &bytes, &mut |_, _| {})
-                    }
-                },
-                |r| json!(r),
-            ))
+            Ok(match which {
+                Registry::Units => import::import_units(conn, &actor, &bytes, &mut |_, _| {}),
+                Registry::Enterprises => {
+                    import::import_enterprises(conn, &actor, &bytes, &mut |_, _| {})
+                }
+            })
         })
         .await?;
     match outcome {
@@ -225,20 +213,7 @@ pub async fn bounce(
     let actor = admin.user().actor();
     let back = ("/admin/enterprises", "返回企业名录");
     let outcome = state
-        .with_conn(move |conn| {
-            Ok(admin::audited(
-                conn,
-                &actor,
-                "mail.bounce",
-                "registry:enterprises",
-                |conn| outreach::bounce(conn, &form.addresses),
-                // Counts only: the addresses are personal data, and audit rows are never purged.
-                |r| {
-                    json!({"enterprises": r.enterprises, "invitations": r.invitations,
-                           "unknown": r.unknown.len()})
-                },
-            ))
-        })
+        .with_conn(move |conn| Ok(outreach::bounce(conn, &actor, &form.addresses)))
         .await?;
     let title = "标记退信地址";
     match outcome {
