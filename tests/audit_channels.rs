@@ -24,6 +24,7 @@ fn qiping(dir: &Path, db: &TestDb, args: &[&str]) -> Output {
     let out = Command::new(env!("CARGO_BIN_EXE_qiping"))
         .current_dir(dir)
         .env("QIPING_DATABASE_URL", &db.url)
+        .env("QIPING_LINK_SECRET", "dGVzdC1zZWNyZXQtb2YtdGhpcnR5LXR3by1ieXRlcyE")
         .env("QIPING_LOG", "warn")
         .env_remove("USER")
         .env_remove("LOGNAME")

@@ -83,7 +83,6 @@ fn on_each_backend_async(test: impl Fn(TestDb)) {
 fn an_internal_fault_is_a_500_that_shows_a_request_id_and_no_detail() {
     on_each_backend_async(|db| {
         let mut conn = seeded(&db);
-        corrupt_a_flag(&mut conn);
         let token = qiping::service::accounts::create_token(
             &mut conn,
             &qiping::service::Actor::stored("cli:test"),
@@ -93,6 +92,8 @@ fn an_internal_fault_is_a_500_that_shows_a_request_id_and_no_detail() {
         .unwrap();
         actix_web::rt::System::new().block_on(async {
             let app = app(state(&db, Config::default())).await;
+            let inspector = sign_in(&app, "inspector").await;
+            corrupt_a_flag(&mut conn);
 
             // The JSON API: {"error", "request_id"}, the id also in the header.
             let response = http::call_service(
@@ -121,7 +122,6 @@ fn an_internal_fault_is_a_500_that_shows_a_request_id_and_no_detail() {
             assert!(json["error"].as_str().unwrap().contains(&header), "{body}");
 
             // The inspector's page: the same fault, an opaque page in Chinese with its own id.
-            let inspector = sign_in(&app, "inspector").await;
             let response = http::call_service(
                 &app,
                 http::TestRequest::get()
