@@ -772,7 +772,7 @@ async fn a_hidden_comment_leaves_the_unit_page_and_is_audited_without_its_text()
             "the text stays out of the log"
         );
 
-        // Hiding it again is refused.
+        // Hiding it again is refused: a clash with what is stored, not a bad form.
         let again = post(
             &app,
             &admin,
@@ -780,7 +780,7 @@ async fn a_hidden_comment_leaves_the_unit_page_and_is_audited_without_its_text()
             &[("reason", "重复")],
         )
         .await;
-        assert_eq!(again.status, 400);
+        assert_eq!(again.status, 409);
         assert_eq!(audit_actions(&mut conn).len(), 1);
     }
 }

@@ -12,8 +12,7 @@ mod common;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use accounts::{Browser, app, seeded, sign_in, state};
-use actix_web::test as http;
+use accounts::{app, post_form, seeded, sign_in, state};
 use common::TestDb;
 use qiping::config::Config;
 use qiping::db::audit::AuditRow;
@@ -24,7 +23,10 @@ fn qiping(dir: &Path, db: &TestDb, args: &[&str]) -> Output {
     let out = Command::new(env!("CARGO_BIN_EXE_qiping"))
         .current_dir(dir)
         .env("QIPING_DATABASE_URL", &db.url)
-        .env("QIPING_LINK_SECRET", "dGVzdC1zZWNyZXQtb2YtdGhpcnR5LXR3by1ieXRlcyE")
+        .env(
+            "QIPING_LINK_SECRET",
+            "dGVzdC1zZWNyZXQtb2YtdGhpcnR5LXR3by1ieXRlcyE",
+        )
         .env("QIPING_LOG", "warn")
         .env_remove("USER")
         .env_remove("LOGNAME")
@@ -44,32 +46,6 @@ fn qiping(dir: &Path, db: &TestDb, args: &[&str]) -> Output {
 fn os_user() -> String {
     let out = Command::new("id").arg("-un").output().unwrap();
     String::from_utf8(out.stdout).unwrap().trim().to_owned()
-}
-
-async fn post<S, B>(app: &S, browser: &Browser, uri: &str, fields: &[(&str, &str)]) -> u16
-where
-    S: actix_web::dev::Service<
-            accounts::Request,
-            Response = actix_web::dev::ServiceResponse<B>,
-            Error = actix_web::Error,
-        >,
-    B: actix_web::body::MessageBody,
-{
-    let mut form: Vec<(&str, &str)> = vec![("csrf_token", browser.csrf.as_str())];
-    form.extend_from_slice(fields);
-    let response = http::call_service(
-        app,
-        http::TestRequest::post()
-            .uri(uri)
-            .cookie(actix_web::cookie::Cookie::new(
-                "qiping_session",
-                browser.cookie.clone(),
-            ))
-            .set_form(form)
-            .to_request(),
-    )
-    .await;
-    response.status().as_u16()
 }
 
 fn rows_of<'a>(rows: &'a [AuditRow], action: &str) -> Vec<&'a AuditRow> {
@@ -107,9 +83,17 @@ fn the_same_action_from_the_cli_and_the_web_leaves_the_same_row_apart_from_the_a
                 ("opens", "2020-01-01"),
                 ("closes", "2020-06-30"),
             ];
-            assert_eq!(post(&app, &admin, "/admin/campaigns", &fields).await, 200);
+            assert_eq!(
+                post_form(&app, &admin, "/admin/campaigns", &fields).await.0,
+                200
+            );
             let fields = [("addresses", "nobody@example.com")];
-            assert_eq!(post(&app, &admin, "/admin/mail/bounce", &fields).await, 200);
+            assert_eq!(
+                post_form(&app, &admin, "/admin/mail/bounce", &fields)
+                    .await
+                    .0,
+                200
+            );
         });
         qiping(
             dir,

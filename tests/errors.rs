@@ -8,7 +8,7 @@
 mod accounts;
 mod common;
 
-use accounts::{Browser, app, exec, get, seeded, sign_in, state};
+use accounts::{app, exec, get, post_form, seeded, sign_in, state};
 use actix_web::test as http;
 use common::TestDb;
 use qiping::config::Config;
@@ -37,39 +37,6 @@ fn id_on_page(body: &str) -> Option<String> {
             .take_while(char::is_ascii_hexdigit)
             .collect(),
     )
-}
-
-async fn post_form<S, B>(
-    app: &S,
-    browser: &Browser,
-    uri: &str,
-    fields: &[(&str, &str)],
-) -> (u16, String)
-where
-    S: actix_web::dev::Service<
-            accounts::Request,
-            Response = actix_web::dev::ServiceResponse<B>,
-            Error = actix_web::Error,
-        >,
-    B: actix_web::body::MessageBody,
-{
-    let mut form: Vec<(&str, &str)> = vec![("csrf_token", browser.csrf.as_str())];
-    form.extend_from_slice(fields);
-    let response = http::call_service(
-        app,
-        http::TestRequest::post()
-            .uri(uri)
-            .cookie(actix_web::cookie::Cookie::new(
-                "qiping_session",
-                browser.cookie.clone(),
-            ))
-            .set_form(form)
-            .to_request(),
-    )
-    .await;
-    let status = response.status().as_u16();
-    let body = String::from_utf8(http::read_body(response).await.to_vec()).unwrap();
-    (status, body)
 }
 
 fn on_each_backend_async(test: impl Fn(TestDb)) {

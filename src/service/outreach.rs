@@ -8,6 +8,7 @@ use serde_json::json;
 
 use super::campaign::{find, queue, state_of, target as target_of};
 use super::links::{LinkSecret, token_hash};
+use super::tasks::one_item_on;
 use super::{Actor, ServiceError, audit};
 use crate::config::RemindersConfig;
 use crate::db::campaigns::{self as rows, CampaignRow};
@@ -198,7 +199,9 @@ pub fn scheduled_target(settings: &RemindersConfig, opened: NaiveDate, today: Na
 }
 
 /// Applies the reminder schedule to every open campaign (the task inside `serve` runs this, as
-/// `actor`).
+/// `actor`). A campaign whose reminders cannot be queued (its stored row cannot be read, a panic)
+/// is logged and left out; the others are reminded and the dispatcher still sends. Only a
+/// database out of reach stops the round.
 pub fn remind_on_schedule(
     conn: &mut Conn,
     actor: &Actor,
@@ -207,29 +210,45 @@ pub fn remind_on_schedule(
 ) -> Result<usize, ServiceError> {
     let mut queued = 0;
     for campaign in rows::all(conn)? {
-        if state_of(&campaign)? != CampaignState::Open {
-            continue;
+        let period = campaign.period.clone();
+        match one_item_on(conn, |conn| {
+            remind_one_on_schedule(conn, actor, &campaign, settings, at)
+        })? {
+            Ok(n) => queued += n,
+            Err(reason) => tracing::error!(%period, "按计划排队提醒失败,已跳过该活动: {reason}"),
         }
-        let Some(opened_at) = campaign.opened_at else {
-            continue;
-        };
-        let target = scheduled_target(settings, time::local_day(opened_at), time::local_day(at));
-        if target == 0 {
-            continue;
-        }
-        let period: Period = campaign.period.parse()?;
-        let report = queue_reminders(
-            conn,
-            actor,
-            &period,
-            settings,
-            Some(target),
-            at,
-            Record::WhenQueued,
-        )?;
-        queued += report.queued;
     }
     Ok(queued)
+}
+
+fn remind_one_on_schedule(
+    conn: &mut Conn,
+    actor: &Actor,
+    campaign: &CampaignRow,
+    settings: &RemindersConfig,
+    at: NaiveDateTime,
+) -> Result<usize, ServiceError> {
+    if state_of(campaign)? != CampaignState::Open {
+        return Ok(0);
+    }
+    let Some(opened_at) = campaign.opened_at else {
+        return Ok(0);
+    };
+    let target = scheduled_target(settings, time::local_day(opened_at), time::local_day(at));
+    if target == 0 {
+        return Ok(0);
+    }
+    let period: Period = campaign.period.parse()?;
+    let report = queue_reminders(
+        conn,
+        actor,
+        &period,
+        settings,
+        Some(target),
+        at,
+        Record::WhenQueued,
+    )?;
+    Ok(report.queued)
 }
 
 /// What `mail bounce` did.

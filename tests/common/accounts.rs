@@ -208,6 +208,36 @@ where
     (status, body)
 }
 
+/// Posts a form as `browser` (its CSRF token first): status and body.
+pub async fn post_form<S, B>(
+    app: &S,
+    browser: &Browser,
+    uri: &str,
+    fields: &[(&str, &str)],
+) -> (u16, String)
+where
+    S: Service<Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    let mut form: Vec<(&str, &str)> = vec![("csrf_token", browser.csrf.as_str())];
+    form.extend_from_slice(fields);
+    let response = test::call_service(
+        app,
+        test::TestRequest::post()
+            .uri(uri)
+            .cookie(actix_web::cookie::Cookie::new(
+                "qiping_session",
+                browser.cookie.clone(),
+            ))
+            .set_form(form)
+            .to_request(),
+    )
+    .await;
+    let status = response.status().as_u16();
+    let body = String::from_utf8(test::read_body(response).await.to_vec()).expect("utf8");
+    (status, body)
+}
+
 /// The value of `name="…" value="…"` in a page.
 pub fn hidden_field(body: &str, name: &str) -> Option<String> {
     let marker = format!("name=\"{name}\" value=\"");
