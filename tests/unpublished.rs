@@ -14,6 +14,7 @@ use accounts::{PASSWORD, app, get, sign_in, state};
 use common::TestDb;
 use qiping::config::Config;
 use qiping::domain::{Period, Role, Secret};
+use qiping::service::Actor;
 use qiping::service::response;
 use qiping::service::survey::TemplateCache;
 use qiping::service::{accounts as account_service, aggregate, publication};
@@ -54,8 +55,15 @@ async fn check(db: &TestDb) {
         ("inspector", Role::Inspector, None),
         ("unit_a", Role::Unit, Some("D01")),
     ] {
-        account_service::add_user(&mut conn, "test", name, role, unit, &Secret::new(PASSWORD))
-            .unwrap();
+        account_service::add_user(
+            &mut conn,
+            &qiping::service::Actor::stored("test"),
+            name,
+            role,
+            unit,
+            &Secret::new(PASSWORD),
+        )
+        .unwrap();
     }
     let cache = TemplateCache::default();
     for (i, token) in tokens.iter().enumerate() {
@@ -90,8 +98,16 @@ async fn check(db: &TestDb) {
     ];
     for stage in ["while open", "after close and aggregation"] {
         if stage != "while open" {
-            aggregate::close(&mut conn, &period).unwrap();
-            aggregate::aggregate(&mut conn, &period, &settings(), false, Some(7)).unwrap();
+            aggregate::close(&mut conn, &Actor::cli(), &period).unwrap();
+            aggregate::aggregate(
+                &mut conn,
+                &Actor::cli(),
+                &period,
+                &settings(),
+                false,
+                Some(7),
+            )
+            .unwrap();
         }
         for page in viewer_pages {
             let (status, body) = get(&app, page, Some(&viewer.cookie)).await;
@@ -139,7 +155,7 @@ async fn check(db: &TestDb) {
         assert!(moderation.contains(&format!("{MARK}5")) && moderation.contains("未公布"));
     }
 
-    publication::publish(&mut conn, &period, None, &settings()).unwrap();
+    publication::publish(&mut conn, &Actor::cli(), &period, None, &settings()).unwrap();
     for page in viewer_pages {
         let (status, body) = get(&app, page, Some(&viewer.cookie)).await;
         assert_eq!(status, 200);
@@ -185,7 +201,7 @@ async fn a_published_unit_with_four_commenters_shows_none_of_their_comments() {
         let tokens = open_campaign(&mut conn, 10);
         account_service::add_user(
             &mut conn,
-            "test",
+            &qiping::service::Actor::stored("test"),
             "unit_a",
             Role::Unit,
             Some("D01"),
@@ -201,9 +217,17 @@ async fn a_published_unit_with_four_commenters_shows_none_of_their_comments() {
             response::submit(&mut conn, &cache, token, &submission).unwrap();
         }
         let period: Period = PERIOD.parse().unwrap();
-        aggregate::close(&mut conn, &period).unwrap();
-        aggregate::aggregate(&mut conn, &period, &settings(), false, Some(7)).unwrap();
-        publication::publish(&mut conn, &period, None, &settings()).unwrap();
+        aggregate::close(&mut conn, &Actor::cli(), &period).unwrap();
+        aggregate::aggregate(
+            &mut conn,
+            &Actor::cli(),
+            &period,
+            &settings(),
+            false,
+            Some(7),
+        )
+        .unwrap();
+        publication::publish(&mut conn, &Actor::cli(), &period, None, &settings()).unwrap();
         let app = app(state(&db, Config::default())).await;
         let viewer = sign_in(&app, "unit_a").await;
         for page in ["/unit/", "/unit/D01"] {
