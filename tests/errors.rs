@@ -219,3 +219,65 @@ fn a_unique_constraint_violation_is_a_conflict_in_one_place_for_every_use_case()
         assert_eq!(actix_web::ResponseError::status_code(&web).as_u16(), 409);
     });
 }
+
+/// A log sink the test can read back.
+#[derive(Clone, Default)]
+struct Sink(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Sink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn an_internal_faults_cause_is_logged_with_the_request_id_the_client_was_shown() {
+    let sink = Sink::default();
+    let writer = sink.clone();
+    // The only test of this file that logs anywhere: it owns the process's subscriber.
+    tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .try_init()
+        .unwrap();
+    on_each_backend_async(|db| {
+        let mut conn = seeded(&db);
+        let token = qiping::service::accounts::create_token(
+            &mut conn,
+            &qiping::service::Actor::stored("cli:test"),
+            "inspector",
+            7,
+        )
+        .unwrap();
+        corrupt_a_flag(&mut conn);
+        let id = actix_web::rt::System::new().block_on(async {
+            let app = app(state(&db, Config::default())).await;
+            let response = http::call_service(
+                &app,
+                http::TestRequest::get()
+                    .uri("/api/v1/flags")
+                    .insert_header(("Authorization", format!("Bearer {}", token.expose())))
+                    .to_request(),
+            )
+            .await;
+            assert_eq!(response.status().as_u16(), 500);
+            response
+                .headers()
+                .get("X-Request-Id")
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .to_owned()
+        });
+        let log = String::from_utf8_lossy(&sink.0.lock().unwrap()).into_owned();
+        let line = log
+            .lines()
+            .find(|l| l.contains(&format!("request_id={id}")) && l.contains("ERROR"))
+            .unwrap_or_else(|| panic!("{}: no error line with {id}:\n{log}", db.backend));
+        assert!(line.contains("存储的问责提示无法读取"), "the cause: {line}");
+    });
+}
