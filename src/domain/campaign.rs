@@ -9,7 +9,7 @@
 //!
 //! `Reopen` exists for a campaign closed too early; it is refused once results are published, and the
 //! service must discard any aggregated (unpublished) results when it reopens. `Supersede` publishes a
-//! corrected version of published results (DESIGN.md: frozen, never rewritten).
+//! corrected version of published results (docs/architecture.md §4.4: frozen, never rewritten).
 
 use std::fmt;
 use std::str::FromStr;
