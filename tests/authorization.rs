@@ -203,6 +203,72 @@ const MATRIX: &[(&str, &str, [u16; 6])] = &[
 /// A problem assigned to A01-1 (under A01): its text shows only to the 营商办 and A01's viewer.
 const PROBLEM_MARK: &str = "营业执照变更拖延";
 
+/// The comments of the open campaign 2020H1 (six commenters on A01-1): no one but the 营商办 may
+/// see them, nor anything else of 2020H1, until it is published.
+const UNPUBLISHED_MARK: &str = "未公布期留言";
+const UNPUBLISHED_PERIOD: &str = "2020H1";
+
+/// Requests about the unpublished campaign, beyond the route examples: (method, path) →
+/// expected status per caller, as in [`MATRIX`].
+const UNPUBLISHED: &[(&str, &str, [u16; 6])] = &[
+    ("GET", "/rankings/2020H1", [404, 404, 404, 404, 404, 404]),
+    (
+        "GET",
+        "/api/v1/campaigns/2020H1/results",
+        [404, 404, 404, 404, 404, 404],
+    ),
+    (
+        "GET",
+        "/api/v1/flags?period=2020H1",
+        [401, 401, 403, 200, 403, 403],
+    ),
+    (
+        "GET",
+        "/inspect/?period=2020H1",
+        [401, 401, 403, 200, 403, 403],
+    ),
+    ("GET", "/unit/A01-1", [401, 401, 403, 403, 200, 404]),
+    ("GET", "/admin/units/A01-1", [401, 401, 200, 403, 403, 403]),
+];
+
+/// An open campaign 2020H1 with six comments on A01-1.
+fn seed_unpublished(conn: &mut qiping::db::Conn) {
+    accounts::exec(
+        conn,
+        "INSERT INTO campaigns (id, period, state, template_name, template_toml, opens_on, closes_on, created_at)
+           VALUES (2, '2020H1', 'open', 'standard', '', '2020-05-01', '2020-05-31', '2020-04-01 00:00:00')",
+    );
+    for i in 0..6 {
+        let id = 100 + i;
+        accounts::exec(
+            conn,
+            &format!(
+                "INSERT INTO responses (id, campaign_id, respondent_key, size, industry, district, submitted_on)
+                   VALUES ({id}, 2, 'key-{id}', 'small', '制造业', '鼓楼区', '2020-05-15');
+                 INSERT INTO ratings (response_id, unit_id, self_selected, answers, problems, comment)
+                   VALUES ({id}, 2, FALSE, '{{}}', '[]', '{UNPUBLISHED_MARK}{i}');"
+            ),
+        );
+    }
+}
+
+/// Only the 营商办 sees anything of the unpublished campaign, and only marked 「未公布」.
+fn check_unpublished(caller: &str, uri: &str, body: &str) {
+    if caller == "admin" {
+        if body.contains(UNPUBLISHED_MARK) {
+            assert!(
+                body.contains("未公布"),
+                "admin {uri}: unpublished, unmarked"
+            );
+        }
+        return;
+    }
+    assert!(
+        !body.contains(UNPUBLISHED_MARK) && !body.contains(UNPUBLISHED_PERIOD),
+        "{caller} sees the unpublished campaign on {uri}: {body}"
+    );
+}
+
 /// What an allowed answer must (and must not) show, beyond its status.
 fn check_allowed(caller: &str, path: &str, body: &str) {
     match (caller, path) {
@@ -215,6 +281,10 @@ fn check_allowed(caller: &str, path: &str, body: &str) {
         ("admin", "/admin/units/{code}") => {
             assert!(body.contains("甲局审批处") && body.contains("五家留言1"));
             assert!(!body.contains("少数留言"), "three commenters: hidden");
+            assert!(
+                body.contains(UNPUBLISHED_MARK) && body.contains("未公布"),
+                "the 营商办 sees the open campaign's comments, marked: {body}"
+            );
         }
         ("inspector", "/inspect/") => assert!(body.contains("甲局审批处")),
         ("inspector", "/api/v1/flags") => {
@@ -260,6 +330,39 @@ fn check_allowed(caller: &str, path: &str, body: &str) {
     }
 }
 
+/// One request as `caller` (with its session cookie, if any): status and body.
+async fn call<S, B>(
+    app: &S,
+    verb: Verb,
+    uri: &str,
+    caller: &str,
+    session: Option<&str>,
+) -> (u16, String)
+where
+    S: actix_web::dev::Service<
+            accounts::Request,
+            Response = actix_web::dev::ServiceResponse<B>,
+            Error = actix_web::Error,
+        >,
+    B: actix_web::body::MessageBody,
+{
+    let mut request = match verb {
+        Verb::Get => test::TestRequest::get(),
+        Verb::Post => test::TestRequest::post().set_form([("name", "x")]),
+    }
+    .uri(uri);
+    if let Some(cookie) = session {
+        request = request.cookie(Cookie::new("qiping_session", cookie.to_owned()));
+    }
+    if caller == "public" {
+        request = request.insert_header(("Authorization", "Bearer qp_forged"));
+    }
+    let response = test::call_service(app, request.to_request()).await;
+    let status = response.status().as_u16();
+    let body = String::from_utf8(test::read_body(response).await.to_vec()).unwrap();
+    (status, body)
+}
+
 #[actix_web::test]
 async fn every_route_answers_every_role_as_the_matrix_says() {
     run_matrix(&TestDb::sqlite()).await;
@@ -284,6 +387,7 @@ async fn run_matrix(db: &TestDb) {
                '2026-11-01 00:00:00', '2026-11-01 00:00:00', 0, 0)"
         ),
     );
+    seed_unpublished(&mut conn);
     drop(conn);
     let app = app(state(db, Config::default())).await;
     let mut sessions = vec![None, Some("forged-session-value".to_owned())];
@@ -311,20 +415,14 @@ async fn run_matrix(db: &TestDb) {
             );
         };
         for (i, caller) in CALLERS.iter().enumerate() {
-            let mut request = match route.verb {
-                Verb::Get => test::TestRequest::get(),
-                Verb::Post => test::TestRequest::post().set_form([("name", "x")]),
-            }
-            .uri(route.example);
-            if let Some(cookie) = &sessions[i] {
-                request = request.cookie(Cookie::new("qiping_session", cookie.clone()));
-            }
-            if *caller == "public" {
-                request = request.insert_header(("Authorization", "Bearer qp_forged"));
-            }
-            let response = test::call_service(&app, request.to_request()).await;
-            let status = response.status().as_u16();
-            let body = String::from_utf8(test::read_body(response).await.to_vec()).unwrap();
+            let (status, body) = call(
+                &app,
+                route.verb,
+                route.example,
+                caller,
+                sessions[i].as_deref(),
+            )
+            .await;
             assert_eq!(
                 status, expected[i],
                 "[{}] {verb} {} as {caller}: {body}",
@@ -342,15 +440,36 @@ async fn run_matrix(db: &TestDb) {
             } else {
                 check_allowed(caller, route.path, &body);
             }
+            check_unpublished(caller, route.example, &body);
+        }
+    }
+    for (verb, uri, expected) in UNPUBLISHED {
+        for (i, caller) in CALLERS.iter().enumerate() {
+            assert_eq!(*verb, "GET");
+            let (status, body) = call(&app, Verb::Get, uri, caller, sessions[i].as_deref()).await;
+            assert_eq!(
+                status, expected[i],
+                "[{}] {uri} as {caller}: {body}",
+                db.backend
+            );
+            check_unpublished(caller, uri, &body);
+            if *caller == "inspector" && uri.starts_with("/api/v1/flags") {
+                assert_eq!(
+                    body, "[]",
+                    "[{}] no flag of an unpublished campaign",
+                    db.backend
+                );
+            }
         }
     }
 
-    // Every inspector read was audited (sign-in landed on /inspect/ once, then the matrix read two).
+    // Every inspector read was audited (sign-in landed on /inspect/ once, then the matrix read two
+    // and the unpublished campaign's requests two more).
     let mut conn = db.conn();
     let rows = qiping::service::audit::list(&mut conn).unwrap();
     let reads = rows.iter().filter(|r| r.action == "inspect.flags").count();
     assert_eq!(
-        reads, 3,
+        reads, 5,
         "[{}] one audit row per inspector read",
         db.backend
     );

@@ -6,6 +6,21 @@ use serde::Serialize;
 
 use super::Conn;
 use super::schema::{campaigns, invitations};
+use crate::domain::Audience;
+
+/// The filter every query for inspectors, unit viewers and the public puts on `campaigns`: the
+/// states [`Audience::may_read`] allows (only `published`, except for the 营商办). Queries that
+/// read answers, comments, counts or figures for an audience join `campaigns` and apply it, so
+/// the rule lives in one place and not in a filter per page.
+pub fn readable_by(audience: Audience) -> diesel::dsl::EqAny<campaigns::state, Vec<&'static str>> {
+    campaigns::state.eq_any(
+        audience
+            .readable_states()
+            .into_iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>(),
+    )
+}
 
 /// A stored campaign; `state` is one of `draft`, `open`, `closed`, `published`.
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Identifiable, Serialize)]

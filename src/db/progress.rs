@@ -4,7 +4,9 @@
 use diesel::prelude::*;
 
 use super::Conn;
+use super::campaigns::readable_by;
 use super::schema::{campaigns, enterprises, invitations, ratings, responses};
+use crate::domain::Audience;
 
 /// One invitation's stratum and where it stands.
 #[derive(Debug, Clone, PartialEq, Queryable)]
@@ -29,14 +31,16 @@ pub fn invitation_strata(conn: &mut Conn, campaign_id: i64) -> QueryResult<Vec<I
         .load(conn)
 }
 
-/// The answers (JSON objects) given about one unit, with the campaign's period, state and
-/// questionnaire, ordered by period.
+/// The answers (JSON objects) given about one unit in the campaigns `audience` may read
+/// ([`readable_by`]), with the campaign's period, state and questionnaire, ordered by period.
 pub fn unit_answers(
     conn: &mut Conn,
     unit_id: i64,
+    audience: Audience,
 ) -> QueryResult<Vec<(String, String, String, String)>> {
     ratings::table
         .inner_join(responses::table.inner_join(campaigns::table))
+        .filter(readable_by(audience))
         .filter(ratings::unit_id.eq(unit_id))
         .order(campaigns::period)
         .select((

@@ -6,7 +6,11 @@ use diesel::prelude::*;
 use serde::Serialize;
 
 use super::Conn;
-use super::schema::{aggregations, flags, peer_group_results, publications, unit_results, units};
+use super::campaigns::readable_by;
+use super::schema::{
+    aggregations, campaigns, flags, peer_group_results, publications, unit_results, units,
+};
+use crate::domain::Audience;
 
 /// One aggregation run.
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Identifiable, Serialize)]
@@ -169,11 +173,17 @@ pub fn insert_publication(conn: &mut Conn, new: &NewPublication<'_>) -> QueryRes
 }
 
 /// The current (highest) version published for a campaign.
+///
+/// The publication reads below are what the public, inspectors and unit viewers see, so they
+/// apply the audience rule ([`readable_by`]) like every other such read; a publication row of a
+/// campaign that is not `published` cannot exist, and would not be read if it did.
 pub fn current_publication(
     conn: &mut Conn,
     campaign_id: i64,
 ) -> QueryResult<Option<PublicationRow>> {
     publications::table
+        .inner_join(campaigns::table)
+        .filter(readable_by(Audience::Public))
         .filter(publications::campaign_id.eq(campaign_id))
         .order(publications::version.desc())
         .select(PublicationRow::as_select())
@@ -188,6 +198,8 @@ pub fn publication_version(
     version: i32,
 ) -> QueryResult<Option<PublicationRow>> {
     publications::table
+        .inner_join(campaigns::table)
+        .filter(readable_by(Audience::Public))
         .filter(publications::campaign_id.eq(campaign_id))
         .filter(publications::version.eq(version))
         .select(PublicationRow::as_select())
@@ -198,6 +210,8 @@ pub fn publication_version(
 /// Every version published for a campaign, oldest first.
 pub fn publications_of(conn: &mut Conn, campaign_id: i64) -> QueryResult<Vec<PublicationRow>> {
     publications::table
+        .inner_join(campaigns::table)
+        .filter(readable_by(Audience::Public))
         .filter(publications::campaign_id.eq(campaign_id))
         .order(publications::version)
         .select(PublicationRow::as_select())

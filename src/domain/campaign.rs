@@ -1,15 +1,20 @@
 //! The life of one half-year campaign: draft → open → closed → published.
 //!
-//! | from \ action | Open | ExtendDeadline | Close | Reopen | Publish | Supersede |
-//! | ------------- | ---- | -------------- | ----- | ------ | ------- | --------- |
-//! | draft         | open | –              | –     | –      | –       | –         |
-//! | open          | –    | open           | closed| –      | –       | –         |
-//! | closed        | –    | –              | –     | open   | published | –       |
-//! | published     | –    | –              | –     | –      | –       | published |
+//! | from \ action | Open | ExtendDeadline | Close  | Publish   | Supersede |
+//! | ------------- | ---- | -------------- | ------ | --------- | --------- |
+//! | draft         | open | –              | –      | –         | –         |
+//! | open          | –    | open           | closed | –         | –         |
+//! | closed        | –    | –              | –      | published | –         |
+//! | published     | –    | –              | –      | –         | published |
 //!
-//! `Reopen` exists for a campaign closed too early; it is refused once results are published, and the
-//! service must discard any aggregated (unpublished) results when it reopens. `Supersede` publishes a
-//! corrected version of published results (docs/architecture.md §4.4: frozen, never rewritten).
+//! A closed campaign is never opened again: answers arriving after a reopening would form a small
+//! crowd of their own, told apart from the rest by when they came. A campaign about to close too
+//! early is extended before it closes. `Supersede` publishes a corrected version of published
+//! results (docs/architecture.md §4.4: frozen, never rewritten).
+//!
+//! Nothing of a campaign — no answer, comment, count or figure — reaches inspectors, unit viewers
+//! or the public before it is published ([`Audience::may_read`]); the 营商办 sees an unpublished
+//! campaign only on pages that say so (「未公布」).
 
 use std::fmt;
 use std::str::FromStr;
@@ -36,8 +41,6 @@ pub enum CampaignAction {
     ExtendDeadline,
     /// Stop accepting answers; links expire.
     Close,
-    /// Accept answers again after an early close; only before publication.
-    Reopen,
     /// Freeze the results and make them public.
     Publish,
     /// Publish a corrected version that supersedes the current one.
@@ -53,6 +56,46 @@ pub enum CampaignAction {
 pub struct IllegalTransition {
     pub from: CampaignState,
     pub action: CampaignAction,
+}
+
+/// Who reads a campaign's answers, comments, counts and figures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Audience {
+    /// The 营商办, which runs the campaign.
+    Admin,
+    /// 纪委监委.
+    Inspector,
+    /// A unit's own viewer.
+    UnitViewer,
+    /// Anyone, signed in or not.
+    Public,
+}
+
+impl Audience {
+    /// The one rule: nothing of a campaign reaches anyone but the 营商办 until it is published.
+    /// A comment seen seconds after an enterprise left a unit's counter tells the unit who wrote
+    /// it; after publication the campaign's answers are read together, long after.
+    pub fn may_read(self, state: CampaignState) -> bool {
+        self == Audience::Admin || state == CampaignState::Published
+    }
+
+    /// The states [`Self::may_read`] allows, for a query's filter.
+    pub fn readable_states(self) -> Vec<CampaignState> {
+        CampaignState::ALL
+            .into_iter()
+            .filter(|s| self.may_read(*s))
+            .collect()
+    }
+}
+
+impl From<super::Role> for Audience {
+    fn from(role: super::Role) -> Self {
+        match role {
+            super::Role::Admin => Audience::Admin,
+            super::Role::Inspector => Audience::Inspector,
+            super::Role::Unit => Audience::UnitViewer,
+        }
+    }
 }
 
 /// An unknown state name.
@@ -100,7 +143,6 @@ impl CampaignState {
             (S::Draft, A::Open) => Ok(S::Open),
             (S::Open, A::ExtendDeadline) => Ok(S::Open),
             (S::Open, A::Close) => Ok(S::Closed),
-            (S::Closed, A::Reopen) => Ok(S::Open),
             (S::Closed, A::Publish) => Ok(S::Published),
             (S::Published, A::Supersede) => Ok(S::Published),
             (from, action) => Err(IllegalTransition { from, action }),
@@ -109,11 +151,10 @@ impl CampaignState {
 }
 
 impl CampaignAction {
-    pub const ALL: [CampaignAction; 6] = [
+    pub const ALL: [CampaignAction; 5] = [
         CampaignAction::Open,
         CampaignAction::ExtendDeadline,
         CampaignAction::Close,
-        CampaignAction::Reopen,
         CampaignAction::Publish,
         CampaignAction::Supersede,
     ];
@@ -123,7 +164,6 @@ impl CampaignAction {
             CampaignAction::Open => "开始",
             CampaignAction::ExtendDeadline => "延长截止日期",
             CampaignAction::Close => "截止",
-            CampaignAction::Reopen => "重新开放",
             CampaignAction::Publish => "公布",
             CampaignAction::Supersede => "更正公布",
         }
@@ -134,7 +174,6 @@ impl CampaignAction {
             CampaignAction::Open => "opened",
             CampaignAction::ExtendDeadline => "extended",
             CampaignAction::Close => "closed",
-            CampaignAction::Reopen => "reopened",
             CampaignAction::Publish => "published",
             CampaignAction::Supersede => "superseded",
         }
@@ -164,11 +203,10 @@ mod tests {
     use CampaignAction as A;
     use CampaignState as S;
 
-    const LEGAL: [(S, A, S); 6] = [
+    const LEGAL: [(S, A, S); 5] = [
         (S::Draft, A::Open, S::Open),
         (S::Open, A::ExtendDeadline, S::Open),
         (S::Open, A::Close, S::Closed),
-        (S::Closed, A::Reopen, S::Open),
         (S::Closed, A::Publish, S::Published),
         (S::Published, A::Supersede, S::Published),
     ];
@@ -192,7 +230,29 @@ mod tests {
                 illegal += 1;
             }
         }
-        assert_eq!(illegal, 4 * 6 - LEGAL.len());
+        assert_eq!(illegal, 4 * 5 - LEGAL.len());
+    }
+
+    #[test]
+    fn a_closed_campaign_cannot_be_opened_again() {
+        assert!(S::Closed.apply(A::Open).is_err());
+        assert!(S::Published.apply(A::Open).is_err());
+    }
+
+    #[test]
+    fn only_the_office_reads_a_campaign_before_it_is_published() {
+        for state in S::ALL {
+            assert!(Audience::Admin.may_read(state), "{state:?}");
+            for other in [Audience::Inspector, Audience::UnitViewer, Audience::Public] {
+                assert_eq!(
+                    other.may_read(state),
+                    state == S::Published,
+                    "{other:?} {state:?}"
+                );
+            }
+        }
+        assert_eq!(Audience::UnitViewer.readable_states(), vec![S::Published]);
+        assert_eq!(Audience::Admin.readable_states(), S::ALL.to_vec());
     }
 
     #[test]

@@ -19,7 +19,9 @@ mod uscc;
 
 pub use account::{Role, Secret, UnknownRole};
 pub use answers::{AnswerError, RawRating, RawSubmission, ValidRating, ValidSubmission};
-pub use campaign::{CampaignAction, CampaignState, IllegalTransition, UnknownCampaignState};
+pub use campaign::{
+    Audience, CampaignAction, CampaignState, IllegalTransition, UnknownCampaignState,
+};
 pub use enterprise::{
     EMAIL_MAX, Email, EmailError, Enterprise, EnterpriseSize, UnknownEnterpriseSize,
 };

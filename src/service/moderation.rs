@@ -8,15 +8,26 @@ use serde_json::json;
 use super::{ServiceError, audit, campaign};
 use crate::db::moderation::{self as rows, ModeratedComment};
 use crate::db::{Conn, now, write_transaction};
-use crate::domain::Period;
+use crate::domain::{CampaignState, Period};
 
 /// Longest reason accepted, in characters.
 pub const REASON_MAX_CHARS: usize = 200;
 
+/// A campaign's comments as the 营商办 moderates them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CampaignComments {
+    /// Whether the campaign is published; until it is, no one but the 营商办 sees its comments.
+    pub published: bool,
+    pub comments: Vec<ModeratedComment>,
+}
+
 /// Every comment of a campaign, hidden ones too, by unit.
-pub fn comments(conn: &mut Conn, period: &Period) -> Result<Vec<ModeratedComment>, ServiceError> {
-    campaign::find(conn, period)?;
-    Ok(rows::of_campaign(conn, &period.to_string())?)
+pub fn comments(conn: &mut Conn, period: &Period) -> Result<CampaignComments, ServiceError> {
+    let row = campaign::find(conn, period)?;
+    Ok(CampaignComments {
+        published: row.state == CampaignState::Published.as_str(),
+        comments: rows::of_campaign(conn, &period.to_string())?,
+    })
 }
 
 /// Where a hidden comment was: its campaign and unit.

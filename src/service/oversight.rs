@@ -13,7 +13,7 @@ use super::{ServiceError, audit};
 use crate::db::oversight as rows;
 use crate::db::units::{self, UnitRow};
 use crate::db::{Conn, write_transaction};
-use crate::domain::Period;
+use crate::domain::{Audience, CampaignState, Period};
 
 /// Fewest distinct enterprises that must have commented on a unit in a campaign before its
 /// viewer sees the comments.
@@ -203,6 +203,8 @@ pub struct UnitOverview {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct UnitComments {
     pub period: String,
+    /// False only for the 营商办, whose pages mark such comments 「未公布」.
+    pub published: bool,
     pub unit_code: String,
     pub comments: Vec<String>,
 }
@@ -233,24 +235,32 @@ pub fn unit_scope(conn: &mut Conn, code: &str) -> Result<Vec<UnitRow>, ServiceEr
         .collect())
 }
 
-/// A unit viewer's overview of the unit `code` and those under it.
-pub fn unit_overview(conn: &mut Conn, code: &str) -> Result<UnitOverview, ServiceError> {
+/// The overview of the unit `code` and those under it, with the comments of the campaigns
+/// `audience` may read (a unit viewer: published ones only).
+pub fn unit_overview(
+    conn: &mut Conn,
+    code: &str,
+    audience: Audience,
+) -> Result<UnitOverview, ServiceError> {
     let units = unit_scope(conn, code)?;
     let ids: Vec<i64> = units.iter().map(|u| u.id).collect();
     let code_of: BTreeMap<i64, &str> = units.iter().map(|u| (u.id, u.code.as_str())).collect();
-    let mut grouped: BTreeMap<(String, i64), (BTreeSet<i64>, Vec<String>)> = BTreeMap::new();
-    for c in rows::comments(conn, &ids)? {
+    type Group = (bool, BTreeSet<i64>, Vec<String>);
+    let mut grouped: BTreeMap<(String, i64), Group> = BTreeMap::new();
+    for c in rows::comments(conn, &ids, audience)? {
         let entry = grouped.entry((c.period, c.unit_id)).or_default();
-        entry.0.insert(c.response_id);
-        entry.1.push(c.comment);
+        entry.0 = c.state == CampaignState::Published.as_str();
+        entry.1.insert(c.response_id);
+        entry.2.push(c.comment);
     }
     let comments = grouped
         .into_iter()
-        .filter(|(_, (commenters, _))| commenters.len() >= MIN_COMMENTERS)
-        .map(|((period, unit_id), (_, mut comments))| {
+        .filter(|(_, (_, commenters, _))| commenters.len() >= MIN_COMMENTERS)
+        .map(|((period, unit_id), (published, _, mut comments))| {
             comments.sort();
             UnitComments {
                 period,
+                published,
                 unit_code: code_of
                     .get(&unit_id)
                     .copied()

@@ -3,8 +3,9 @@
 //! (only where at least [`MIN_COMMENTERS`] enterprises commented, hidden ones never).
 //!
 //! A distribution is shown only when at least [`MIN_COMMENTERS`] enterprises rated the unit in
-//! that campaign, so that no answer can be traced to one enterprise; a unit viewer sees only
-//! published campaigns.
+//! that campaign, so that no answer can be traced to one enterprise. A unit viewer sees only
+//! published campaigns (the queries apply [`Audience::may_read`]); the 营商办 sees the others
+//! too, marked 「未公布」.
 
 use std::collections::BTreeMap;
 
@@ -15,15 +16,9 @@ use super::{ServiceError, templates};
 use crate::db::campaigns as campaign_rows;
 use crate::db::units::{self, UnitRow};
 use crate::db::{Conn, progress, results};
+pub use crate::domain::Audience;
 use crate::domain::{CampaignState, SurveyTemplate};
 use crate::report::model::PublicResults;
-
-/// Who is looking: the 营商办 sees every campaign, a unit viewer only published ones.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Audience {
-    Admin,
-    UnitViewer,
-}
 
 /// One answer level and how many chose it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -46,6 +41,8 @@ pub struct QuestionDistribution {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CampaignAnswers {
     pub period: String,
+    /// False only for the 营商办, whose page marks the campaign 「未公布」.
+    pub published: bool,
     pub respondents: usize,
     /// Empty when withheld (too few respondents) or the questionnaire cannot be read.
     pub questions: Vec<QuestionDistribution>,
@@ -84,7 +81,7 @@ pub fn unit_page(
 ) -> Result<UnitPage, ServiceError> {
     let unit = units::by_code(conn, code)?
         .ok_or_else(|| ServiceError::NotFound(format!("没有编码为 {code} 的单位")))?;
-    let overview = oversight::unit_overview(conn, code)?;
+    let overview = oversight::unit_overview(conn, code, audience)?;
     let below = overview
         .units
         .into_iter()
@@ -106,28 +103,27 @@ fn answers(
     unit_id: i64,
     audience: Audience,
 ) -> Result<Vec<CampaignAnswers>, ServiceError> {
-    let mut by_period: BTreeMap<String, (String, Vec<String>)> = BTreeMap::new();
-    for (period, state, toml, answers) in progress::unit_answers(conn, unit_id)? {
-        if audience == Audience::UnitViewer && state != CampaignState::Published.as_str() {
-            continue;
-        }
+    let mut by_period: BTreeMap<String, (bool, String, Vec<String>)> = BTreeMap::new();
+    for (period, state, toml, answers) in progress::unit_answers(conn, unit_id, audience)? {
+        let published = state == CampaignState::Published.as_str();
         by_period
             .entry(period)
-            .or_insert((toml, Vec::new()))
-            .1
+            .or_insert((published, toml, Vec::new()))
+            .2
             .push(answers);
     }
     Ok(by_period
         .into_iter()
         .rev()
-        .map(|(period, (toml, answers))| summarize(period, &toml, &answers))
+        .map(|(period, (published, toml, answers))| summarize(period, published, &toml, &answers))
         .collect())
 }
 
-fn summarize(period: String, toml: &str, answers: &[String]) -> CampaignAnswers {
+fn summarize(period: String, published: bool, toml: &str, answers: &[String]) -> CampaignAnswers {
     let respondents = answers.len();
     let withheld = |note: String| CampaignAnswers {
         period: period.clone(),
+        published,
         respondents,
         questions: Vec::new(),
         note: Some(note),
@@ -148,6 +144,7 @@ fn summarize(period: String, toml: &str, answers: &[String]) -> CampaignAnswers 
     CampaignAnswers {
         questions: distributions(&template, &parsed),
         period,
+        published,
         respondents,
         note: None,
     }

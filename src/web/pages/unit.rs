@@ -59,7 +59,7 @@ pub async fn home(
 ) -> Result<HttpResponse, WebError> {
     let own = own_unit(&viewer)?;
     let overview = state
-        .with_conn(move |conn| Ok(oversight::unit_overview(conn, &own)?))
+        .with_conn(move |conn| Ok(oversight::unit_overview(conn, &own, Audience::UnitViewer)?))
         .await?;
     private_page(&UnitHome {
         chrome: Chrome::of(viewer.user()),

@@ -20,6 +20,7 @@ use crate::web::pages::{Chrome, private_page};
 struct CommentsPage {
     chrome: Chrome,
     period: String,
+    published: bool,
     comments: Vec<ModeratedComment>,
     reason_max: usize,
 }
@@ -32,13 +33,14 @@ pub async fn comments(
 ) -> Result<HttpResponse, WebError> {
     let period: Period = period.parse().map_err(|_| WebError::NotFound)?;
     let shown = period.to_string();
-    let comments = state
+    let found = state
         .with_conn(move |conn| Ok(moderation::comments(conn, &period)?))
         .await?;
     private_page(&CommentsPage {
         chrome: Chrome::of(admin.user()),
         period: shown,
-        comments,
+        published: found.published,
+        comments: found.comments,
         reason_max: REASON_MAX_CHARS,
     })
 }
