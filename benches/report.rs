@@ -5,7 +5,7 @@
 //!
 //! Run: `cargo bench --bench report`
 
-use qiping::report::synthetic::{city_groups, periods_until, synthetic_results};
+use qiping::report::synthetic::{city_groups, periods_until, standard_method, synthetic_results};
 use qiping::report::{Participation, Publication, write_json, write_publication};
 use std::time::{Duration, Instant};
 
@@ -51,6 +51,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ms(base_median)
     );
 
+    let method = standard_method()?;
     let publication = Publication {
         results: current,
         participation: Some(Participation {
@@ -60,6 +61,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }),
         history,
         bottom_n: 5,
+        method: &method,
     };
     let (best, median) = timed(3, || {
         if let Err(e) = write_publication(out.path(), &publication, &[]) {

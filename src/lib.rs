@@ -1,4 +1,4 @@
-//! 企评 (qiping): the 万企评机关 platform. The layers (DESIGN.md), imports pointing one way only:
+//! 企评 (qiping): the 万企评机关 platform. The layers (docs/architecture.md §1), imports pointing one way only:
 //! `cli, web → service → db, mail, report, stats → domain`.
 
 pub mod cli;

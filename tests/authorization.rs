@@ -144,6 +144,12 @@ const MATRIX: &[(&str, &str, [u16; 6])] = &[
     // behind a one-time link (an unknown link reads the same for everyone).
     ("GET", "/assets/site.css", [200, 200, 200, 200, 200, 200]),
     ("GET", "/rankings/{period}", [404, 404, 404, 404, 404, 404]),
+    // Nothing is published in this database: the method page of a publication is 404 too.
+    (
+        "GET",
+        "/rankings/{period}/method",
+        [404, 404, 404, 404, 404, 404],
+    ),
     (
         "GET",
         "/api/v1/campaigns/{period}/results",

@@ -573,7 +573,7 @@ async fn check_web(db: &TestDb, backend: &str) {
     let (status, _) = get("/inspect/?credible=maybe", me.clone()).await;
     assert_eq!(status, 400);
 
-    // The API: the same filters, INTERFACE.md's shape.
+    // The API: the same filters, the shape of docs/interface.md §4.3.
     let (status, body) = get("/api/v1/flags?period=2019H2&credible=false", me.clone()).await;
     assert_eq!(status, 200, "{body}");
     let flags: serde_json::Value = serde_json::from_str(&body).unwrap();

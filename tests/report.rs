@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 
 use calamine::{Data, Reader, Xlsx, open_workbook};
 use qiping::report::model::{PublicResults, PublicUnit};
-use qiping::report::synthetic::{SyntheticGroup, city_groups, periods_until, synthetic_results};
+use qiping::report::synthetic::{
+    SyntheticGroup, city_groups, periods_until, standard_method, synthetic_results,
+};
 use qiping::report::{Participation, Publication, write_publication};
 
 fn small_groups() -> Vec<SyntheticGroup> {
@@ -38,6 +40,7 @@ fn publish(current: &PublicResults, history: &[PublicResults]) -> (tempfile::Tem
         }),
         history,
         bottom_n: 5,
+        method: &standard_method().unwrap(),
     };
     let dir = write_publication(reports.path(), &publication, &[]).unwrap();
     // To look at the charts: QIPING_REPORT_OUT=/some/folder cargo test --test report

@@ -1,4 +1,4 @@
-//! Edge cases of STATS.md: τ² = 0, a small group on the pooled τ², ties at the bottom-five
+//! Edge cases of the method (docs/method.md): τ² = 0, a small group on the pooled τ², ties at the bottom-five
 //! boundary, a unit eligible in one campaign only, equal weights, suppression and bad input.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 

@@ -1,4 +1,4 @@
-//! The flag rule of STATS.md §6 on hand-built results.
+//! The flag rule of docs/method.md §6.1 on hand-built results.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use qiping::stats::{

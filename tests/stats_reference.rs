@@ -1,4 +1,4 @@
-//! The reference values R1, R2, R3 and R6 of STATS.md.
+//! The reference values R1, R2, R3 and R6 of docs/method.md §10.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use qiping::stats::interval::{Z_975, linearized_variance, t_interval, wilson_counts};
@@ -79,7 +79,7 @@ fn r3_bcg_trials_q_tau2_mean_and_its_interval() {
         .map(|(a, b, c, d)| 1.0 / a - 1.0 / (a + b) + 1.0 / c - 1.0 / (c + d))
         .collect();
     let fit = dersimonian_laird(&y, &v);
-    // STATS.md prints Q, μ̂ and the CI to four decimals and τ² to six
+    // docs/method.md §10 prints Q, μ̂ and the CI to four decimals and τ² to six
     assert_close(fit.q, 152.2330, 5e-5, "Q");
     assert_close(fit.tau2, 0.308760, 1e-6, "tau2");
     let mean = random_effects_mean(&y, &v, fit.tau2).unwrap();

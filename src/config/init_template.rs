@@ -71,8 +71,8 @@ filter = "info"
 # Weighting (off by default): rake respondents to the invited population by size, industry, district.
 enabled = false
 
-# 统计方法的阈值与开关,默认值即 STATS.md 的规定。修改后请在报告中说明。
-# The method's thresholds and switches; the defaults are STATS.md's.
+# 统计方法的阈值与开关,各项含义与默认值见 docs/method.md §8。修改后请在报告中说明。
+# The method's thresholds and switches; docs/method.md §8 explains each and its default.
 [stats]
 # n ≥ 10 且有效样本量 ≥ 10 才公布得分,否则显示「样本不足」。
 min_published_n = 10

@@ -20,7 +20,7 @@ pub use mail::{MailConfig, Password, RemindersConfig, TlsMode};
 pub struct Config {
     /// `sqlite://PATH` or `postgres://…`.
     pub database_url: String,
-    /// The key under which survey links are derived (DESIGN.md, data rules). Never logged.
+    /// The key under which survey links are derived (docs/architecture.md §4.1). Never logged.
     pub link_secret: Option<String>,
     /// Folder of survey templates (`NAME.toml`); `standard` is also built in.
     pub templates_dir: PathBuf,
@@ -32,7 +32,7 @@ pub struct Config {
     pub log: LogConfig,
     pub mail: MailConfig,
     pub reminders: RemindersConfig,
-    /// The statistical method's thresholds and switches (STATS.md; defaults are its values).
+    /// The statistical method's thresholds and switches (docs/method.md §8: each with its default).
     pub stats: crate::stats::Settings,
     pub weighting: WeightingConfig,
     /// Working days for problem deadlines: holidays and make-up working days (default: 2026's).
@@ -41,7 +41,7 @@ pub struct Config {
     pub problems: crate::domain::problem::ProblemSettings,
 }
 
-/// Weighting (STATS.md §0): off by default; when on, respondents are raked to the invited
+/// Weighting (docs/method.md §0, §2.4): off by default; when on, respondents are raked to the invited
 /// population's margins by size, industry and district.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]

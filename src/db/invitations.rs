@@ -38,7 +38,7 @@ pub struct NewInvitation<'a> {
     pub issued_at: NaiveDateTime,
 }
 
-/// A message to send: what and about which invitation, never a rendered body (DESIGN.md).
+/// A message to send: what and about which invitation, never a rendered body (docs/architecture.md §4.1).
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = outbox)]
 pub struct NewOutboxMessage<'a> {
@@ -127,7 +127,7 @@ pub fn failures(
 }
 
 /// Marks an invitation completed if — and only if — it was not already: the one-link-one-response
-/// guard (DESIGN.md). Returns whether this call completed it; run it in the transaction that stores
+/// guard (docs/architecture.md §4.1). Returns whether this call completed it; run it in the transaction that stores
 /// the response, so of two racing submissions exactly one commits.
 pub fn complete_once(conn: &mut Conn, id: i64, at: NaiveDateTime) -> QueryResult<bool> {
     // On the backend's own connection, as a statement of its own type: diesel prepares an

@@ -1,6 +1,6 @@
 //! Anonymous responses (答卷) and their ratings, and the unit look-ups the survey page needs.
 //!
-//! A response row holds no enterprise id, token or time of day (DESIGN.md, data rules). Its id and
+//! A response row holds no enterprise id, token or time of day (docs/architecture.md §4.2). Its id and
 //! its ratings' ids are random rather than sequential, so the order of rows cannot be lined up with
 //! the order in which invitations were completed.
 

@@ -102,7 +102,7 @@ pub struct NewPublication<'a> {
     pub flag_notes: &'a str,
 }
 
-/// A stored flag; `evidence` is the inspectors' JSON (INTERFACE.md).
+/// A stored flag; `evidence` is the inspectors' JSON (docs/interface.md §4.3).
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, Serialize)]
 #[diesel(table_name = flags)]
 pub struct FlagFields {

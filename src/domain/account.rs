@@ -1,4 +1,4 @@
-//! Who may sign in and what they may see: the roles of DOMAIN.md, and a wrapper that keeps
+//! Who may sign in and what they may see: the roles of docs/domain.md §2, and a wrapper that keeps
 //! passwords, tokens and cookie values out of `Debug` output and therefore out of logs.
 
 use std::fmt;

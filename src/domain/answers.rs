@@ -1,6 +1,6 @@
 //! A submission (答卷) and its validation against the questionnaire. Pure: the caller passes in the
 //! template and a way to tell whether a unit code is in the registry, and gets back either a
-//! [`ValidSubmission`] or every problem found, each with the field path of INTERFACE.md
+//! [`ValidSubmission`] or every problem found, each with the field path of docs/interface.md §3.1
 //! (`ratings[0].answers.efficiency`), so a form can show each message beside its field.
 
 use std::collections::{BTreeMap, HashSet};
@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::template::SurveyTemplate;
 
-/// Most units one submission may rate; far above the 3–15 of DOMAIN.md, it bounds the work a
+/// Most units one submission may rate; far above the 3–15 of docs/domain.md §4, it bounds the work a
 /// single request can cause.
 pub const MAX_RATINGS: usize = 100;
 /// Most problem ticks per unit (a template has a handful; this bounds hostile input).

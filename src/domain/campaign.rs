@@ -10,7 +10,7 @@
 //! A closed campaign is never opened again: answers arriving after a reopening would form a small
 //! crowd of their own, told apart from the rest by when they came. A campaign about to close too
 //! early is extended before it closes. `Supersede` publishes a corrected version of published
-//! results (frozen, never rewritten).
+//! results (docs/architecture.md §4.4: frozen, never rewritten).
 //!
 //! Nothing of a campaign — no answer, comment, count or figure — reaches inspectors, unit viewers
 //! or the public before it is published ([`Audience::may_read`]); the 营商办 sees an unpublished

@@ -146,7 +146,7 @@ impl HeadHistory {
         Ok(())
     }
 
-    /// The heads whose terms overlap `start..=end`: the head on `end` first (STATS.md §6), then the
+    /// The heads whose terms overlap `start..=end`: the head on `end` first (docs/method.md §6.3), then the
     /// others by start date, latest first.
     pub fn heads_during(&self, start: NaiveDate, end: NaiveDate) -> Vec<&HeadTerm> {
         let mut heads: Vec<&HeadTerm> = self

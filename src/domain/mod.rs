@@ -31,7 +31,7 @@ pub use quarter::{Quarter, QuarterError};
 pub use sample::{SampleFrameEntry, allocate, stratified_sample};
 pub use template::{
     COMMENT_MAX_CHARS_LIMIT, CommentSetting, DEFAULT_COMMENT_MAX_CHARS, DEFAULT_POINTS,
-    ProblemItem, Question, ScaleLevel, SurveyTemplate, TemplateError,
+    ProblemItem, Question, STANDARD_TOML, ScaleLevel, SurveyTemplate, TemplateError,
 };
 pub use unit::{
     UNIT_CODE_MAX, Unit, UnitCode, UnitCodeError, UnitError, UnitKind, UnknownUnitKind,

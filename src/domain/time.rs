@@ -1,5 +1,5 @@
 //! Time as the programme reckons it: stored in UTC, with days, deadlines and periods in
-//! Asia/Shanghai (DESIGN.md, data rules).
+//! Asia/Shanghai (docs/architecture.md §4.3).
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Asia::Shanghai;

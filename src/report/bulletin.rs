@@ -10,12 +10,14 @@ use askama::Template;
 use super::Publication;
 use super::charts::Chart;
 use super::charts::group::GroupCharts;
+use super::method::STYLE;
 use super::model::{PublicPeerGroup, PublicUnit};
 use super::table::{self, kind_zh};
 
 #[derive(Template)]
 #[template(path = "bulletin.html")]
 struct Bulletin<'a> {
+    style: &'static str,
     period: &'a str,
     version: i32,
     published_at: String,
@@ -27,6 +29,10 @@ struct Bulletin<'a> {
     flag_min_units: usize,
     method_version: &'a str,
     seed: u64,
+    /// The thresholds the methodology note states: the settings this version was computed with.
+    m: &'a crate::stats::Settings,
+    by_shrunken: bool,
+    credible_percent: String,
 }
 
 struct ParticipationView {
@@ -102,7 +108,9 @@ pub fn render(
         .map_or(results.published_at.clone(), |t| {
             t.format("%Y 年 %-m 月 %-d 日").to_string()
         });
+    let m = &publication.method.settings;
     Bulletin {
+        style: STYLE,
         period: &results.period,
         version: results.version,
         published_at,
@@ -121,6 +129,9 @@ pub fn render(
         flag_min_units: 2 * bottom_n,
         method_version: &results.method_version,
         seed: results.seed,
+        m,
+        by_shrunken: m.rank_by == crate::stats::RankBy::Shrunken,
+        credible_percent: super::method::percent(m.credible_probability),
     }
     .render()
 }

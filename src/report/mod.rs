@@ -1,14 +1,16 @@
 //! Published reports under `reports/PERIOD/`: the folder always holds the current version; a
 //! superseded version stays in `reports/PERIOD/vN/` with its reason.
 //!
-//! Files (INTERFACE.md): `index.html` (the bulletin, self-contained), `results.json`,
-//! `results.csv` (UTF-8 with BOM), `results.xlsx`, and `charts/*.svg` + `charts/*.png`.
-//! Everything is rendered from [`Publication`]; the service gathers it from the database.
+//! Files (docs/interface.md §4.1): `index.html` (the bulletin, self-contained), `method.html`
+//! (how the results were computed, in plain Chinese), `results.json`, `results.csv` (UTF-8 with
+//! BOM), `results.xlsx`, and `charts/*.svg` + `charts/*.png`. Everything is rendered from
+//! [`Publication`]; the service gathers it from the database.
 
 pub mod bulletin;
 pub mod charts;
 pub mod csv;
 pub mod font;
+pub mod method;
 pub mod model;
 pub mod problems;
 pub mod synthetic;
@@ -17,6 +19,7 @@ pub mod xlsx;
 
 use std::path::{Path, PathBuf};
 
+use method::MethodFacts;
 use model::PublicResults;
 
 /// Why a report could not be written.
@@ -53,18 +56,22 @@ pub struct Publication<'a> {
     pub history: &'a [PublicResults],
     /// N of "the five lowest" (a setting).
     pub bottom_n: usize,
+    /// What the method page states: the settings this version was computed with, and more.
+    pub method: &'a MethodFacts,
 }
 
-/// Writes a publication's files; each version it superseded is kept in `vN/`.
+/// Writes a publication's files; each version it superseded is kept in `vN/`, with its own method
+/// facts.
 pub fn write_publication(
     reports_dir: &Path,
     current: &Publication<'_>,
-    superseded: &[PublicResults],
+    superseded: &[(PublicResults, MethodFacts)],
 ) -> Result<PathBuf, ReportError> {
     let dir = reports_dir.join(&current.results.period);
-    for old in superseded {
+    for (old, method) in superseded {
         let publication = Publication {
             results: old,
+            method,
             ..*current
         };
         write_files(&dir.join(format!("v{}", old.version)), &publication)?;
@@ -123,6 +130,10 @@ fn write_files(dir: &Path, publication: &Publication<'_>) -> Result<(), ReportEr
         }
         all.push(charts);
     }
+    let path = dir.join("method.html");
+    let html =
+        method::render(results, publication.method).map_err(|e| ReportError::other(&path, e))?;
+    write_atomically(&path, html.as_bytes()).map_err(io(&path))?;
     let path = dir.join("index.html");
     let html = bulletin::render(publication, &all).map_err(|e| ReportError::other(&path, e))?;
     write_atomically(&path, html.as_bytes()).map_err(io(&path))

@@ -1,10 +1,10 @@
-//! What a publication contains, as the public and the inspectors read it (INTERFACE.md shapes).
+//! What a publication contains, as the public and the inspectors read it (docs/interface.md §4).
 //! The service builds these from frozen results; the report writers and the web render them.
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-/// The public results of one version (INTERFACE.md `results.json`).
+/// The public results of one version (docs/interface.md §4.2, `results.json`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PublicResults {
     pub period: String,
@@ -62,7 +62,7 @@ pub struct PublicFlag {
     pub credible: bool,
 }
 
-/// A flag as inspectors see it (INTERFACE.md), with the evidence and heads of each half-year.
+/// A flag as inspectors see it (docs/interface.md §4.3), with the evidence and heads of each half-year.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct InspectorFlag {
     pub unit_code: String,

@@ -2,7 +2,17 @@
 //! of units, deterministic from a seed, with no database. Not statistics — only shapes and sizes
 //! that exercise every writer (suppressed and unranked units, long names, the five lowest).
 
+use super::method::MethodFacts;
 use super::model::{PublicFlag, PublicPeerGroup, PublicResults, PublicUnit};
+use crate::domain::{STANDARD_TOML, SurveyTemplate, TemplateError};
+use crate::stats::Settings;
+
+/// The method facts of a campaign asked with the standard questionnaire under the default
+/// settings, without weighting.
+pub fn standard_method() -> Result<MethodFacts, TemplateError> {
+    let template = SurveyTemplate::from_toml(STANDARD_TOML)?;
+    Ok(MethodFacts::new(&template, &Settings::default(), false))
+}
 
 /// A peer group to invent: its name, the units' kind and how many units it has.
 #[derive(Debug, Clone)]

@@ -260,7 +260,7 @@ fn stored_rating(r: StoredRating) -> Result<stats::Rating, ServiceError> {
     })
 }
 
-/// The invited population's counts by size, industry and district (STATS.md §0, §2).
+/// The invited population's counts by size, industry and district (docs/method.md §2.4).
 fn invited_margins(conn: &mut Conn, campaign_id: i64) -> Result<stats::Margins, ServiceError> {
     let mut size = BTreeMap::new();
     let mut industry = BTreeMap::new();

@@ -1,4 +1,5 @@
-//! The audit log (DESIGN.md: every inspector access and every admin change writes a row). Rows are
+//! The audit log (docs/architecture.md §4.6: every inspector read and every change made through
+//! the admin pages writes a row; issue 36 extends it to the CLI's campaign actions). Rows are
 //! append-only and hash-chained: `hash = SHA-256(canonical row ‖ "\n" ‖ prev_hash)`, where the
 //! canonical row is the JSON array `[seq, at, actor, action, target, detail]`. Editing a row breaks
 //! its own hash; deleting one breaks the sequence and the next row's `prev_hash`. (Cutting rows off

@@ -33,7 +33,7 @@ pub struct CreateCampaign<'a> {
     pub seed: Option<u64>,
 }
 
-/// A campaign as `campaign show` and `campaign list` print it (keys of INTERFACE.md).
+/// A campaign as `campaign show` and `campaign list` print it (keys of docs/interface.md §5).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CampaignSummary {
     pub period: String,

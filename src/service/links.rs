@@ -1,4 +1,4 @@
-//! Survey links (DESIGN.md, data rules): `token = base64url(HMAC-SHA256(secret, invitation id ‖
+//! Survey links (docs/architecture.md §4.1): `token = base64url(HMAC-SHA256(secret, invitation id ‖
 //! link version))`, 32 bytes. The database stores only `SHA-256(token)`, so a reminder can render the
 //! link again at send time, while a database leak alone opens no survey. Bumping the link version
 //! (a reissue) kills the old link.

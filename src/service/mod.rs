@@ -28,6 +28,7 @@ pub mod history;
 pub mod import;
 pub mod links;
 pub mod mail_task;
+pub mod method_page;
 pub mod moderation;
 pub mod outreach;
 pub mod oversight;

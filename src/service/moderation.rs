@@ -1,4 +1,4 @@
-//! Comment moderation (DOMAIN.md: comments are one source of problems). The 营商办 hides a comment
+//! Comment moderation (docs/domain.md §1: comments are one source of problems). The 营商办 hides a comment
 //! that is abusive or would identify its writer, with a reason, before any unit sees it; the
 //! unit pages (`oversight`) read only comments that are not hidden. The audit row names the
 //! rating and the reason, never the comment's text.

@@ -19,7 +19,7 @@ use crate::domain::{Audience, CampaignState, Period};
 /// viewer sees the comments.
 pub const MIN_COMMENTERS: usize = 5;
 
-/// One flag in INTERFACE.md's shape (`GET /api/v1/flags`, `qiping flags --json`): the flags of
+/// One flag in the shape of docs/interface.md §4.3 (`GET /api/v1/flags`, `qiping flags --json`): the flags of
 /// each period's current publication, as `campaign publish` stored them.
 pub type FlagView = crate::report::model::InspectorFlag;
 

@@ -1,5 +1,5 @@
 //! Publishing a campaign: freeze its newest aggregation as a numbered version, compute the
-//! accountability flags (STATS.md §6) with each half-year's heads, and write `reports/PERIOD/`.
+//! accountability flags (docs/method.md §6) with each half-year's heads, and write `reports/PERIOD/`.
 //! A correction is a new version that supersedes the old one with a reason; both stay readable.
 
 use std::collections::{BTreeMap, HashMap};
@@ -349,7 +349,7 @@ fn inspector_flag(
     })
 }
 
-/// The heads whose terms overlap `start..=end`, the one in office on `end` first (STATS.md §6).
+/// The heads whose terms overlap `start..=end`, the one in office on `end` first (docs/method.md §6.3).
 pub fn heads_during(
     conn: &mut Conn,
     unit_id: i64,
@@ -462,19 +462,19 @@ pub fn publish_and_write(
 }
 
 /// Writes `reports/PERIOD/` (and `vN/` for each superseded version) from the database: the
-/// frozen results, the campaign's participation figures and, for the trend charts, the current
-/// publications of the earlier half-years.
+/// frozen results with the facts of their method page, the campaign's participation figures and,
+/// for the trend charts, the current publications of the earlier half-years.
 pub fn write_reports(
     conn: &mut Conn,
     period: &Period,
     reports_dir: &std::path::Path,
     settings: &Settings,
 ) -> Result<std::path::PathBuf, ServiceError> {
-    let current = public_results(conn, period, None)?;
+    let (current, method) = super::method_page::facts(conn, period, None)?;
     let mut superseded = Vec::new();
     for version in versions(conn, period)?.into_keys() {
         if version != current.version {
-            superseded.push(public_results(conn, period, Some(version))?);
+            superseded.push(super::method_page::facts(conn, period, Some(version))?);
         }
     }
     let summary = campaign::show(conn, period)?;
@@ -500,6 +500,7 @@ pub fn write_reports(
         }),
         history: &history,
         bottom_n: settings.bottom_n,
+        method: &method,
     };
     crate::report::write_publication(reports_dir, &publication, &superseded)
         .map_err(|e| ServiceError::internal("报告文件写入失败", e))

@@ -1,13 +1,19 @@
 //! The files `campaign publish` wrote under `reports/PERIOD/`, for the dashboard's download
-//! buttons and inline charts. Only the names INTERFACE.md lists can be asked for, so a request
-//! can never reach outside the folder.
+//! buttons and inline charts. Only the names docs/interface.md §4.1 lists can be asked for, so a
+//! request can never reach outside the folder.
 
 use std::path::{Path, PathBuf};
 
 use crate::domain::Period;
 
 /// The top-level files of a publication, in the order the dashboard offers them.
-pub const TOP_FILES: [&str; 4] = ["index.html", "results.csv", "results.xlsx", "results.json"];
+pub const TOP_FILES: [&str; 5] = [
+    "index.html",
+    "method.html",
+    "results.csv",
+    "results.xlsx",
+    "results.json",
+];
 
 /// A file that can be served, with its content type.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,7 +27,7 @@ pub struct ReportFile {
 /// folders, other extensions).
 pub fn allowed(name: &str) -> Option<ReportFile> {
     let content_type = match name {
-        "index.html" => "text/html; charset=utf-8",
+        "index.html" | "method.html" => "text/html; charset=utf-8",
         "results.csv" => "text/csv; charset=utf-8",
         "results.json" => "application/json",
         "results.xlsx" => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

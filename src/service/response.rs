@@ -1,4 +1,4 @@
-//! Recording a response (答卷), the anonymous way DESIGN.md describes: the stored rows carry a
+//! Recording a response (答卷), the anonymous way docs/architecture.md §4.2 describes: the stored rows carry a
 //! random respondent key, the enterprise's strata and the Asia/Shanghai day — no enterprise id, no
 //! token, no invitation id, no time of day. One link, one response: the guard is
 //! [`invitations::complete_once`] inside the transaction that inserts the response.

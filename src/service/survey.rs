@@ -15,7 +15,7 @@ use crate::db::{Conn, now};
 use crate::domain::{AnswerError, SurveyTemplate, time};
 
 /// Why a link cannot be answered, or a submission was not stored. Each maps to one HTTP status
-/// (INTERFACE.md): unknown 404, closed 410, used 409, invalid 422.
+/// (docs/interface.md §3.1): unknown 404, closed 410, used 409, invalid 422.
 #[derive(Debug, thiserror::Error)]
 pub enum LinkError {
     #[error("链接无效")]

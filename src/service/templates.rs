@@ -5,8 +5,7 @@ use std::path::Path;
 use super::ServiceError;
 use crate::domain::SurveyTemplate;
 
-/// The standard questionnaire, built in so a fresh installation works without any files.
-pub const STANDARD_TOML: &str = include_str!("../../survey_templates/standard.toml");
+pub use crate::domain::STANDARD_TOML;
 
 /// A validated template and the exact text it was read from (stored with the campaign, so a
 /// publication can always be reproduced with the questionnaire that was asked).

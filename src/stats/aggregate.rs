@@ -1,4 +1,4 @@
-//! The aggregation of one campaign (STATS.md §0–5) into the `results.json` figures.
+//! The aggregation of one campaign (docs/method.md §0–§5) into the `results.json` figures.
 
 use crate::stats::eligibility::{Standing, standing};
 use crate::stats::fit::{EligibleUnit, GroupFit, UnitFigures, fit_campaign, unit_figures};
@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 /// Aggregates a campaign: scores and intervals for every unit, suppression, shrinkage per peer
 /// group, published ranks and the rank simulation (R = `settings.draws`) seeded by `seed`.
 /// The same input in any order with the same seed gives bit-identical output. Peer groups are
-/// simulated in parallel, each on its own jump-ahead stream (module docs, decision 13).
+/// simulated in parallel, each on its own jump-ahead stream (docs/method.md §7, decision 13).
 pub fn aggregate(
     input: &CampaignInput,
     settings: &Settings,

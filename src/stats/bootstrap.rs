@@ -1,9 +1,9 @@
-//! The cluster bootstrap by enterprise (STATS.md §5): a sensitivity report run on request.
+//! The cluster bootstrap by enterprise (docs/method.md §9): a sensitivity report run on request.
 //!
 //! Each replicate draws G enterprises with replacement (all their ratings go along), recomputes
 //! every eligible unit's score, variance and design effect, and refits §4 with the published
-//! ranks. The eligible set and the raking weights of the original data are kept (module docs,
-//! decision 15). Percentiles use the same rule as the rank interval: the smallest value whose
+//! ranks. The eligible set and the raking weights of the original data are kept (docs/method.md
+//! §7, decision 15). Percentiles use the same rule as the rank interval: the smallest value whose
 //! cumulative share reaches 2.5% / 97.5%.
 
 use crate::stats::eligibility::{Standing, standing};
@@ -65,7 +65,7 @@ struct Sums {
     swd2: f64,
 }
 
-/// Runs B = `settings.bootstrap_replicates` replicates seeded by `seed` (STATS.md §5; the cluster
+/// Runs B = `settings.bootstrap_replicates` replicates seeded by `seed` (docs/method.md §9; the cluster
 /// bootstrap resamples whole primary units: Davison & Hinkley 1997 §3.8, Field & Welsh 2007,
 /// JRSS B 69:369). Deterministic for a seed; single-threaded, as it runs on request only.
 pub fn cluster_bootstrap(

@@ -1,4 +1,4 @@
-//! Who is published and who is ranked (STATS.md §3).
+//! Who is published and who is ranked (docs/method.md §3).
 
 use crate::stats::Settings;
 
@@ -13,7 +13,7 @@ pub enum Standing {
     Eligible,
 }
 
-/// STATS.md §3: published iff n ≥ 10 and n_eff ≥ 10; eligible iff published and n ≥ 30.
+/// docs/method.md §3: published iff n ≥ 10 and n_eff ≥ 10; eligible iff published and n ≥ 30.
 pub fn standing(n: usize, n_eff: f64, settings: &Settings) -> Standing {
     if n < settings.min_published_n || n_eff < settings.min_published_n_eff {
         Standing::Suppressed

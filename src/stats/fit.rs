@@ -16,7 +16,7 @@ pub struct UnitFigures {
     pub n: usize,
     pub n_eff: f64,
     pub mean: Option<f64>,
-    /// `Σ w̃ (y − ȳ)²` with weights rescaled to sum to n (decision 7 of the module docs).
+    /// `Σ w̃ (y − ȳ)²` with weights rescaled to sum to n (docs/method.md §7, decision 7).
     pub within_ss: f64,
     pub interval: Option<Interval>,
     pub satisfied_rate: Option<f64>,
@@ -34,7 +34,7 @@ impl UnitFigures {
     }
 }
 
-/// Score, its t-interval with the cluster SE, and 满意率 with Wilson's interval (STATS.md §1–2),
+/// Score, its t-interval with the cluster SE, and 满意率 with Wilson's interval (docs/method.md §1–§2),
 /// from one unit's observations (ordered by respondent).
 pub fn unit_figures(observations: &[Observation]) -> UnitFigures {
     let n = observations.len();

@@ -1,4 +1,4 @@
-//! The accountability flag (STATS.md §6) as a pure function over consecutive campaigns' results.
+//! The accountability flag (docs/method.md §6) as a pure function over consecutive campaigns' results.
 //!
 //! Heads are not the engine's business: the caller attaches them to each [`Evidence`] by period.
 
@@ -78,7 +78,7 @@ impl FlagDecision {
     }
 }
 
-/// STATS.md §6: a department or office is flagged when it is among the N lowest by published
+/// docs/method.md §6.1: a department or office is flagged when it is among the N lowest by published
 /// rank of its peer group in K consecutive half-years (the newest in `history` and the K − 1
 /// before it), each time in a group with ≥ 2N eligible units; credible when τ² > 0 and
 /// p_bottom5 ≥ `credible_probability` every time. `history` may be in any order; periods must

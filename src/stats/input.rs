@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// The kind of a government unit; only departments and offices can be flagged (STATS.md §6).
+/// The kind of a government unit; only departments and offices can be flagged (docs/method.md §6.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum UnitKind {
@@ -96,6 +96,6 @@ pub struct CampaignInput {
     pub template: Template,
     pub units: Vec<UnitInfo>,
     pub ratings: Vec<Rating>,
-    /// `None`: weighting off (the default of STATS.md §0).
+    /// `None`: weighting off (the default; docs/method.md §0).
     pub margins: Option<Margins>,
 }

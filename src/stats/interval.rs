@@ -13,7 +13,7 @@ pub struct Interval {
     pub high: f64,
 }
 
-/// The linearized (Taylor) variance of a weighted mean with clusters g (STATS.md §2; Wolter 2007,
+/// The linearized (Taylor) variance of a weighted mean with clusters g (docs/method.md §2.1; Wolter 2007,
 /// *Introduction to Variance Estimation*, ch. 6; Stata's `svy: mean`):
 /// `v = G/(G−1) · Σ_g (Σ_{i∈g} w_i (y_i − ȳ_w))² / (Σw)²`.
 /// `None` with fewer than two clusters or no weight.
@@ -35,10 +35,11 @@ pub fn linearized_variance<K: Ord>(y: &[f64], w: &[f64], cluster: &[K]) -> Optio
     Some(g / (g - 1.0) * ss / (sw * sw))
 }
 
-/// The interval of a unit's score as the engine publishes it (STATS.md §2): the weighted mean
-/// ± t(0.975, G − 1) · √v with the linearized variance over G enterprise clusters. G − 1 is the
-/// n − 1 of STATS.md when each enterprise rates a unit once (§0), and the design degrees of
-/// freedom (clusters − 1; Korn & Graubard 1999 §5.2) should an enterprise ever rate it twice.
+/// The interval of a unit's score as the engine publishes it (docs/method.md §2.1): the weighted
+/// mean ± t(0.975, G − 1) · √v with the linearized variance over G enterprise clusters. G − 1 is
+/// the n − 1 of the plain interval when each enterprise rates a unit once (docs/method.md §0),
+/// and the design degrees of freedom (clusters − 1; Korn & Graubard 1999 §5.2) should an
+/// enterprise ever rate it twice.
 pub fn score_interval<K: Ord>(y: &[f64], w: &[f64], cluster: &[K]) -> Option<Interval> {
     let sw: f64 = w.iter().sum();
     let mean = y.iter().zip(w).map(|(y, w)| w * y).sum::<f64>() / sw;
@@ -56,7 +57,7 @@ pub fn t_quantile(p: f64, df: f64) -> Option<f64> {
     q.is_finite().then_some(q)
 }
 
-/// `ȳ ± t(0.975, df) · SE` (STATS.md §2; df = n − 1).
+/// `ȳ ± t(0.975, df) · SE` (docs/method.md §2.1, with df = G − 1).
 pub fn t_interval(mean: f64, se: f64, df: f64) -> Option<Interval> {
     let t = t_quantile(0.975, df)?;
     Some(Interval {

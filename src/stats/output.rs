@@ -1,4 +1,4 @@
-//! What aggregation returns: the `results.json` shape of INTERFACE.md (names are added by the caller).
+//! What aggregation returns: the `results.json` shape of docs/interface.md §4.2 (names are added by the caller).
 
 use crate::stats::weighting::RakingReport;
 use crate::stats::{RankBy, UnitKind};
@@ -30,7 +30,7 @@ pub struct PeerGroupResult {
     pub units: Vec<UnitResult>,
 }
 
-/// One unit's published figures; `None` where STATS.md §3 withholds a figure.
+/// One unit's published figures; `None` where docs/method.md §3 withholds a figure.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UnitResult {
     pub code: String,

@@ -1,4 +1,4 @@
-//! Half-year periods (`2019H1`, `2019H2`) and what "consecutive" means (STATS.md §6).
+//! Half-year periods (`2019H1`, `2019H2`) and what "consecutive" means (docs/method.md §6.1).
 
 use crate::stats::StatsError;
 use std::fmt;

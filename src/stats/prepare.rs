@@ -59,7 +59,7 @@ struct Compact {
     composite: f64,
 }
 
-/// Validates and canonicalises the input (STATS.md §0, §1, §5 "read inputs in a fixed order"):
+/// Validates and canonicalises the input (docs/method.md §0, §1, and §7 decision 1, a fixed order):
 /// units sorted by code, ratings sorted by (unit, respondent, composite, overall level),
 /// self-selected ratings dropped if the setting says so, ratings with no answered question not
 /// counted, and raking weights computed when margins are given.

@@ -1,4 +1,4 @@
-//! Published ranks (STATS.md §5): highest first, ties by raw score, then unit code; 1..J, no ties.
+//! Published ranks (docs/method.md §5.1): highest first, ties by raw score, then unit code; 1..J, no ties.
 
 use crate::stats::RankBy;
 use std::cmp::Ordering;

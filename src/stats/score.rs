@@ -1,4 +1,4 @@
-//! Composites, means and the satisfied indicator (STATS.md §1).
+//! Composites, means and the satisfied indicator (docs/method.md §1).
 
 use crate::stats::{StatsError, Template};
 use std::collections::BTreeMap;
@@ -37,7 +37,7 @@ pub fn level_points(template: &Template, level: u8) -> Option<f64> {
         .copied()
 }
 
-/// 满意 (4) or 非常满意 (5) counts as satisfied (STATS.md §1, 满意率).
+/// 满意 (4) or 非常满意 (5) counts as satisfied (docs/method.md §1, 满意率).
 pub fn is_satisfied(level: u8) -> bool {
     level >= 4
 }
@@ -71,7 +71,7 @@ impl<'a> ScoringKey<'a> {
         }
     }
 
-    /// A rating's composite (STATS.md §1): `Σ_q a_q p(x_q) / Σ_q a_q` over answered questions, with
+    /// A rating's composite (docs/method.md §1): `Σ_q a_q p(x_q) / Σ_q a_q` over answered questions, with
     /// question weights a_q; `None` if no question is answered (the rating does not count).
     /// Errors with the question id on an unknown question (level `None`) or a level outside 1..=5.
     pub fn score(

@@ -1,9 +1,9 @@
-//! Thresholds and switches of the method, with the defaults of STATS.md.
+//! Thresholds and switches of the method, with their defaults (docs/method.md §8).
 
 use crate::stats::StatsError;
 use serde::{Deserialize, Serialize};
 
-/// What the published rank orders by (STATS.md §5); the report says which.
+/// What the published rank orders by (docs/method.md §5.1); the report says which.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum RankBy {
@@ -11,7 +11,7 @@ pub enum RankBy {
     Raw,
 }
 
-/// Raking controls (STATS.md §2).
+/// Raking controls (docs/method.md §2.4).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct RakingSettings {
@@ -36,7 +36,7 @@ impl Default for RakingSettings {
     }
 }
 
-/// Every setting of the method; `Settings::default()` is STATS.md as written, and a partial
+/// Every setting of the method; `Settings::default()` is the method as documented (docs/method.md §8), and a partial
 /// configuration deserializes with the rest at their defaults.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]

@@ -1,5 +1,5 @@
 //! Empirical-Bayes shrinkage: pooled within-unit variance, DerSimonian–Laird τ², the
-//! random-effects mean and shrunken scores (STATS.md §4; DerSimonian & Laird 1986, Controlled
+//! random-effects mean and shrunken scores (docs/method.md §4; DerSimonian & Laird 1986, Controlled
 //! Clinical Trials 7:177; Goldstein & Spiegelhalter 1996, JRSS A 159:385; Marshall &
 //! Spiegelhalter 1998, BMJ 316:1701).
 
@@ -50,7 +50,7 @@ pub fn dersimonian_laird(y: &[f64], v: &[f64]) -> DlFit {
 }
 
 /// τ² pooled over peer groups: `max(0, (ΣQ_g − Σ(J_g − 1)) / ΣC_g)`, each Q_g and C_g about its
-/// own group's weighted mean (STATS.md §4.2); 0 when ΣC_g = 0.
+/// own group's weighted mean (docs/method.md §4.2); 0 when ΣC_g = 0.
 pub fn pooled_tau2(fits: &[DlFit]) -> f64 {
     let q: f64 = fits.iter().map(|f| f.q).sum();
     let df: f64 = fits.iter().map(|f| f.df).sum();
@@ -71,7 +71,7 @@ pub struct RandomEffectsMean {
     pub var: f64,
 }
 
-/// μ̂ and Var μ̂ (STATS.md §4.3). If some v + τ² is 0 those units are known exactly: μ̂ is their
+/// μ̂ and Var μ̂ (docs/method.md §4.3). If some v + τ² is 0 those units are known exactly: μ̂ is their
 /// plain mean and Var μ̂ = 0. `None` for no units.
 pub fn random_effects_mean(y: &[f64], v: &[f64], tau2: f64) -> Option<RandomEffectsMean> {
     if y.is_empty() {
@@ -105,7 +105,7 @@ pub struct Shrunk {
     pub var: f64,
 }
 
-/// Shrunken scores and their variances (STATS.md §4.4).
+/// Shrunken scores and their variances (docs/method.md §4.4).
 pub fn shrink(y: &[f64], v: &[f64], tau2: f64, mean: RandomEffectsMean) -> Vec<Shrunk> {
     y.iter()
         .zip(v)

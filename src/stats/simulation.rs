@@ -1,4 +1,4 @@
-//! Rank uncertainty by simulation (STATS.md §5; Goldstein & Spiegelhalter 1996 §5; Marshall &
+//! Rank uncertainty by simulation (docs/method.md §5.2; Goldstein & Spiegelhalter 1996 §5; Marshall &
 //! Spiegelhalter 1998): R draws θ_j ~ N(θ̃_j, V_j) for all units of a group at once, ranked per draw.
 
 use rand::Rng;

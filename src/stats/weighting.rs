@@ -1,5 +1,5 @@
 //! Raking (iterative proportional fitting) to population margins, with category merging and
-//! trimming (STATS.md §2; Deming & Stephan 1940; Kolenikov 2014, Stata Journal 14:22, for trimming).
+//! trimming (docs/method.md §2.4; Deming & Stephan 1940; Kolenikov 2014, Stata Journal 14:22, for trimming).
 
 use crate::stats::{RakingSettings, StatsError};
 use std::collections::BTreeMap;

@@ -17,7 +17,7 @@ use serde::Serialize;
 
 use crate::service::ServiceError;
 
-/// One field's validation failure, as in INTERFACE.md's 422 body.
+/// One field's validation failure, as in the 422 body of docs/interface.md §3.1.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FieldError {
     pub field: String,

@@ -9,7 +9,7 @@ use super::AppState;
 use super::error::{ApiError, WebError};
 use crate::domain::Period;
 use crate::report::model::{PublicPeerGroup, PublicResults, PublicUnit};
-use crate::service::publication;
+use crate::service::{method_page, publication};
 
 /// `?version=N` picks a superseded version; without it, the current one.
 #[derive(Debug, Deserialize)]
@@ -41,7 +41,7 @@ struct RankingsPage<'a> {
     results: &'a PublicResults,
     groups: Vec<GroupView<'a>>,
     versions: Vec<(i32, Option<String>)>,
-    /// Groups with fewer ranked units are ranked, not flagged (STATS.md §6: 2N).
+    /// Groups with fewer ranked units are ranked, not flagged (docs/method.md §6.1: 2N).
     flag_min_units: usize,
 }
 
@@ -139,6 +139,28 @@ pub async fn rankings_page(
     let html = page.render().map_err(WebError::internal)?;
     Ok(HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
+        .body(html))
+}
+
+/// `GET /rankings/{period}/method`: 「评议结果是怎样算出来的」, the same page as the published
+/// `method.html`, rendered from the frozen publication. It is self-contained, so its policy allows
+/// its own inline stylesheet (by hash) and nothing else.
+pub async fn method_page(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    query: web::Query<VersionQuery>,
+) -> Result<HttpResponse, WebError> {
+    let period = parse_period(&path)?;
+    let version = query.version;
+    let html = state
+        .with_conn(move |conn| Ok(method_page::page(conn, &period, version)?))
+        .await?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .insert_header((
+            "Content-Security-Policy",
+            super::security::self_contained_policy(crate::report::method::STYLE),
+        ))
         .body(html))
 }
 

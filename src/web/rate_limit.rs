@@ -1,6 +1,6 @@
 //! A per-client-address token bucket for the survey routes (`/s/…`, `/api/v1/responses`): it
 //! slows down anyone trying links or flooding submissions. The scope is one process: behind a load
-//! balancer each `serve` process counts on its own (DESIGN.md accepts per-process limits), so the
+//! balancer each `serve` process counts on its own (docs/architecture.md §3 accepts per-process limits), so the
 //! effective limit is the setting times the number of processes.
 
 use std::collections::HashMap;

@@ -230,6 +230,12 @@ pub const ROUTES: &[RouteSpec] = &[
     },
     RouteSpec {
         verb: Verb::Get,
+        path: "/rankings/{period}/method",
+        example: "/rankings/2019H1/method",
+        handler: |r| r.to(public::method_page),
+    },
+    RouteSpec {
+        verb: Verb::Get,
         path: "/api/v1/campaigns/{period}/results",
         example: "/api/v1/campaigns/2019H1/results",
         handler: |r| r.to(public::results_json),

@@ -1,4 +1,4 @@
--- The registry and the campaign tables: one row shape for every word of DOMAIN.md.
+-- The registry and the campaign tables: one row shape for every word of docs/domain.md §3.
 -- Times are UTC (TIMESTAMP without zone); "the day" columns are Asia/Shanghai dates.
 CREATE TABLE peer_groups (
     id INTEGER PRIMARY KEY,
@@ -83,7 +83,7 @@ CREATE TABLE invitations (
     UNIQUE (campaign_id, enterprise_id)
 );
 
--- What to send to whom; bodies are rendered at send time (DESIGN.md).
+-- What to send to whom; bodies are rendered at send time (docs/architecture.md §4.1).
 CREATE TABLE outbox (
     id INTEGER PRIMARY KEY,
     invitation_id BIGINT NOT NULL REFERENCES invitations (id),

@@ -12,7 +12,10 @@ use serde::Serialize;
 
 pub use error::TemplateError;
 
-/// Points of levels 5, 4, 3, 2, 1 when the template does not set them (STATS.md §1).
+/// The standard questionnaire, built in so a fresh installation works without any files.
+pub const STANDARD_TOML: &str = include_str!("../../../survey_templates/standard.toml");
+
+/// Points of levels 5, 4, 3, 2, 1 when the template does not set them (docs/method.md §1).
 pub const DEFAULT_POINTS: [f64; 5] = [100.0, 80.0, 60.0, 40.0, 20.0];
 /// Comment length when the template does not set one.
 pub const DEFAULT_COMMENT_MAX_CHARS: usize = 500;
@@ -55,7 +58,7 @@ pub struct Question {
     pub dimension_en: String,
     pub label_zh: String,
     pub label_en: String,
-    /// Weight in the rating's composite (STATS.md §1); finite and > 0.
+    /// Weight in the rating's composite (docs/method.md §1); finite and > 0.
     pub weight: f64,
     /// The enterprise must pick a level or 「不了解/未接触」 for every unit it rates.
     pub required: bool,

@@ -1,6 +1,6 @@
 //! Registry import files, parsed without touching the database: bytes → text ([`decode`]) → rows of
 //! domain values ([`parse_units`], [`parse_enterprises`], [`parse_interactions`]), or every error of the
-//! file with its line and column. Columns and their Chinese names are in INTERFACE.md; the header and
+//! file with its line and column. Columns and their Chinese names are in docs/interface.md §2.1; the header and
 //! row rules are in `table.rs`, the value rules at the top of each file's module.
 
 mod cells;

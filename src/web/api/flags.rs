@@ -1,5 +1,5 @@
 //! `GET /api/v1/flags?period=PERIOD&peer_group=GROUP&credible=true|false`: inspectors only, every
-//! read audited. The body is INTERFACE.md's flags array, credible flags first; each filter is
+//! read audited. The body is the flags array of docs/interface.md §4.3, credible flags first; each filter is
 //! optional and an empty value means "all".
 
 use actix_web::{HttpResponse, web};
@@ -10,7 +10,7 @@ use crate::web::auth::{Inspector, RequireRole};
 use crate::web::error::ApiError;
 use crate::web::pages::inspect::FlagQuery;
 
-/// The flags in INTERFACE.md's shape; an empty list until a publication raised one.
+/// The flags in the shape of docs/interface.md §4.3; an empty list until a publication raised one.
 pub async fn list(
     state: web::Data<AppState>,
     inspector: RequireRole<Inspector>,

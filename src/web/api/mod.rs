@@ -1,6 +1,6 @@
-//! The JSON twin of the survey (INTERFACE.md): `GET /api/v1/survey/{token}`,
+//! The JSON twin of the survey (docs/interface.md §3.1): `GET /api/v1/survey/{token}`,
 //! `POST /api/v1/responses`, and `GET /openapi.json`, the hand-written OpenAPI 3 document of
-//! `/api/v1` (a file beside this one, checked against the handlers by `tests/survey_api.rs`).
+//! `/api/v1` (a file beside this one, checked against the handlers by `tests/survey_web.rs`).
 
 pub mod flags;
 pub mod history;
@@ -51,7 +51,7 @@ pub async fn survey(
     Ok(HttpResponse::Ok().json(SurveyJson::new(&view, english)))
 }
 
-/// `POST /api/v1/responses`: one submission; 201, or 404/409/410/422 as INTERFACE.md says.
+/// `POST /api/v1/responses`: one submission; 201, or 404/409/410/422 as docs/interface.md §3.1 says.
 pub async fn submit(
     state: web::Data<AppState>,
     body: web::Bytes,

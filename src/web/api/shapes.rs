@@ -1,4 +1,4 @@
-//! The JSON shapes of INTERFACE.md, built from service values (never from database rows).
+//! The JSON shapes of docs/interface.md §3.1, built from service values (never from database rows).
 
 use serde::{Deserialize, Serialize};
 
