@@ -14,6 +14,7 @@ use base64::Engine;
 use common::TestDb;
 use qiping::config::Config;
 use qiping::domain::Period;
+use qiping::service::Actor;
 use qiping::service::response;
 use qiping::service::survey::TemplateCache;
 use qiping::service::{aggregate, publication};
@@ -53,12 +54,37 @@ fn publish_twice(db: &TestDb, reports: &std::path::Path) -> Period {
         response::submit(&mut conn, &cache, token, &complete(&asked_codes())).unwrap();
     }
     let period: Period = PERIOD.parse().unwrap();
-    aggregate::close(&mut conn, &period).unwrap();
-    aggregate::aggregate(&mut conn, &period, &first_settings(), false, Some(7)).unwrap();
-    publication::publish_and_write(&mut conn, &period, None, &first_settings(), reports).unwrap();
-    aggregate::aggregate(&mut conn, &period, &second_settings(), false, Some(7)).unwrap();
+    aggregate::close(&mut conn, &Actor::cli(), &period).unwrap();
+    aggregate::aggregate(
+        &mut conn,
+        &Actor::cli(),
+        &period,
+        &first_settings(),
+        false,
+        Some(7),
+    )
+    .unwrap();
     publication::publish_and_write(
         &mut conn,
+        &Actor::cli(),
+        &period,
+        None,
+        &first_settings(),
+        reports,
+    )
+    .unwrap();
+    aggregate::aggregate(
+        &mut conn,
+        &Actor::cli(),
+        &period,
+        &second_settings(),
+        false,
+        Some(7),
+    )
+    .unwrap();
+    publication::publish_and_write(
+        &mut conn,
+        &Actor::cli(),
         &period,
         Some("更正:阈值调整"),
         &second_settings(),
