@@ -10,7 +10,7 @@ mod common;
 
 use accounts::{app, exec, get, post_form, seeded, sign_in, state};
 use actix_web::test as http;
-use common::TestDb;
+use common::on_each_backend;
 use qiping::config::Config;
 use qiping::service::ServiceError;
 
@@ -39,38 +39,33 @@ fn id_on_page(body: &str) -> Option<String> {
     )
 }
 
-fn on_each_backend_async(test: impl Fn(TestDb)) {
-    test(TestDb::sqlite());
-    if let Some(db) = TestDb::postgres() {
-        test(db);
-    }
+/// An API token of the fixture's inspector.
+fn inspector_token(conn: &mut qiping::db::Conn) -> String {
+    let actor = qiping::service::Actor::stored("cli:test");
+    let token = qiping::service::accounts::create_token(conn, &actor, "inspector", 7).unwrap();
+    token.expose().to_owned()
+}
+
+/// `GET /api/v1/flags` with that token.
+fn flags_request(token: &str) -> accounts::Request {
+    http::TestRequest::get()
+        .uri("/api/v1/flags")
+        .insert_header(("Authorization", format!("Bearer {token}")))
+        .to_request()
 }
 
 #[test]
 fn an_internal_fault_is_a_500_that_shows_a_request_id_and_no_detail() {
-    on_each_backend_async(|db| {
-        let mut conn = seeded(&db);
-        let token = qiping::service::accounts::create_token(
-            &mut conn,
-            &qiping::service::Actor::stored("cli:test"),
-            "inspector",
-            7,
-        )
-        .unwrap();
+    on_each_backend(|db| {
+        let mut conn = seeded(db);
+        let token = inspector_token(&mut conn);
         actix_web::rt::System::new().block_on(async {
-            let app = app(state(&db, Config::default())).await;
+            let app = app(state(db, Config::default())).await;
             let inspector = sign_in(&app, "inspector").await;
             corrupt_a_flag(&mut conn);
 
             // The JSON API: {"error", "request_id"}, the id also in the header.
-            let response = http::call_service(
-                &app,
-                http::TestRequest::get()
-                    .uri("/api/v1/flags")
-                    .insert_header(("Authorization", format!("Bearer {}", token.expose())))
-                    .to_request(),
-            )
-            .await;
+            let response = http::call_service(&app, flags_request(&token)).await;
             assert_eq!(response.status().as_u16(), 500, "{}", db.backend);
             let header = response
                 .headers()
@@ -136,10 +131,10 @@ fn an_internal_fault_is_a_500_that_shows_a_request_id_and_no_detail() {
 
 #[test]
 fn a_clash_with_what_is_stored_is_a_409_and_bad_input_a_400_naming_the_field() {
-    on_each_backend_async(|db| {
-        let _conn = seeded(&db);
+    on_each_backend(|db| {
+        let _conn = seeded(db);
         actix_web::rt::System::new().block_on(async {
-            let app = app(state(&db, Config::default())).await;
+            let app = app(state(db, Config::default())).await;
             let admin = sign_in(&app, "admin").await;
 
             // 2019H2 exists: creating it again clashes.
@@ -190,8 +185,8 @@ fn a_clash_with_what_is_stored_is_a_409_and_bad_input_a_400_naming_the_field() {
 
 #[test]
 fn a_unique_constraint_violation_is_a_conflict_in_one_place_for_every_use_case() {
-    on_each_backend_async(|db| {
-        let mut conn = seeded(&db);
+    on_each_backend(|db| {
+        let mut conn = seeded(db);
         // Straight at the table, past the use case's own check: the database refuses the
         // duplicate, and the service error says conflict (409), not an internal fault.
         let duplicate = qiping::db::campaigns::insert(
@@ -244,26 +239,13 @@ fn an_internal_faults_cause_is_logged_with_the_request_id_the_client_was_shown()
         .with_ansi(false)
         .try_init()
         .unwrap();
-    on_each_backend_async(|db| {
-        let mut conn = seeded(&db);
-        let token = qiping::service::accounts::create_token(
-            &mut conn,
-            &qiping::service::Actor::stored("cli:test"),
-            "inspector",
-            7,
-        )
-        .unwrap();
+    on_each_backend(|db| {
+        let mut conn = seeded(db);
+        let token = inspector_token(&mut conn);
         corrupt_a_flag(&mut conn);
         let id = actix_web::rt::System::new().block_on(async {
-            let app = app(state(&db, Config::default())).await;
-            let response = http::call_service(
-                &app,
-                http::TestRequest::get()
-                    .uri("/api/v1/flags")
-                    .insert_header(("Authorization", format!("Bearer {}", token.expose())))
-                    .to_request(),
-            )
-            .await;
+            let app = app(state(db, Config::default())).await;
+            let response = http::call_service(&app, flags_request(&token)).await;
             assert_eq!(response.status().as_u16(), 500);
             response
                 .headers()
