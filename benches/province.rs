@@ -1,5 +1,5 @@
 //! Province-scale aggregation (issue 5), opt-in: 1,000,000 responding enterprises × 10 ratings =
-//! 10,000,000 ratings of 3,000 units in 30 peer groups, read from the database in keyset chunks
+//! 10,000,000 ratings of 3,000 units in 30 peer groups, read from the database unit by unit
 //! and aggregated end to end (R = 10,000 rank draws), on SQLite and, when a URL is given, on
 //! PostgreSQL. Aims: under 60 s and under 2 GB peak memory. Printed beside a baseline from the
 //! same run and database: one pass streaming every rating row and parsing its answers, no statistics.
@@ -105,16 +105,23 @@ fn run(backend: &str, url: &str, enterprises: usize) -> Result<(), Error> {
     reset_peak();
     let started = Instant::now();
     let mut levels = 0u64;
-    let read = ratings::for_each_of_campaign(&mut conn, campaign_id, 5_000, |r| {
-        let answers: BTreeMap<String, Option<u8>> = serde_json::from_str(&r.answers)
-            .map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))?;
-        levels += answers
-            .values()
-            .flatten()
-            .map(|l| u64::from(*l))
-            .sum::<u64>();
-        Ok::<_, diesel::result::Error>(())
-    })?;
+    let mut read = 0usize;
+    let unit_ids: Vec<i64> = diesel::sql_query("SELECT id FROM units ORDER BY code")
+        .load::<Id>(&mut conn)?
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    for unit_id in unit_ids {
+        for r in ratings::of_unit(&mut conn, campaign_id, unit_id)? {
+            let answers: BTreeMap<String, Option<u8>> = serde_json::from_str(&r.answers)?;
+            levels += answers
+                .values()
+                .flatten()
+                .map(|l| u64::from(*l))
+                .sum::<u64>();
+            read += 1;
+        }
+    }
     let baseline = started.elapsed().as_secs_f64();
     let baseline_peak = peak_mib();
     println!(
@@ -302,7 +309,7 @@ fn load_sqlite(
             "INSERT INTO responses (id, campaign_id, respondent_key, size, industry, district, submitted_on) VALUES ",
         );
         let mut ratings = String::from(
-            "INSERT INTO ratings (id, response_id, unit_id, self_selected, answers, problems) VALUES ",
+            "INSERT INTO ratings (id, response_id, campaign_id, unit_id, self_selected, answers, problems, size, industry, district) VALUES ",
         );
         let mut first_rating = true;
         for n in i..end {
@@ -320,7 +327,7 @@ fn load_sqlite(
                 first_rating = false;
                 write!(
                     ratings,
-                    "{sep}({}, {id}, {unit}, 0, '{answers}', '[]')",
+                    "{sep}({}, {id}, {campaign_id}, {unit}, 0, '{answers}', '[]', '{s}', '{ind}', '{d}')",
                     id << 7 | r as i64
                 )?;
             }
@@ -360,7 +367,7 @@ fn load_postgres(
             for (r, (unit, answers)) in g.ratings.into_iter().enumerate() {
                 writeln!(
                     rating_text,
-                    "{}\t{id}\t{unit}\tf\t{answers}\t[]",
+                    "{}\t{id}\t{campaign_id}\t{unit}\tf\t{answers}\t[]\t{s}\t{ind}\t{d}",
                     id << 7 | r as i64
                 )?;
             }
@@ -384,10 +391,14 @@ fn load_postgres(
                 (
                     ratings::id,
                     ratings::response_id,
+                    ratings::campaign_id,
                     ratings::unit_id,
                     ratings::self_selected,
                     ratings::answers,
                     ratings::problems,
+                    ratings::size,
+                    ratings::industry,
+                    ratings::district,
                 ),
                 |w| write_all(w, &rating_text),
             )

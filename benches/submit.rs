@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use qiping::db::DatabaseUrl;
-use qiping::db::schema::{invitations, responses};
+use qiping::db::schema::{invitations, ratings};
 use qiping::service::links::LinkSecret;
 use survey_support::data;
 use survey_support::http::Http;
@@ -165,10 +165,16 @@ fn run(database_url: Option<String>) -> Run {
         .flat_map(|h| h.join().unwrap())
         .collect();
     let elapsed = start.elapsed();
-    let stored: i64 = responses::table.count().get_result(&mut conn).unwrap();
+    let completed: i64 = invitations::table
+        .filter(invitations::completed_at.is_not_null())
+        .count()
+        .get_result(&mut conn)
+        .unwrap();
+    let stored: i64 = ratings::table.count().get_result(&mut conn).unwrap();
     assert_eq!(
-        stored as usize, count,
-        "every acknowledged submission is stored"
+        (completed as usize, stored as usize),
+        (count, count * UNITS),
+        "every acknowledged submission is stored, with all its ratings"
     );
     latencies.sort_unstable();
     let at = |q: f64| latencies[((latencies.len() as f64 * q) as usize).min(latencies.len() - 1)];

@@ -384,6 +384,10 @@ fn answer(conn: &mut Conn, period: &str) {
             diesel::insert_into(ratings::table)
                 .values((
                     ratings::response_id.eq(response_id),
+                    ratings::campaign_id.eq(row.id),
+                    ratings::size.eq("small"),
+                    ratings::industry.eq("制造业"),
+                    ratings::district.eq("鼓楼区"),
                     ratings::unit_id.eq(ids[&format!("D{d:02}")]),
                     ratings::self_selected.eq(false),
                     ratings::answers.eq(serde_json::to_string(&answers).unwrap()),

@@ -239,16 +239,7 @@ fn seed_unpublished(conn: &mut qiping::db::Conn) {
            VALUES (2, '2020H1', 'open', 'standard', '', '2020-05-01', '2020-05-31', '2020-04-01 00:00:00')",
     );
     for i in 0..6 {
-        let id = 100 + i;
-        accounts::exec(
-            conn,
-            &format!(
-                "INSERT INTO responses (id, campaign_id, respondent_key, size, industry, district, submitted_on)
-                   VALUES ({id}, 2, 'key-{id}', 'small', '制造业', '鼓楼区', '2020-05-15');
-                 INSERT INTO ratings (response_id, unit_id, self_selected, answers, problems, comment)
-                   VALUES ({id}, 2, FALSE, '{{}}', '[]', '{UNPUBLISHED_MARK}{i}');"
-            ),
-        );
+        accounts::add_response_in(conn, 2, 100 + i, 2, &format!("{UNPUBLISHED_MARK}{i}"));
     }
 }
 

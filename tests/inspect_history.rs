@@ -132,6 +132,10 @@ fn answer_campaign(conn: &mut Conn, period: &str, levels: &BTreeMap<&str, f64>, 
             diesel::insert_into(ratings::table)
                 .values((
                     ratings::response_id.eq(response_id),
+                    ratings::campaign_id.eq(row.id),
+                    ratings::size.eq("small"),
+                    ratings::industry.eq("制造业"),
+                    ratings::district.eq("鼓楼区"),
                     ratings::unit_id.eq(ids[*code]),
                     ratings::self_selected.eq(false),
                     ratings::answers.eq(serde_json::to_string(&answers).unwrap()),

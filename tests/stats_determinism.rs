@@ -4,9 +4,7 @@
 
 use qiping::stats::simulation::uniform_below;
 use qiping::stats::synthetic::{SyntheticSpec, synthetic_campaign};
-use qiping::stats::{
-    CampaignInput, Preparer, Settings, aggregate, aggregate_prepared, cluster_bootstrap,
-};
+use qiping::stats::{CampaignInput, Preparer, Settings, aggregate, aggregate_prepared};
 use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
 
@@ -74,7 +72,7 @@ fn ratings_pushed_one_at_a_time_in_any_order_give_the_same_bits() {
             preparer.push(rating);
         }
         assert_eq!(preparer.pushed(), input.ratings.len());
-        let prepared = preparer.finish(shuffled.margins.as_ref()).unwrap();
+        let prepared = preparer.finish(shuffled.weighting.as_ref()).unwrap();
         let streamed = aggregate_prepared(&shuffled.period, &prepared, &settings, 77).unwrap();
         assert_eq!(serde_json::to_string(&streamed).unwrap(), whole);
     }
@@ -100,57 +98,4 @@ fn another_seed_changes_only_the_simulated_figures() {
         }
     }
     assert!(any_difference);
-}
-
-#[test]
-fn the_bootstrap_is_reproducible_from_its_seed() {
-    let settings = Settings {
-        bootstrap_replicates: 40,
-        ..Settings::default()
-    };
-    let input = campaign();
-    let a = cluster_bootstrap(&input, &settings, 7).unwrap();
-    let b = cluster_bootstrap(&shuffled(input, 3), &settings, 7).unwrap();
-    assert_eq!(a, b);
-    assert_eq!(a.failed, 0);
-    assert_eq!(a.groups.len(), 3);
-    let unit = &a.groups[0].units[0];
-    assert!(unit.shrunken_low <= unit.shrunken_high && unit.rank_low <= unit.rank_high);
-}
-
-#[test]
-fn the_bootstrap_keeps_a_clearly_worst_unit_last() {
-    use qiping::stats::UnitKind;
-    use qiping::stats::synthetic::{HandUnit, single_question_campaign};
-    // eleven offices at 80–90 and one at 40, 40 raters each
-    let mut units: Vec<HandUnit> = (0..11)
-        .map(|k| HandUnit {
-            code: format!("U{k:02}"),
-            kind: UnitKind::Office,
-            peer_group: "offices".into(),
-            levels: [vec![4u8; 40 - 2 * k], vec![5u8; 2 * k]].concat(),
-        })
-        .collect();
-    units.push(HandUnit {
-        code: "Z".into(),
-        kind: UnitKind::Office,
-        peer_group: "offices".into(),
-        levels: [vec![2u8; 30], vec![3u8; 10]].concat(),
-    });
-    let settings = Settings {
-        bootstrap_replicates: 100,
-        ..Settings::default()
-    };
-    let report =
-        cluster_bootstrap(&single_question_campaign("2019H1", &units), &settings, 9).unwrap();
-    let worst = report.groups[0]
-        .units
-        .iter()
-        .find(|u| u.code == "Z")
-        .unwrap();
-    assert_eq!(
-        (worst.rank_low, worst.rank_high, worst.p_bottom5),
-        (Some(12), Some(12), 1.0)
-    );
-    assert!(report.groups[0].tau2_low.unwrap() > 0.0);
 }

@@ -3,11 +3,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use qiping::stats::synthetic::{
-    HandUnit, SyntheticSpec, single_question_campaign, synthetic_campaign,
+    HandUnit, SyntheticSpec, single_question_campaign, synthetic_campaign_with_respondents,
 };
 use qiping::stats::{
     CampaignResult, FlagOutcome, Margins, NotFlaggedReason, Settings, StatsError, UnitKind,
-    UnitResult, aggregate, flag_units,
+    UnitResult, Weighting, aggregate, flag_units,
 };
 use std::collections::BTreeMap;
 
@@ -211,7 +211,7 @@ fn fewer_than_ten_ratings_suppress_every_figure() {
 
 #[test]
 fn equal_raking_weights_give_the_unweighted_results() {
-    let mut input = synthetic_campaign(&SyntheticSpec {
+    let (mut input, respondents) = synthetic_campaign_with_respondents(&SyntheticSpec {
         enterprises: 400,
         units_per_enterprise: 4,
         groups: SyntheticSpec::city(1)
@@ -227,15 +227,15 @@ fn equal_raking_weights_give_the_unweighted_results() {
     let plain = aggregate(&input, &settings(), 3).unwrap();
     // population margins proportional to the respondents: raking leaves every weight at 1
     let mut sizes: BTreeMap<String, f64> = BTreeMap::new();
-    let mut seen = std::collections::BTreeSet::new();
-    for r in &input.ratings {
-        if seen.insert(r.respondent.clone()) {
-            *sizes.entry(r.strata.size.clone()).or_default() += 3.7;
-        }
+    for r in &respondents {
+        *sizes.entry(r.size.clone()).or_default() += 3.7;
     }
-    input.margins = Some(Margins {
-        size: Some(sizes),
-        ..Margins::default()
+    input.weighting = Some(Weighting {
+        margins: Margins {
+            size: Some(sizes),
+            ..Margins::default()
+        },
+        respondents,
     });
     let weighted = aggregate(&input, &settings(), 3).unwrap();
     for (g, h) in plain.peer_groups.iter().zip(&weighted.peer_groups) {
@@ -315,7 +315,7 @@ fn invalid_levels_and_unknown_units_are_errors() {
 
 #[test]
 fn unequal_raking_weights_lower_n_eff_and_keep_margins() {
-    let mut input = synthetic_campaign(&SyntheticSpec {
+    let (mut input, respondents) = synthetic_campaign_with_respondents(&SyntheticSpec {
         enterprises: 400,
         units_per_enterprise: 4,
         groups: SyntheticSpec::city(1)
@@ -337,10 +337,13 @@ fn unequal_raking_weights_lower_n_eff_and_keep_margins() {
     let districts = (0..6)
         .map(|d| (format!("D{d}"), 1.0 + f64::from(d)))
         .collect();
-    input.margins = Some(Margins {
-        size: Some(sizes),
-        district: Some(districts),
-        ..Margins::default()
+    input.weighting = Some(Weighting {
+        margins: Margins {
+            size: Some(sizes),
+            district: Some(districts),
+            ..Margins::default()
+        },
+        respondents,
     });
     let result = aggregate(&input, &settings(), 3).unwrap();
     let report = result.weighting.clone().unwrap();

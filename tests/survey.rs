@@ -118,6 +118,12 @@ const RATING_COLUMNS: &[&str] = &[
     // and the time is the moderator's, not the writer's.
     "comment_hidden_at",
     "comment_hidden_by",
+    // Issue 37: the campaign (readers take ratings by campaign and unit, never through the
+    // response) and the strata weighting reads, the same the response holds.
+    "campaign_id",
+    "size",
+    "industry",
+    "district",
 ];
 
 #[test]

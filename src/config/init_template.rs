@@ -92,8 +92,6 @@ consecutive = 2
 credible_probability = 0.8
 # 企业自行添加的单位是否计入。Count units an enterprise added itself.
 include_self_selected = true
-# 敏感性分析(按企业整群自助法)的重复次数。Cluster bootstrap replicates.
-bootstrap_replicates = 1000
 
 [stats.raking]
 tolerance = 0.000001

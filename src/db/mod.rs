@@ -22,6 +22,7 @@ pub mod responses;
 pub mod results;
 pub mod schema;
 pub mod sessions;
+pub mod survey_units;
 pub mod units;
 pub mod users;
 

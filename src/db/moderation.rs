@@ -5,7 +5,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::Conn;
-use super::schema::{campaigns, ratings, responses, units};
+use super::schema::{campaigns, ratings, units};
 
 /// One comment as the moderator sees it.
 #[derive(Debug, Clone, PartialEq, Queryable)]
@@ -21,7 +21,7 @@ pub struct ModeratedComment {
 /// Every comment of a campaign, by unit code and then text (never in the order written).
 pub fn of_campaign(conn: &mut Conn, period: &str) -> QueryResult<Vec<ModeratedComment>> {
     ratings::table
-        .inner_join(responses::table.inner_join(campaigns::table))
+        .inner_join(campaigns::table)
         .inner_join(units::table)
         .filter(campaigns::period.eq(period))
         .filter(ratings::comment.is_not_null())
@@ -40,7 +40,7 @@ pub fn of_campaign(conn: &mut Conn, period: &str) -> QueryResult<Vec<ModeratedCo
 /// The campaign period and unit code of a commented rating, if it exists.
 pub fn locate(conn: &mut Conn, rating_id: i64) -> QueryResult<Option<(String, String)>> {
     ratings::table
-        .inner_join(responses::table.inner_join(campaigns::table))
+        .inner_join(campaigns::table)
         .inner_join(units::table)
         .filter(ratings::id.eq(rating_id))
         .filter(ratings::comment.is_not_null())

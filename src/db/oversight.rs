@@ -1,21 +1,20 @@
-//! Read-only queries behind the unit viewers' pages: the comments of ratings (never with anything
-//! that identifies the response beyond its id).
+//! Read-only queries behind the unit viewers' pages: the comments of ratings, with their unit and
+//! campaign and nothing that groups one enterprise's comments.
 
 use diesel::prelude::*;
 
 use super::Conn;
 use super::campaigns::readable_by;
-use super::schema::{campaigns, ratings, responses};
+use super::schema::{campaigns, ratings};
 use crate::domain::Audience;
 
-/// One comment on a unit: which campaign (and its state) and which response (to count
-/// distinct commenters).
+/// One comment on a unit, with its campaign (and the campaign's state). A rating is one
+/// enterprise's, so each comment on a unit in a campaign is one commenter's.
 #[derive(Debug, Clone, PartialEq, Queryable)]
 pub struct CommentRecord {
     pub period: String,
     pub state: String,
     pub unit_id: i64,
-    pub response_id: i64,
     pub comment: String,
 }
 
@@ -27,7 +26,7 @@ pub fn comments(
     audience: Audience,
 ) -> QueryResult<Vec<CommentRecord>> {
     ratings::table
-        .inner_join(responses::table.inner_join(campaigns::table))
+        .inner_join(campaigns::table)
         .filter(readable_by(audience))
         .filter(ratings::unit_id.eq_any(unit_ids))
         .filter(ratings::comment_hidden_reason.is_null())
@@ -36,7 +35,6 @@ pub fn comments(
             campaigns::period,
             campaigns::state,
             ratings::unit_id,
-            ratings::response_id,
             ratings::comment.assume_not_null(),
         ))
         .load(conn)

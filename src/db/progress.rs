@@ -5,7 +5,7 @@ use diesel::prelude::*;
 
 use super::Conn;
 use super::campaigns::readable_by;
-use super::schema::{campaigns, enterprises, invitations, ratings, responses};
+use super::schema::{campaigns, enterprises, invitations, ratings};
 use crate::domain::Audience;
 
 /// One invitation's stratum and where it stands.
@@ -39,7 +39,7 @@ pub fn unit_answers(
     audience: Audience,
 ) -> QueryResult<Vec<(String, String, String, String)>> {
     ratings::table
-        .inner_join(responses::table.inner_join(campaigns::table))
+        .inner_join(campaigns::table)
         .filter(readable_by(audience))
         .filter(ratings::unit_id.eq(unit_id))
         .order(campaigns::period)

@@ -1,88 +1,38 @@
-//! Reading a campaign's anonymous ratings for aggregation, and per-unit response rates.
+//! Reading a campaign's anonymous ratings for aggregation, per-unit response rates, and the strata
+//! weighting rakes.
 
 use diesel::prelude::*;
 
 use super::Conn;
-use super::schema::{interactions, invitations, ratings, responses, units};
+use super::schema::{enterprises, interactions, invitations, ratings};
 
-/// One stored rating, with the strata of its response: what the statistics engine reads.
+/// One stored rating of a unit: what the statistics engine reads. No respondent: after a campaign
+/// closes nothing groups one enterprise's ratings, so the engine counts every rating on its own.
 #[derive(Debug, Clone, PartialEq, Queryable)]
 pub struct StoredRating {
-    pub unit_code: String,
-    pub respondent_key: String,
-    pub size: String,
-    pub industry: String,
-    pub district: String,
     /// JSON object: question id → level 1..5 or null (不了解/未接触).
     pub answers: String,
     pub self_selected: bool,
+    pub size: String,
+    pub industry: String,
+    pub district: String,
 }
 
-/// Every rating of a campaign, handed to `each` chunk by chunk, so a province's ratings never sit
-/// in memory at once: `chunk` responses at a time by keyset on the response id (no OFFSET, no
-/// long-lived cursor), then their ratings by a range scan of the `(response_id, unit_id)` index, so
-/// no chunk joins the whole `responses` table again. The order is storage order: the statistics
-/// engine sorts what it keeps. Returns the number of ratings.
-pub fn for_each_of_campaign<E: From<diesel::result::Error>>(
-    conn: &mut Conn,
-    campaign_id: i64,
-    chunk: i64,
-    mut each: impl FnMut(StoredRating) -> Result<(), E>,
-) -> Result<usize, E> {
-    let mut after = i64::MIN;
-    let mut total = 0;
-    loop {
-        let respondents: Vec<(i64, String, String, String, String)> = responses::table
-            .filter(responses::campaign_id.eq(campaign_id))
-            .filter(responses::id.gt(after))
-            .order(responses::id)
-            .limit(chunk.max(1))
-            .select((
-                responses::id,
-                responses::respondent_key,
-                responses::size,
-                responses::industry,
-                responses::district,
-            ))
-            .load(conn)?;
-        let (Some(first), Some(last)) = (respondents.first(), respondents.last()) else {
-            return Ok(total);
-        };
-        let (first, last) = (first.0, last.0);
-        after = last;
-        let by_id: std::collections::HashMap<i64, usize> = respondents
-            .iter()
-            .enumerate()
-            .map(|(i, r)| (r.0, i))
-            .collect();
-        let rows: Vec<(i64, String, String, bool)> = ratings::table
-            .inner_join(units::table)
-            .filter(ratings::response_id.between(first, last))
-            .select((
-                ratings::response_id,
-                units::code,
-                ratings::answers,
-                ratings::self_selected,
-            ))
-            .load(conn)?;
-        for (response, unit_code, answers, self_selected) in rows {
-            // The id range may hold other campaigns' responses too.
-            let Some(&i) = by_id.get(&response) else {
-                continue;
-            };
-            let (_, key, size, industry, district) = &respondents[i];
-            total += 1;
-            each(StoredRating {
-                unit_code,
-                respondent_key: key.clone(),
-                size: size.clone(),
-                industry: industry.clone(),
-                district: district.clone(),
-                answers,
-                self_selected,
-            })?;
-        }
-    }
+/// Every rating of one unit in one campaign, through the `(unit_id, campaign_id)` index, in no
+/// particular order: the engine puts what it keeps in an order of its own, by content, so no
+/// figure depends on the ratings' ids or the order they were stored in.
+pub fn of_unit(conn: &mut Conn, campaign_id: i64, unit_id: i64) -> QueryResult<Vec<StoredRating>> {
+    ratings::table
+        .filter(ratings::unit_id.eq(unit_id))
+        .filter(ratings::campaign_id.eq(campaign_id))
+        .select((
+            ratings::answers,
+            ratings::self_selected,
+            ratings::size,
+            ratings::industry,
+            ratings::district,
+        ))
+        .load(conn)
 }
 
 /// Per unit: (unit id, enterprises invited that were asked about it, of those how many answered).
@@ -116,7 +66,6 @@ pub fn invited_strata(
     conn: &mut Conn,
     campaign_id: i64,
 ) -> QueryResult<Vec<(String, String, String, i64)>> {
-    use super::schema::enterprises;
     use diesel::dsl::count_star;
     invitations::table
         .inner_join(enterprises::table)
@@ -131,6 +80,24 @@ pub fn invited_strata(
             enterprises::industry,
             enterprises::district,
             count_star(),
+        ))
+        .load(conn)
+}
+
+/// The strata (size, industry, district) of every enterprise that answered the campaign (its
+/// invitation is completed): the respondents that weighting rakes to the invited population.
+pub fn answered_strata(
+    conn: &mut Conn,
+    campaign_id: i64,
+) -> QueryResult<Vec<(String, String, String)>> {
+    invitations::table
+        .inner_join(enterprises::table)
+        .filter(invitations::campaign_id.eq(campaign_id))
+        .filter(invitations::completed_at.is_not_null())
+        .select((
+            enterprises::size,
+            enterprises::industry,
+            enterprises::district,
         ))
         .load(conn)
 }

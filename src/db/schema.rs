@@ -131,6 +131,10 @@ diesel::table! {
         comment_hidden_reason -> Nullable<Text>,
         comment_hidden_at -> Nullable<Timestamp>,
         comment_hidden_by -> Nullable<Text>,
+        campaign_id -> BigInt,
+        size -> Text,
+        industry -> Text,
+        district -> Text,
     }
 }
 
@@ -258,6 +262,7 @@ diesel::joinable!(outbox -> invitations (invitation_id));
 diesel::joinable!(responses -> campaigns (campaign_id));
 diesel::joinable!(ratings -> responses (response_id));
 diesel::joinable!(ratings -> units (unit_id));
+diesel::joinable!(ratings -> campaigns (campaign_id));
 diesel::joinable!(aggregations -> campaigns (campaign_id));
 diesel::joinable!(unit_results -> aggregations (aggregation_id));
 diesel::joinable!(unit_results -> units (unit_id));

@@ -6,6 +6,7 @@ mod account;
 pub mod answers;
 pub mod calendar;
 mod campaign;
+mod crowd;
 mod enterprise;
 mod head;
 mod period;
@@ -22,6 +23,7 @@ pub use answers::{AnswerError, RawRating, RawSubmission, ValidRating, ValidSubmi
 pub use campaign::{
     Audience, CampaignAction, CampaignState, IllegalTransition, UnknownCampaignState,
 };
+pub use crowd::MIN_CROWD;
 pub use enterprise::{
     EMAIL_MAX, Email, EmailError, Enterprise, EnterpriseSize, UnknownEnterpriseSize,
 };

@@ -83,12 +83,19 @@ pub fn aggregate(
     let stats_template = stats_template(&template);
     let started = std::time::Instant::now();
     let (unit_infos, unit_ids, replaced) = load_units(conn, &campaign)?;
+    let mut codes: Vec<(&String, &i64)> = unit_ids.iter().collect();
+    codes.sort();
     let mut preparer = Preparer::new(&stats_template, unit_infos, settings)
         .map_err(|e| ServiceError::internal("统计计算失败", e))?;
-    let read = ratings::for_each_of_campaign(conn, campaign.id, RESPONSES_CHUNK, |r| {
-        preparer.push(&stored_rating(r)?);
-        Ok::<_, ServiceError>(())
-    })?;
+    // Unit by unit through the (unit, campaign) index: a province's ratings never sit in memory
+    // at once, and no rating is read with anything that groups it with another.
+    let mut read = 0;
+    for (code, &unit_id) in codes {
+        for r in ratings::of_unit(conn, campaign.id, unit_id)? {
+            preparer.push(&stored_rating(code, r)?);
+            read += 1;
+        }
+    }
     tracing::info!(
         ratings = read,
         seconds = started.elapsed().as_secs_f64(),
@@ -100,14 +107,14 @@ pub fn aggregate(
         .into_iter()
         .filter(|code| !preparer.has_ratings(code))
         .collect();
-    let margins = if weighting {
-        Some(invited_margins(conn, campaign.id)?)
+    let weighting = if weighting {
+        Some(weighting_input(conn, campaign.id)?)
     } else {
         None
     };
     let seed = seed.unwrap_or_else(|| rand::rng().random());
     let result = preparer
-        .finish(margins.as_ref())
+        .finish(weighting.as_ref())
         .and_then(|mut prepared| {
             prepared.units.retain(|u| !gone.contains(&u.info.code));
             stats::aggregate_prepared(&campaign.period, &prepared, settings, seed)
@@ -201,9 +208,6 @@ pub fn aggregate(
     })
 }
 
-/// Responses (with their ratings) read from storage per round trip while aggregating.
-const RESPONSES_CHUNK: i64 = 5_000;
-
 /// Every unit of the registry with its response rate, the ids by code, and the codes of units
 /// replaced by another (left out of the results when they got no rating in this campaign).
 type Units = (Vec<stats::UnitInfo>, HashMap<String, i64>, Vec<String>);
@@ -243,13 +247,12 @@ fn load_units(conn: &mut Conn, campaign: &CampaignRow) -> Result<Units, ServiceE
     Ok((unit_infos, unit_ids, replaced))
 }
 
-/// A stored rating as the engine reads it.
-fn stored_rating(r: StoredRating) -> Result<stats::Rating, ServiceError> {
+/// A stored rating of unit `code` as the engine reads it.
+fn stored_rating(code: &str, r: StoredRating) -> Result<stats::Rating, ServiceError> {
     let answers: BTreeMap<String, Option<u8>> = serde_json::from_str(&r.answers)
         .map_err(|e| ServiceError::internal("存储的答卷无法读取", e))?;
     Ok(stats::Rating {
-        unit_code: r.unit_code,
-        respondent: r.respondent_key,
+        unit_code: code.to_owned(),
         strata: stats::Strata {
             size: r.size,
             industry: r.industry,
@@ -260,8 +263,9 @@ fn stored_rating(r: StoredRating) -> Result<stats::Rating, ServiceError> {
     })
 }
 
-/// The invited population's counts by size, industry and district (docs/method.md §2.4).
-fn invited_margins(conn: &mut Conn, campaign_id: i64) -> Result<stats::Margins, ServiceError> {
+/// What weighting rakes (docs/method.md §1): the invited population's counts by size, industry
+/// and district, and the strata of the enterprises that answered.
+fn weighting_input(conn: &mut Conn, campaign_id: i64) -> Result<stats::Weighting, ServiceError> {
     let mut size = BTreeMap::new();
     let mut industry = BTreeMap::new();
     let mut district = BTreeMap::new();
@@ -271,10 +275,21 @@ fn invited_margins(conn: &mut Conn, campaign_id: i64) -> Result<stats::Margins, 
         *industry.entry(i).or_insert(0.0) += count;
         *district.entry(d).or_insert(0.0) += count;
     }
-    Ok(stats::Margins {
-        size: Some(size),
-        industry: Some(industry),
-        district: Some(district),
+    let respondents = ratings::answered_strata(conn, campaign_id)?
+        .into_iter()
+        .map(|(size, industry, district)| stats::Strata {
+            size,
+            industry,
+            district,
+        })
+        .collect();
+    Ok(stats::Weighting {
+        margins: stats::Margins {
+            size: Some(size),
+            industry: Some(industry),
+            district: Some(district),
+        },
+        respondents,
     })
 }
 

@@ -1,7 +1,7 @@
 //! What inspectors and unit viewers may read. Every inspector read (flags, a unit's or a person's
 //! history, a search; from a page, the API or the CLI) writes an audit row in the same
 //! transaction; a unit viewer sees one unit and those under it, and its comments only where at
-//! least [`MIN_COMMENTERS`] enterprises commented, so that no comment can be traced to a rater.
+//! least [`MIN_CROWD`] enterprises commented, so that no comment can be traced to a rater.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -13,11 +13,7 @@ use super::{Actor, ServiceError, audit};
 use crate::db::oversight as rows;
 use crate::db::units::{self, UnitRow};
 use crate::db::{Conn, write_transaction};
-use crate::domain::{Audience, CampaignState, Period};
-
-/// Fewest distinct enterprises that must have commented on a unit in a campaign before its
-/// viewer sees the comments.
-pub const MIN_COMMENTERS: usize = 5;
+use crate::domain::{Audience, CampaignState, MIN_CROWD, Period};
 
 /// One flag in the shape of docs/interface.md §4.3 (`GET /api/v1/flags`, `qiping flags --json`): the flags of
 /// each period's current publication, as `campaign publish` stored them.
@@ -245,18 +241,17 @@ pub fn unit_overview(
     let units = unit_scope(conn, code)?;
     let ids: Vec<i64> = units.iter().map(|u| u.id).collect();
     let code_of: BTreeMap<i64, &str> = units.iter().map(|u| (u.id, u.code.as_str())).collect();
-    type Group = (bool, BTreeSet<i64>, Vec<String>);
-    let mut grouped: BTreeMap<(String, i64), Group> = BTreeMap::new();
+    // A rating is one enterprise's: each comment on a unit in a campaign is one commenter.
+    let mut grouped: BTreeMap<(String, i64), (bool, Vec<String>)> = BTreeMap::new();
     for c in rows::comments(conn, &ids, audience)? {
         let entry = grouped.entry((c.period, c.unit_id)).or_default();
         entry.0 = c.state == CampaignState::Published.as_str();
-        entry.1.insert(c.response_id);
-        entry.2.push(c.comment);
+        entry.1.push(c.comment);
     }
     let comments = grouped
         .into_iter()
-        .filter(|(_, (_, commenters, _))| commenters.len() >= MIN_COMMENTERS)
-        .map(|((period, unit_id), (published, _, mut comments))| {
+        .filter(|(_, (_, comments))| comments.len() >= MIN_CROWD)
+        .map(|((period, unit_id), (published, mut comments))| {
             comments.sort();
             UnitComments {
                 period,

@@ -16,6 +16,7 @@ use rand::rngs::SysRng;
 use super::survey::{TemplateCache, accepts_answers, resolve};
 use crate::db::invitations;
 use crate::db::responses::{self as rows, NewRating, NewResponse};
+use crate::db::survey_units;
 use crate::db::{Conn, now, write_transaction};
 use crate::domain::{RawSubmission, time};
 
@@ -68,7 +69,7 @@ fn read_and_validate(
         .iter()
         .map(|r| r.unit_code.trim().to_owned())
         .collect();
-    let known: HashMap<String, i64> = rows::units_by_codes(conn, &codes)?
+    let known: HashMap<String, i64> = survey_units::units_by_codes(conn, &codes)?
         .into_iter()
         .map(|u| (u.code, u.id))
         .collect();
@@ -76,7 +77,7 @@ fn read_and_validate(
         .validate(&link.template, |code| known.contains_key(code))
         .map_err(SubmitError::Invalid)?;
     let asked: HashSet<i64> =
-        rows::asked_units(conn, &link.campaign.period, link.invitation.enterprise_id)?
+        survey_units::asked_units(conn, &link.campaign.period, link.invitation.enterprise_id)?
             .into_iter()
             .map(|u| u.id)
             .collect();
@@ -165,11 +166,15 @@ pub fn store_in(
             // response's ratings share one page instead of dirtying one page each.
             id: (response_id << RATING_BITS) | i as i64,
             response_id,
+            campaign_id: prepared.campaign_id,
             unit_id: r.unit_id,
             self_selected: r.self_selected,
             answers: &r.answers,
             problems: &r.problems,
             comment: r.comment.as_deref(),
+            size,
+            industry,
+            district,
         });
     }
     rows::insert_ratings(conn, &new_ratings)

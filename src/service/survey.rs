@@ -8,9 +8,10 @@ use chrono::NaiveDate;
 
 use super::links::{is_well_formed, token_hash};
 use super::templates;
+use crate::db::campaigns;
 use crate::db::campaigns::CampaignRow;
 use crate::db::invitations::{self, InvitationRow};
-use crate::db::responses::{self as rows, SurveyUnitRow};
+use crate::db::survey_units::{self as rows, SurveyUnitRow};
 use crate::db::{Conn, now};
 use crate::domain::{AnswerError, SurveyTemplate, time};
 
@@ -100,7 +101,7 @@ pub fn resolve(conn: &mut Conn, cache: &TemplateCache, token: &str) -> Result<Op
     }
     let invitation =
         invitations::by_token_hash(conn, &token_hash(token))?.ok_or(LinkError::Unknown)?;
-    let campaign = rows::campaign_by_id(conn, invitation.campaign_id)?.ok_or(LinkError::Unknown)?;
+    let campaign = campaigns::by_id(conn, invitation.campaign_id)?.ok_or(LinkError::Unknown)?;
     if !accepts_answers(&campaign.state, campaign.closes_on, time::local_day(now())) {
         return Err(LinkError::Closed);
     }

@@ -1,8 +1,8 @@
 //! One unit's page, the same for the 营商办 and for the unit's own viewer: each question's
 //! distribution per campaign, the unit's published figures across campaigns, and the comments
-//! (only where at least [`MIN_COMMENTERS`] enterprises commented, hidden ones never).
+//! (only where at least [`MIN_CROWD`] enterprises commented, hidden ones never).
 //!
-//! A distribution is shown only when at least [`MIN_COMMENTERS`] enterprises rated the unit in
+//! A distribution is shown only when at least [`MIN_CROWD`] enterprises rated the unit in
 //! that campaign, so that no answer can be traced to one enterprise. A unit viewer sees only
 //! published campaigns (the queries apply [`Audience::may_read`]); the 营商办 sees the others
 //! too, marked 「未公布」.
@@ -11,13 +11,13 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::oversight::{self, MIN_COMMENTERS, UnitComments};
+use super::oversight::{self, UnitComments};
 use super::{ServiceError, templates};
 use crate::db::campaigns as campaign_rows;
 use crate::db::units::{self, UnitRow};
 use crate::db::{Conn, progress, results};
 pub use crate::domain::Audience;
-use crate::domain::{CampaignState, SurveyTemplate};
+use crate::domain::{CampaignState, MIN_CROWD, SurveyTemplate};
 use crate::report::model::PublicResults;
 
 /// One answer level and how many chose it.
@@ -128,9 +128,9 @@ fn summarize(period: String, published: bool, toml: &str, answers: &[String]) ->
         questions: Vec::new(),
         note: Some(note),
     };
-    if respondents < MIN_COMMENTERS {
+    if respondents < MIN_CROWD {
         return withheld(format!(
-            "评价企业不足 {MIN_COMMENTERS} 家,为免答卷被追溯到企业,不显示分布"
+            "评价企业不足 {MIN_CROWD} 家,为免答卷被追溯到企业,不显示分布"
         ));
     }
     let template = match templates::parse_stored(toml) {

@@ -9,19 +9,14 @@ pub enum StatsError {
     DuplicateUnit(String),
     #[error("a rating answers question `{0}`, which is not in the template")]
     UnknownQuestion(String),
-    #[error(
-        "unit `{unit}`, respondent `{respondent}`, question `{question}`: level {level} is outside 1..=5"
-    )]
+    #[error("unit `{unit}`, question `{question}`: level {level} is outside 1..=5")]
     LevelOutOfRange {
         unit: String,
-        respondent: String,
         question: String,
         level: u8,
     },
     #[error("template: {0}")]
     InvalidTemplate(String),
-    #[error("respondent `{0}` has different strata in different ratings")]
-    ConflictingStrata(String),
     #[error("margins: {0}")]
     InvalidMargins(String),
     #[error("`{0}` is not a half-year period like 2019H1")]

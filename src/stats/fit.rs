@@ -1,5 +1,4 @@
-//! Per-unit figures (§1–2) and the per-campaign shrinkage fit with published ranks (§4–5), shared
-//! by aggregation and the bootstrap.
+//! Per-unit figures (§1–2) and the per-campaign shrinkage fit with published ranks (§4–5).
 
 use crate::stats::Settings;
 use crate::stats::interval::{Interval, score_interval, wilson};
@@ -34,13 +33,12 @@ impl UnitFigures {
     }
 }
 
-/// Score, its t-interval with the cluster SE, and 满意率 with Wilson's interval (docs/method.md §1–§2),
-/// from one unit's observations (ordered by respondent).
+/// Score, its t-interval with the linearized SE, and 满意率 with Wilson's interval
+/// (docs/method.md §1–2), from one unit's observations (in their canonical order).
 pub fn unit_figures(observations: &[Observation]) -> UnitFigures {
     let n = observations.len();
     let y: Vec<f64> = observations.iter().map(|o| o.composite).collect();
     let w: Vec<f64> = observations.iter().map(|o| o.weight).collect();
-    let cluster: Vec<usize> = observations.iter().map(|o| o.respondent).collect();
     let sw: f64 = w.iter().sum();
     let sw2: f64 = w.iter().map(|w| w * w).sum();
     let n_eff = if sw2 > 0.0 { sw * sw / sw2 } else { 0.0 };
@@ -56,7 +54,7 @@ pub fn unit_figures(observations: &[Observation]) -> UnitFigures {
         }
         None => 0.0,
     };
-    let interval = score_interval(&y, &w, &cluster);
+    let interval = score_interval(&y, &w);
     let (mut s_w, mut s_w2, mut s_sat) = (0.0, 0.0, 0.0);
     for o in observations {
         if let Some(sat) = o.satisfied {
@@ -165,9 +163,8 @@ pub fn fit_campaign(
 mod tests {
     use super::*;
 
-    fn obs(respondent: usize, weight: f64, composite: f64, satisfied: Option<bool>) -> Observation {
+    fn obs(weight: f64, composite: f64, satisfied: Option<bool>) -> Observation {
         Observation {
-            respondent,
             weight,
             composite,
             satisfied,
@@ -179,16 +176,8 @@ mod tests {
         let ys = [
             80.0, 60.0, 100.0, 40.0, 80.0, 60.0, 100.0, 80.0, 60.0, 80.0, 20.0,
         ];
-        let plain: Vec<_> = ys
-            .iter()
-            .enumerate()
-            .map(|(i, y)| obs(i, 1.0, *y, Some(*y >= 80.0)))
-            .collect();
-        let doubled: Vec<_> = ys
-            .iter()
-            .enumerate()
-            .map(|(i, y)| obs(i, 2.5, *y, Some(*y >= 80.0)))
-            .collect();
+        let plain: Vec<_> = ys.iter().map(|y| obs(1.0, *y, Some(*y >= 80.0))).collect();
+        let doubled: Vec<_> = ys.iter().map(|y| obs(2.5, *y, Some(*y >= 80.0))).collect();
         let (a, b) = (unit_figures(&plain), unit_figures(&doubled));
         let close = |x: f64, y: f64| (x - y).abs() < 1e-9;
         assert!(

@@ -29,7 +29,7 @@ pub struct UnitInfo {
     pub response_rate: Option<f64>,
 }
 
-/// The registry strata of the responding enterprise, used only when weighting is on.
+/// The registry strata of an enterprise that answered, used only when weighting is on.
 #[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Strata {
     pub size: String,
@@ -38,12 +38,12 @@ pub struct Strata {
 }
 
 /// One enterprise's rating of one unit. `answers` maps question id → level 1..=5, `None` for
-/// 「不了解/未接触」; a question missing from the map is also not answered.
+/// 「不了解/未接触」; a question missing from the map is also not answered. A rating names no
+/// respondent: nothing groups one enterprise's ratings, so each counts on its own (its own cluster).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Rating {
     pub unit_code: String,
-    /// The enterprise (the cluster of the linearized SE and the bootstrap).
-    pub respondent: String,
+    /// The strata of the enterprise that gave it; read only when weighting is on.
     pub strata: Strata,
     pub answers: BTreeMap<String, Option<u8>>,
     /// The enterprise added this unit itself; counted unless `Settings::include_self_selected` is off.
@@ -88,6 +88,15 @@ pub struct Margins {
     pub district: Option<BTreeMap<String, f64>>,
 }
 
+/// What weighting rakes: the enterprises that answered, by their strata, to the invited
+/// population's margins. Ratings take the weight of their stratum.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Weighting {
+    pub margins: Margins,
+    /// One entry per enterprise that answered the campaign.
+    pub respondents: Vec<Strata>,
+}
+
 /// Everything one campaign's aggregation reads.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CampaignInput {
@@ -96,6 +105,6 @@ pub struct CampaignInput {
     pub template: Template,
     pub units: Vec<UnitInfo>,
     pub ratings: Vec<Rating>,
-    /// `None`: weighting off (the default; docs/method.md §0).
-    pub margins: Option<Margins>,
+    /// `None`: weighting off (the default, docs/method.md §1).
+    pub weighting: Option<Weighting>,
 }

@@ -1,7 +1,6 @@
-//! Confidence intervals: the t-interval with the linearized (cluster) SE, and Wilson's interval.
+//! Confidence intervals: the t-interval with the linearized SE, and Wilson's interval.
 
 use statrs::distribution::{ContinuousCDF, StudentsT};
-use std::collections::BTreeMap;
 
 /// z(0.975) = Φ⁻¹(0.975), as `scipy.stats.norm.ppf(0.975)`.
 pub const Z_975: f64 = 1.959_963_984_540_054;
@@ -13,41 +12,31 @@ pub struct Interval {
     pub high: f64,
 }
 
-/// The linearized (Taylor) variance of a weighted mean with clusters g (docs/method.md §2.1; Wolter 2007,
-/// *Introduction to Variance Estimation*, ch. 6; Stata's `svy: mean`):
-/// `v = G/(G−1) · Σ_g (Σ_{i∈g} w_i (y_i − ȳ_w))² / (Σw)²`.
-/// `None` with fewer than two clusters or no weight.
-pub fn linearized_variance<K: Ord>(y: &[f64], w: &[f64], cluster: &[K]) -> Option<f64> {
+/// The linearized (Taylor) variance of a weighted mean, every rating its own cluster
+/// (docs/method.md §2; Wolter 2007, *Introduction to Variance Estimation*, ch. 6; Stata's
+/// `svy: mean` with one observation per PSU): `v = n/(n−1) · Σ_i (w_i (y_i − ȳ_w))² / (Σw)²`,
+/// which with equal weights is s²/n. Nothing groups one enterprise's ratings once a campaign
+/// closes, so there is no larger cluster to sum over. `None` with fewer than two ratings or no
+/// weight.
+pub fn linearized_variance(y: &[f64], w: &[f64]) -> Option<f64> {
+    let n = y.len();
     let sw: f64 = w.iter().sum();
-    if sw <= 0.0 || y.len() != w.len() || y.len() != cluster.len() {
+    if sw <= 0.0 || n != w.len() || n < 2 {
         return None;
     }
     let mean = y.iter().zip(w).map(|(y, w)| w * y).sum::<f64>() / sw;
-    let mut totals: BTreeMap<&K, f64> = BTreeMap::new();
-    for ((y, w), g) in y.iter().zip(w).zip(cluster) {
-        *totals.entry(g).or_insert(0.0) += w * (y - mean);
-    }
-    let g = totals.len() as f64;
-    if g < 2.0 {
-        return None;
-    }
-    let ss: f64 = totals.values().map(|t| t * t).sum();
-    Some(g / (g - 1.0) * ss / (sw * sw))
+    let ss: f64 = y.iter().zip(w).map(|(y, w)| (w * (y - mean)).powi(2)).sum();
+    let n = n as f64;
+    Some(n / (n - 1.0) * ss / (sw * sw))
 }
 
-/// The interval of a unit's score as the engine publishes it (docs/method.md §2.1): the weighted
-/// mean ± t(0.975, G − 1) · √v with the linearized variance over G enterprise clusters. G − 1 is
-/// the n − 1 of the plain interval when each enterprise rates a unit once (docs/method.md §0),
-/// and the design degrees of freedom (clusters − 1; Korn & Graubard 1999 §5.2) should an
-/// enterprise ever rate it twice.
-pub fn score_interval<K: Ord>(y: &[f64], w: &[f64], cluster: &[K]) -> Option<Interval> {
+/// The interval of a unit's score as the engine publishes it (docs/method.md §2): the weighted
+/// mean ± t(0.975, n − 1) · √v with the linearized variance of [`linearized_variance`].
+pub fn score_interval(y: &[f64], w: &[f64]) -> Option<Interval> {
     let sw: f64 = w.iter().sum();
     let mean = y.iter().zip(w).map(|(y, w)| w * y).sum::<f64>() / sw;
-    let v = linearized_variance(y, w, cluster)?;
-    let mut ids: Vec<&K> = cluster.iter().collect();
-    ids.sort();
-    ids.dedup();
-    t_interval(mean, v.sqrt(), ids.len() as f64 - 1.0)
+    let v = linearized_variance(y, w)?;
+    t_interval(mean, v.sqrt(), y.len() as f64 - 1.0)
 }
 
 /// The t quantile t(p, df) (statrs' regularized-incomplete-beta inverse).
@@ -115,19 +104,13 @@ mod tests {
             (likert.map(|x| x * 20.0), 78.0, 63.772568, 92.227432),
         ] {
             let w = [1.0; 10];
-            let ids: Vec<usize> = (0..10).collect();
-            let v = linearized_variance(&points, &w, &ids).unwrap();
+            let v = linearized_variance(&points, &w).unwrap();
             let m = points.iter().sum::<f64>() / 10.0;
             assert!(close(m, mean));
             let ci = t_interval(m, v.sqrt(), 9.0).unwrap();
             assert!(close(ci.low, lo) && close(ci.high, hi), "{ci:?}");
         }
-        let sd = (linearized_variance(
-            &likert.map(|x| (x - 1.0) * 25.0),
-            &[1.0; 10],
-            &[0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
-        )
-        .unwrap()
+        let sd = (linearized_variance(&likert.map(|x| (x - 1.0) * 25.0), &[1.0; 10]).unwrap()
             * 10.0)
             .sqrt();
         assert!(close(sd, 24.860723));
@@ -150,27 +133,22 @@ mod tests {
         assert!(wilson_counts(1, 0).is_none());
     }
 
+    /// R6's data: every rating its own cluster gives the naive SE. R6's cluster SE (6.854979,
+    /// grouping the ratings by enterprise) belongs to the estimator removed in issue 37: after a
+    /// campaign closes nothing says which ratings one enterprise gave.
     #[test]
-    fn r6_cluster_se_exceeds_the_naive_se_when_enterprises_repeat() {
-        let ids = [1, 1, 2, 3, 3, 3, 4, 5, 5, 6, 7, 7];
+    fn r6_every_rating_is_its_own_cluster() {
         let y = [
             80.0, 100.0, 60.0, 60.0, 80.0, 60.0, 100.0, 40.0, 60.0, 80.0, 100.0, 80.0,
         ];
         let w = [1.0; 12];
-        let own: Vec<usize> = (0..12).collect();
         assert!(close(y.iter().sum::<f64>() / 12.0, 75.0));
-        assert!(close(
-            linearized_variance(&y, &w, &own).unwrap().sqrt(),
-            5.573204
-        ));
-        assert!(close(
-            linearized_variance(&y, &w, &ids).unwrap().sqrt(),
-            6.854979
-        ));
+        assert!(close(linearized_variance(&y, &w).unwrap().sqrt(), 5.573204));
     }
 
     #[test]
-    fn one_cluster_has_no_variance() {
-        assert!(linearized_variance(&[1.0, 2.0], &[1.0, 1.0], &[7, 7]).is_none());
+    fn one_rating_has_no_variance() {
+        assert!(linearized_variance(&[1.0], &[1.0]).is_none());
+        assert!(linearized_variance(&[1.0, 2.0], &[0.0, 0.0]).is_none());
     }
 }

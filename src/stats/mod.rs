@@ -10,8 +10,6 @@
 //!   ([`CampaignResult`], the shape of `results.json`).
 //! - [`flag_units()`]: the rule of docs/method.md §6 over the last K campaigns' results →
 //!   [`FlagDecision`]s.
-//! - [`cluster_bootstrap()`]: the sensitivity report of docs/method.md §9 (resampling
-//!   enterprises), on request only; no command calls it.
 //!
 //! # Error policy
 //! Invalid input (unknown unit or question, a level outside 1..=5, bad template, margins or
@@ -23,7 +21,6 @@
 //! docs/method.md §7, and the code cites them as "decision N". A new one goes there.
 
 pub mod aggregate;
-pub mod bootstrap;
 pub mod eligibility;
 pub mod error;
 pub mod fit;
@@ -44,29 +41,42 @@ pub mod weighting;
 pub use aggregate::{aggregate, aggregate_prepared};
 pub use prepare::{Prepared, Preparer};
 
-pub use bootstrap::{BootstrapGroup, BootstrapReport, BootstrapUnit, cluster_bootstrap};
 pub use error::StatsError;
 pub use flags::{Evidence, FlagDecision, FlagOutcome, NotFlaggedReason, flag_units};
 
-pub use input::{CampaignInput, Margins, Question, Rating, Strata, Template, UnitInfo, UnitKind};
+pub use input::{
+    CampaignInput, Margins, Question, Rating, Strata, Template, UnitInfo, UnitKind, Weighting,
+};
 pub use output::{CampaignResult, PeerGroupResult, UnitResult};
 pub use period::Period;
 pub use settings::{RakingSettings, RankBy, Settings};
 
 /// Identifies this method in every `results.json`; bump it whenever a figure could change, and
-/// change docs/method.md in the same commit. Published results keep the version they were computed
-/// with, so this string is frozen with them (the document it names is docs/method.md's earlier
-/// name).
-pub const METHOD_VERSION: &str = "qiping-stats-1.0 (STATS.md: DL-EB shrinkage, Wilson, cluster SE)";
+/// change docs/method.md in the same commit. Published results keep the version they were
+/// computed with (see [`METHOD_NAMES_ZH`]).
+pub const METHOD_VERSION: &str =
+    "qiping-stats-2.0 (docs/method.md: every rating its own cluster, DL-EB shrinkage, Wilson)";
+
+/// The method before issue 37: ratings clustered by enterprise (the SE over respondents, with
+/// G − 1 degrees of freedom). Results published with it keep it; the file it names is
+/// docs/method.md's earlier name.
+pub const METHOD_VERSION_1: &str =
+    "qiping-stats-1.0 (STATS.md: DL-EB shrinkage, Wilson, cluster SE)";
 
 /// Each method version's name in Chinese, as the published method page shows it
 /// (docs/method.md §12). A version missing here is shown by its identifier alone; when the method
 /// changes, the old version's entry stays (its results are still published) and the new one is
 /// added.
-pub const METHOD_NAMES_ZH: &[(&str, &str)] = &[(
-    METHOD_VERSION,
-    "企评满意度评议统计方法 1.0 版(经验贝叶斯收缩估计、威尔逊区间、按企业聚类计算的标准误)",
-)];
+pub const METHOD_NAMES_ZH: &[(&str, &str)] = &[
+    (
+        METHOD_VERSION_1,
+        "企评满意度评议统计方法 1.0 版(经验贝叶斯收缩估计、威尔逊区间、按企业聚类计算的标准误)",
+    ),
+    (
+        METHOD_VERSION,
+        "企评满意度评议统计方法 2.0 版(经验贝叶斯收缩估计、威尔逊区间、每条评价各自计算的标准误)",
+    ),
+];
 
 /// The Chinese name of a method version, if it is known (see [`METHOD_NAMES_ZH`]).
 pub fn method_name_zh(version: &str) -> Option<&'static str> {

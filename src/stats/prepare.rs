@@ -1,46 +1,46 @@
 //! From a campaign's raw input to per-unit observations in a fixed order, with weights.
 //!
-//! [`Preparer`] takes ratings one at a time and keeps only a compact record of each (unit and
-//! respondent numbers, composite, overall level, strata number: 24 bytes), so a province's ten
-//! million ratings can stream from storage without ever being held as [`Rating`] values.
-//! [`prepare`] is the same thing over a [`CampaignInput`] held in memory.
+//! [`Preparer`] takes ratings one at a time and keeps only a compact record of each (unit number,
+//! composite, overall level, strata number: 24 bytes), so a province's ten million ratings can
+//! stream from storage without ever being held as [`Rating`] values. [`prepare`] is the same
+//! thing over a [`CampaignInput`] held in memory.
+//!
+//! A rating names no respondent (docs/method.md §0): each is its own cluster, and the order in
+//! which ratings are summed is an order of their content, so no figure depends on the ids they
+//! were stored under or the order they arrive in.
 
 use crate::stats::score::{ScoringKey, is_satisfied, validate_template};
 use crate::stats::weighting::{Margin, RakingReport, build_margin, rake};
 use crate::stats::{
-    CampaignInput, Margins, Rating, Settings, StatsError, Strata, Template, UnitInfo,
+    CampaignInput, Rating, Settings, StatsError, Strata, Template, UnitInfo, Weighting,
 };
 use std::collections::{BTreeMap, HashMap};
 
 /// One counted rating of a unit.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Observation {
-    /// Index of the enterprise in [`Prepared::respondents`] (its cluster).
-    pub respondent: usize,
     pub weight: f64,
     pub composite: f64,
     /// The overall question: `Some(satisfied)` when answered.
     pub satisfied: Option<bool>,
 }
 
-/// A unit with its counted ratings, ordered by respondent key.
+/// A unit with its counted ratings, in canonical order (composite, overall level, weight).
 #[derive(Debug, Clone, PartialEq)]
 pub struct PreparedUnit {
     pub info: UnitInfo,
     pub observations: Vec<Observation>,
 }
 
-/// The campaign in canonical order: units by code, respondents by key.
+/// The campaign in canonical order: units by code, each unit's ratings by content.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Prepared {
     pub units: Vec<PreparedUnit>,
-    pub respondents: Vec<String>,
-    pub weights: Vec<f64>,
     pub raking: Option<RakingReport>,
 }
 
-/// A rating that could not be scored: unit, respondent id, the rating, (question, level).
-type Failure = (u32, u32, Rating, (String, Option<u8>));
+/// A rating that could not be scored: unit, the rating, (question, level).
+type Failure = (u32, Rating, (String, Option<u8>));
 /// A raking dimension: its name, population margin and the stratum it reads.
 type Dimension<'a> = (
     &'a str,
@@ -52,23 +52,21 @@ type Dimension<'a> = (
 #[derive(Debug, Clone, Copy)]
 struct Compact {
     unit: u32,
-    /// Respondent id in arrival order, replaced by its rank in key order before sorting.
-    respondent: u32,
     strata: u32,
     overall: Option<u8>,
     composite: f64,
 }
 
-/// Validates and canonicalises the input (docs/method.md §0, §1, and §7 decision 1, a fixed order):
-/// units sorted by code, ratings sorted by (unit, respondent, composite, overall level),
+/// Validates and canonicalises the input (docs/method.md §0, §1, §5 "read inputs in a fixed
+/// order"): units sorted by code, ratings sorted by (unit, composite, overall level, weight),
 /// self-selected ratings dropped if the setting says so, ratings with no answered question not
-/// counted, and raking weights computed when margins are given.
+/// counted, and raking weights computed when weighting is given.
 pub fn prepare(input: &CampaignInput, settings: &Settings) -> Result<Prepared, StatsError> {
     let mut preparer = Preparer::new(&input.template, input.units.clone(), settings)?;
     for rating in &input.ratings {
         preparer.push(rating);
     }
-    preparer.finish(input.margins.as_ref())
+    preparer.finish(input.weighting.as_ref())
 }
 
 /// [`prepare`] one rating at a time, in any order: the result does not depend on the order in
@@ -78,7 +76,6 @@ pub struct Preparer<'a> {
     key: ScoringKey<'a>,
     infos: Vec<UnitInfo>,
     unit_index: HashMap<String, u32>,
-    respondent_ids: HashMap<Box<str>, u32>,
     strata_ids: HashMap<Strata, u32>,
     scored: Vec<Compact>,
     unknown_unit: Option<String>,
@@ -112,7 +109,6 @@ impl<'a> Preparer<'a> {
             key: ScoringKey::new(template),
             infos: units,
             unit_index,
-            respondent_ids: HashMap::new(),
             strata_ids: HashMap::new(),
             scored: Vec::new(),
             unknown_unit: None,
@@ -152,46 +148,29 @@ impl<'a> Preparer<'a> {
         if r.self_selected && !self.settings.include_self_selected {
             return;
         }
-        let next = self.respondent_ids.len() as u32;
-        let respondent = match self.respondent_ids.get(r.respondent.as_str()) {
-            Some(&id) => id,
-            None => {
-                self.respondent_ids
-                    .insert(r.respondent.as_str().into(), next);
-                next
-            }
-        };
         match self.key.score(&r.answers) {
             Ok(s) => {
                 if let Some(composite) = s.composite {
                     let next = self.strata_ids.len() as u32;
-                    let strata = match self.strata_ids.get(&r.strata) {
-                        Some(&id) => id,
-                        None => {
-                            self.strata_ids.insert(r.strata.clone(), next);
-                            next
-                        }
-                    };
+                    let strata = *self.strata_ids.entry(r.strata.clone()).or_insert(next);
                     self.scored.push(Compact {
                         unit,
-                        respondent,
                         strata,
                         overall: s.overall,
                         composite,
                     });
                 }
             }
-            Err(e) => self.failures.push((unit, respondent, r.clone(), e)),
+            Err(e) => self.failures.push((unit, r.clone(), e)),
         }
     }
 
-    /// Sorts into canonical order, checks strata, rakes when `margins` are given, and builds the
-    /// per-unit observations.
-    pub fn finish(self, margins: Option<&Margins>) -> Result<Prepared, StatsError> {
+    /// Rakes when `weighting` is given, sorts into canonical order and builds the per-unit
+    /// observations.
+    pub fn finish(self, weighting: Option<&Weighting>) -> Result<Prepared, StatsError> {
         let Preparer {
             settings,
             infos,
-            respondent_ids,
             strata_ids,
             mut scored,
             unknown_unit,
@@ -201,96 +180,37 @@ impl<'a> Preparer<'a> {
         if let Some(code) = unknown_unit {
             return Err(StatsError::UnknownUnit(code));
         }
-        // Canonical order without string comparisons in the sort: unit index (units are in code
-        // order) and respondent rank (distinct keys sorted once), then what the rating
-        // contributes, so even two ratings of a unit by one enterprise sum in a fixed order.
-        let mut keys: Vec<(Box<str>, u32)> = respondent_ids.into_iter().collect();
-        keys.sort_unstable();
-        let mut rank_of = vec![0u32; keys.len()];
-        for (rank, (_, id)) in keys.iter().enumerate() {
-            rank_of[*id as usize] = rank as u32;
-        }
-        let first_failure = failures.into_iter().min_by(|a, b| {
-            (a.0, rank_of[a.1 as usize])
-                .cmp(&(b.0, rank_of[b.1 as usize]))
-                .then_with(|| a.2.cmp(&b.2))
-        });
-        if let Some((_, _, r, (question, level))) = first_failure {
+        if let Some((_, r, (question, level))) = failures.into_iter().min() {
             return Err(match level {
                 Some(level) => StatsError::LevelOutOfRange {
                     unit: r.unit_code,
-                    respondent: r.respondent,
                     question,
                     level,
                 },
                 None => StatsError::UnknownQuestion(question),
             });
         }
-        for s in scored.iter_mut() {
-            s.respondent = rank_of[s.respondent as usize];
-        }
-        scored.sort_unstable_by(|a, b| {
-            (a.unit, a.respondent)
-                .cmp(&(b.unit, b.respondent))
-                .then_with(|| a.composite.total_cmp(&b.composite))
-                .then_with(|| a.overall.cmp(&b.overall))
-        });
-        let mut strata_by_id: Vec<Option<Strata>> = vec![None; strata_ids.len()];
-        for (s, id) in strata_ids {
-            strata_by_id[id as usize] = Some(s);
-        }
-
-        // Strata per respondent (one per enterprise), in canonical order.
-        let mut strata: Vec<Option<u32>> = vec![None; keys.len()];
-        for s in &scored {
-            if let Some(previous) = strata[s.respondent as usize].replace(s.strata)
-                && previous != s.strata
-                && margins.is_some()
-            {
-                let key = &keys[s.respondent as usize].0;
-                return Err(StatsError::ConflictingStrata(key.to_string()));
-            }
-        }
-        // respondents with a counted rating, in key order; `compact[rank]` is their index
-        let mut compact = vec![usize::MAX; keys.len()];
-        let mut respondents: Vec<String> = Vec::new();
-        let mut respondent_strata: Vec<&Strata> = Vec::new();
-        for (rank, s) in strata.iter().enumerate() {
-            if let Some(s) = s
-                && let Some(s) = &strata_by_id[*s as usize]
-            {
-                compact[rank] = respondents.len();
-                respondents.push(keys[rank].0.to_string());
-                respondent_strata.push(s);
-            }
-        }
-        drop(keys);
-        let (weights, raking) = match margins {
-            None => (vec![1.0; respondents.len()], None),
-            Some(m) => {
-                let mut margins: Vec<Margin> = Vec::new();
-                let dims: [Dimension<'_>; 3] = [
-                    ("size", &m.size, |s| &s.size),
-                    ("industry", &m.industry, |s| &s.industry),
-                    ("district", &m.district, |s| &s.district),
-                ];
-                for (name, population, label) in dims {
-                    if let Some(population) = population {
-                        let labels: Vec<&str> =
-                            respondent_strata.iter().map(|s| label(s)).collect();
-                        margins.push(build_margin(
-                            name,
-                            &labels,
-                            population,
-                            settings.raking.min_category,
-                        )?);
-                    }
-                }
-                let (w, report) = rake(respondents.len(), &margins, &settings.raking);
-                (w, Some(report))
+        let (weight_of, raking) = match weighting {
+            None => (vec![1.0; strata_ids.len()], None),
+            Some(w) => {
+                let (weight_of, matched, mut report) = stratum_weights(w, &strata_ids, settings)?;
+                report.unmatched_ratings = scored
+                    .iter()
+                    .filter(|s| !matched[s.strata as usize])
+                    .count();
+                (weight_of, Some(report))
             }
         };
-
+        // Canonical order without string comparisons in the sort: unit index (units are in code
+        // order), then what the rating contributes. Ratings equal in all of these contribute the
+        // same to every figure, so their relative order cannot change a bit of the output.
+        scored.sort_unstable_by(|a, b| {
+            a.unit
+                .cmp(&b.unit)
+                .then_with(|| a.composite.total_cmp(&b.composite))
+                .then_with(|| a.overall.cmp(&b.overall))
+                .then_with(|| weight_of[a.strata as usize].total_cmp(&weight_of[b.strata as usize]))
+        });
         let mut counts = vec![0usize; infos.len()];
         for s in &scored {
             counts[s.unit as usize] += 1;
@@ -304,19 +224,59 @@ impl<'a> Preparer<'a> {
             })
             .collect();
         for s in scored {
-            let respondent = compact[s.respondent as usize];
             units[s.unit as usize].observations.push(Observation {
-                respondent,
-                weight: weights[respondent],
+                weight: weight_of[s.strata as usize],
                 composite: s.composite,
                 satisfied: s.overall.map(is_satisfied),
             });
         }
-        Ok(Prepared {
-            units,
-            respondents,
-            weights,
-            raking,
-        })
+        Ok(Prepared { units, raking })
     }
+}
+
+/// Rakes the enterprises that answered to the population margins (docs/method.md §1) and gives
+/// every stratum of the ratings its weight, indexed by the preparer's strata numbers. Raking
+/// multiplies weights by one factor per category of each margin, and trimming and re-raking act
+/// on the weight alone, so enterprises of one stratum (size, industry, district) end with the
+/// same weight, and a rating takes its stratum's. A rating whose stratum no enterprise that
+/// answered has (the registry changed it after the answer) takes the mean weight, 1; the report
+/// counts such ratings. Returns the weight and whether it was matched, per strata number.
+fn stratum_weights(
+    weighting: &Weighting,
+    strata_ids: &HashMap<Strata, u32>,
+    settings: &Settings,
+) -> Result<(Vec<f64>, Vec<bool>, RakingReport), StatsError> {
+    let respondents = &weighting.respondents;
+    let m = &weighting.margins;
+    let mut margins: Vec<Margin> = Vec::new();
+    let dims: [Dimension<'_>; 3] = [
+        ("size", &m.size, |s| &s.size),
+        ("industry", &m.industry, |s| &s.industry),
+        ("district", &m.district, |s| &s.district),
+    ];
+    for (name, population, label) in dims {
+        if let Some(population) = population {
+            let labels: Vec<&str> = respondents.iter().map(label).collect();
+            margins.push(build_margin(
+                name,
+                &labels,
+                population,
+                settings.raking.min_category,
+            )?);
+        }
+    }
+    let (weights, report) = rake(respondents.len(), &margins, &settings.raking);
+    let mut by_stratum: HashMap<&Strata, f64> = HashMap::new();
+    for (s, w) in respondents.iter().zip(&weights) {
+        by_stratum.entry(s).or_insert(*w);
+    }
+    let mut weight_of = vec![1.0; strata_ids.len()];
+    let mut matched = vec![false; strata_ids.len()];
+    for (s, &id) in strata_ids {
+        if let Some(w) = by_stratum.get(s) {
+            weight_of[id as usize] = *w;
+            matched[id as usize] = true;
+        }
+    }
+    Ok((weight_of, matched, report))
 }

@@ -11,9 +11,9 @@ pub enum RankBy {
     Raw,
 }
 
-/// Raking controls (docs/method.md §2.4).
+/// Raking controls (docs/method.md §1).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct RakingSettings {
     pub tolerance: f64,
     pub max_rounds: usize,
@@ -36,10 +36,11 @@ impl Default for RakingSettings {
     }
 }
 
-/// Every setting of the method; `Settings::default()` is the method as documented (docs/method.md §8), and a partial
-/// configuration deserializes with the rest at their defaults.
+/// Every setting of the method; `Settings::default()` is docs/method.md §8, and a partial
+/// configuration deserializes with the rest at their defaults. An unknown key is refused, as
+/// everywhere in `qiping.toml`, so a misspelt setting is never silently ignored.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct Settings {
     /// A score is published when n ≥ this …
     pub min_published_n: usize,
@@ -61,8 +62,10 @@ pub struct Settings {
     pub credible_probability: f64,
     pub include_self_selected: bool,
     pub raking: RakingSettings,
-    /// B of the cluster bootstrap.
-    pub bootstrap_replicates: usize,
+    /// Accepted and ignored: the cluster bootstrap it sized is gone (every rating is its own
+    /// cluster, docs/method.md §2), but `qiping.toml` files written before still name it.
+    #[serde(skip_serializing)]
+    pub bootstrap_replicates: Option<usize>,
 }
 
 impl Default for Settings {
@@ -79,7 +82,7 @@ impl Default for Settings {
             credible_probability: 0.80,
             include_self_selected: true,
             raking: RakingSettings::default(),
-            bootstrap_replicates: 1_000,
+            bootstrap_replicates: None,
         }
     }
 }

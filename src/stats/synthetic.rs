@@ -62,8 +62,14 @@ impl SyntheticSpec {
     }
 }
 
-/// Generates the campaign (unit codes `G01-U0001`…, respondents `E000001`…), equal question weights.
+/// Generates the campaign (unit codes `G01-U0001`…), equal question weights.
 pub fn synthetic_campaign(spec: &SyntheticSpec) -> CampaignInput {
+    synthetic_campaign_with_respondents(spec).0
+}
+
+/// [`synthetic_campaign`] and the strata of its enterprises, one entry each: the respondents that
+/// weighting rakes (docs/method.md §2.4).
+pub fn synthetic_campaign_with_respondents(spec: &SyntheticSpec) -> (CampaignInput, Vec<Strata>) {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(spec.seed);
     let mut normal = NormalSampler::default();
     let mut units = Vec::new();
@@ -91,12 +97,14 @@ pub fn synthetic_campaign(spec: &SyntheticSpec) -> CampaignInput {
     let mut ratings =
         Vec::with_capacity(spec.enterprises * spec.units_per_enterprise.min(units.len()));
     let mut chosen: Vec<usize> = (0..units.len()).collect();
-    for e in 0..spec.enterprises {
+    let mut respondents = Vec::with_capacity(spec.enterprises);
+    for _ in 0..spec.enterprises {
         let strata = Strata {
             size: sizes[uniform_below(&mut rng, 4) as usize].into(),
             industry: format!("I{}", uniform_below(&mut rng, 5)),
             district: format!("D{}", uniform_below(&mut rng, 6)),
         };
+        respondents.push(strata.clone());
         let leniency = spec.enterprise_sd * normal.sample(&mut rng);
         let k = spec.units_per_enterprise.min(units.len());
         // a partial Fisher–Yates shuffle picks k distinct units
@@ -115,24 +123,24 @@ pub fn synthetic_campaign(spec: &SyntheticSpec) -> CampaignInput {
             }
             ratings.push(Rating {
                 unit_code: units[u].code.clone(),
-                respondent: format!("E{:06}", e + 1),
                 strata: strata.clone(),
                 answers,
                 self_selected: false,
             });
         }
     }
-    CampaignInput {
+    let input = CampaignInput {
         period: spec.period.clone(),
         template,
         units,
         ratings,
-        margins: None,
-    }
+        weighting: None,
+    };
+    (input, respondents)
 }
 
 /// A hand-made unit for [`single_question_campaign`]: its code, kind, group and the levels its
-/// raters gave (rater i is respondent `E{i:05}`, so enterprises rate several units).
+/// raters gave.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HandUnit {
     pub code: String,
@@ -152,10 +160,9 @@ pub fn single_question_campaign(period: &str, units: &[HandUnit]) -> CampaignInp
     );
     let mut ratings = Vec::new();
     for unit in units {
-        for (i, level) in unit.levels.iter().enumerate() {
+        for level in &unit.levels {
             ratings.push(Rating {
                 unit_code: unit.code.clone(),
-                respondent: format!("E{i:05}"),
                 strata: Strata::default(),
                 answers: BTreeMap::from([("overall".to_owned(), Some(*level))]),
                 self_selected: false,
@@ -176,6 +183,6 @@ pub fn single_question_campaign(period: &str, units: &[HandUnit]) -> CampaignInp
         template,
         units: infos,
         ratings,
-        margins: None,
+        weighting: None,
     }
 }

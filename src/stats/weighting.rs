@@ -19,6 +19,10 @@ pub struct RakingReport {
     pub converged: bool,
     pub trim_cycles: usize,
     pub max_relative_deviation: f64,
+    /// Ratings whose stratum no enterprise that answered has (its registry strata changed after
+    /// it answered); they take the mean weight, 1.
+    #[serde(default)]
+    pub unmatched_ratings: usize,
 }
 
 /// Builds a margin from respondents' category labels and population targets: targets are rescaled
@@ -164,6 +168,7 @@ pub fn rake(
         converged,
         trim_cycles,
         max_relative_deviation: deviation,
+        unmatched_ratings: 0,
     };
     (weights, report)
 }

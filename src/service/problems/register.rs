@@ -257,7 +257,7 @@ pub fn units_for_named_form(
     linked: &LinkedEnterprise,
     requested: Option<&str>,
 ) -> Result<Vec<(String, String)>, ServiceError> {
-    use crate::db::responses::{asked_units, units_by_codes};
+    use crate::db::survey_units::{asked_units, units_by_codes};
     let mut found = asked_units(conn, &linked.period, linked.enterprise_id)?;
     if let Some(code) = requested.filter(|c| !found.iter().any(|u| u.code == *c)) {
         found.extend(units_by_codes(conn, &[code.to_owned()])?);

@@ -7,7 +7,8 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 
 use super::{Chrome, private_page};
-use crate::service::oversight::{self, MIN_COMMENTERS, UnitOverview};
+use crate::domain::MIN_CROWD;
+use crate::service::oversight::{self, UnitOverview};
 use crate::service::unit_page::{self, Audience, UnitPage};
 use crate::web::AppState;
 use crate::web::auth::{RequireRole, UnitViewer};
@@ -38,7 +39,7 @@ impl UnitPageView {
             chrome,
             page,
             link_prefix,
-            min_commenters: MIN_COMMENTERS,
+            min_commenters: MIN_CROWD,
         }
     }
 }
@@ -64,7 +65,7 @@ pub async fn home(
     private_page(&UnitHome {
         chrome: Chrome::of(viewer.user()),
         overview,
-        min_commenters: MIN_COMMENTERS,
+        min_commenters: MIN_CROWD,
     })
 }
 

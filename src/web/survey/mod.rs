@@ -128,7 +128,11 @@ async fn refill(
                 Err(e) => return Ok(Err(e)),
             };
             let hits = match search {
-                Some(q) => Some(crate::db::responses::search_units(conn, &q, SEARCH_LIMIT)?),
+                Some(q) => Some(crate::db::survey_units::search_units(
+                    conn,
+                    &q,
+                    SEARCH_LIMIT,
+                )?),
                 None => None,
             };
             Ok(Ok((view, hits)))
@@ -164,7 +168,7 @@ fn form_page(
     kept: Option<&RawSubmission>,
     errors: &[crate::domain::AnswerError],
     query: String,
-    hits: Option<Vec<crate::db::responses::SurveyUnitRow>>,
+    hits: Option<Vec<crate::db::survey_units::SurveyUnitRow>>,
 ) -> Result<HttpResponse, WebError> {
     let page = FormPage::build(
         view,

@@ -7,7 +7,7 @@ use askama::Template;
 use sha2::{Digest, Sha256};
 
 use super::texts::{Lang, Texts};
-use crate::db::responses::SurveyUnitRow;
+use crate::db::survey_units::SurveyUnitRow;
 use crate::domain::{AnswerError, RawRating, RawSubmission, SurveyTemplate};
 use crate::service::survey::{SurveyUnit, SurveyView};
 
