@@ -58,6 +58,11 @@ impl LinkSecret {
 }
 
 impl LinkSecret {
+    /// The key of the campaigns' spent keys (src/ballot/spent.rs), derived from this secret.
+    pub fn spent_keys(&self) -> crate::ballot::SpentKeys {
+        crate::ballot::SpentKeys::new(&self.0)
+    }
+
     /// The token of a problem's confirmation link at one version: the same derivation, with a
     /// label first so that it can never equal a survey token.
     pub fn problem_token(&self, problem_id: i64, version: i32) -> String {
