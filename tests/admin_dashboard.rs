@@ -500,7 +500,7 @@ async fn run_campaign_end_to_end(db: &TestDb) {
         // Sizes: all five among the first ten (small).
         "<td>小型</td><td>10</td><td>5</td>",
         "<td>中型</td><td>10</td><td>0</td>",
-        "打开过问卷页面",
+        "问卷页面被打开的次数",
     ] {
         assert!(
             live.body.contains(expected),

@@ -82,7 +82,7 @@ fn complete_form(codes: &[String], skip: Option<(usize, &str)>) -> Vec<(String, 
 }
 
 #[actix_web::test]
-async fn the_page_shows_every_unit_with_labelled_choices_and_records_the_opening() {
+async fn the_page_shows_every_unit_with_labelled_choices_and_counts_the_view() {
     let s = setup(0);
     let app = app(&s).await;
     let uri = format!("/s/{}", s.tokens[0]);
@@ -99,9 +99,11 @@ async fn the_page_shows_every_unit_with_labelled_choices_and_records_the_opening
     assert!(page.contains("不了解/未接触"));
     assert!(page.contains("匿名"));
     assert!(!page.contains("<script>"), "no inline script");
-    let opened = qiping::db::invitations::of_campaign(&mut s.conn(), 1).unwrap();
-    assert!(opened[0].opened_at.is_some());
-    assert!(opened[1].opened_at.is_none());
+    // The view is counted for the campaign and the day, never on the invitation.
+    s.state.survey.views.flush(&mut s.conn()).unwrap();
+    let period = survey_support::PERIOD.parse().unwrap();
+    let shown = qiping::service::campaign::show(&mut s.conn(), &period).unwrap();
+    assert_eq!(shown.opened, 1);
 
     let english = test::call_service(
         &app,

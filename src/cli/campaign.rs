@@ -1,4 +1,4 @@
-//! `qiping campaign create|open|remind|reissue|extend|list|show`.
+//! `qiping campaign create|open|remind|reissue|extend|discard|list|show`.
 
 use chrono::NaiveDate;
 use clap::Subcommand;
@@ -45,6 +45,14 @@ pub enum CampaignCommand {
     Open { period: Period },
     /// Stop accepting answers; every link of the campaign expires.
     Close { period: Period },
+    /// Discard (作废) an open campaign: its answers are deleted, nothing is published, and the
+    /// period's campaign can be created again.
+    Discard {
+        period: Period,
+        /// Why (recorded in the audit log and shown with the campaign), e.g. 选票密钥全部遗失.
+        #[arg(long)]
+        reason: String,
+    },
     /// Compute every unit's result (not yet public). The seed is drawn and stored unless given.
     Aggregate {
         period: Period,
@@ -120,6 +128,14 @@ pub fn run(ctx: &Context, command: CampaignCommand) -> anyhow::Result<()> {
             Ok(())
         }
         CampaignCommand::Close { period } => super::results::close(ctx, &period),
+        CampaignCommand::Discard { period, reason } => {
+            let report = campaign::discard(&mut conn, &ctx.actor, &period, &reason)?;
+            eprintln!(
+                "{} 评议活动已作废:已删除 {} 份答卷,不会公布任何结果;可重新创建该期评议活动",
+                report.period, report.answers_deleted
+            );
+            Ok(())
+        }
         CampaignCommand::Aggregate { period, seed } => {
             super::results::aggregate(ctx, &period, seed)
         }
@@ -172,6 +188,17 @@ pub fn run(ctx: &Context, command: CampaignCommand) -> anyhow::Result<()> {
                 return print_json(&summary);
             }
             println!("{}", table(std::slice::from_ref(&summary)));
+            if let Some(reason) = &summary.discard_reason {
+                println!("\n已作废,原因:{}", reason.escape_debug());
+            }
+            if !summary.views_by_day.is_empty() {
+                let days: Vec<String> = summary
+                    .views_by_day
+                    .iter()
+                    .map(|d| format!("{} {} 次", d.day.format("%-m月%-d日"), d.views))
+                    .collect();
+                println!("\n问卷浏览(按日):{}", days.join(","));
+            }
             if !summary.failures.is_empty() {
                 println!(
                     "\n发送失败的邀请({} 份;改正后可用 campaign reissue 重新发放):",
@@ -204,7 +231,7 @@ fn table(list: &[CampaignSummary]) -> Table {
         "已发送",
         "发送失败",
         "退信",
-        "已打开",
+        "问卷浏览",
         "已完成",
         "回复率",
     ]);

@@ -22,7 +22,8 @@ pub fn readable_by(audience: Audience) -> diesel::dsl::EqAny<campaigns::state, V
     )
 }
 
-/// A stored campaign; `state` is one of `draft`, `open`, `closed`, `published`.
+/// A stored campaign; `state` is one of `draft`, `open`, `closed`, `published`, `discarded`
+/// (`discard_reason` is set exactly when it is discarded).
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Identifiable, Serialize)]
 #[diesel(table_name = campaigns)]
 pub struct CampaignRow {
@@ -38,6 +39,7 @@ pub struct CampaignRow {
     pub created_at: NaiveDateTime,
     pub opened_at: Option<NaiveDateTime>,
     pub closed_at: Option<NaiveDateTime>,
+    pub discard_reason: Option<String>,
 }
 
 /// A new campaign (always created as a draft).
@@ -62,6 +64,7 @@ pub struct InvitationCounts {
     pub sent: i64,
     pub failed: i64,
     pub bounced: i64,
+    /// Survey views in all (not invitations: nothing records which link was viewed).
     pub opened: i64,
     pub completed: i64,
 }
@@ -74,13 +77,39 @@ pub fn insert(conn: &mut Conn, campaign: &NewCampaign<'_>) -> QueryResult<i64> {
         .get_result(conn)
 }
 
-/// The campaign of a period, if any.
+/// The campaign of a period, if any: the one that is not discarded (at most one is), or else the
+/// latest discarded one.
 pub fn by_period(conn: &mut Conn, period: &str) -> QueryResult<Option<CampaignRow>> {
-    campaigns::table
+    let mut rows: Vec<CampaignRow> = campaigns::table
         .filter(campaigns::period.eq(period))
+        .order(campaigns::id.desc())
         .select(CampaignRow::as_select())
-        .first(conn)
-        .optional()
+        .load(conn)?;
+    let live = rows.iter().position(|c| c.state != "discarded");
+    Ok(match live {
+        Some(i) => Some(rows.swap_remove(i)),
+        None => rows.into_iter().next(),
+    })
+}
+
+/// Campaigns under way — taking answers or about to — of which there is at most one at a time.
+pub fn under_way(conn: &mut Conn) -> QueryResult<Vec<CampaignRow>> {
+    campaigns::table
+        .filter(campaigns::state.eq("open"))
+        .select(CampaignRow::as_select())
+        .load(conn)
+}
+
+/// Marks a campaign discarded, with the office's reason.
+pub fn set_discarded(conn: &mut Conn, id: i64, reason: &str, at: NaiveDateTime) -> QueryResult<()> {
+    diesel::update(campaigns::table.find(id))
+        .set((
+            campaigns::state.eq("discarded"),
+            campaigns::discard_reason.eq(Some(reason)),
+            campaigns::closed_at.eq(Some(at)),
+        ))
+        .execute(conn)
+        .map(drop)
 }
 
 /// The campaign with this id, if any.
@@ -100,10 +129,10 @@ pub fn set_closes_on(conn: &mut Conn, id: i64, closes_on: NaiveDate) -> QueryRes
         .map(drop)
 }
 
-/// Every campaign, oldest period first.
+/// Every campaign, oldest period first (a discarded one before the period's next).
 pub fn all(conn: &mut Conn) -> QueryResult<Vec<CampaignRow>> {
     campaigns::table
-        .order(campaigns::period)
+        .order((campaigns::period, campaigns::id))
         .select(CampaignRow::as_select())
         .load(conn)
 }
@@ -122,10 +151,7 @@ pub fn invitation_counts(conn: &mut Conn, campaign_id: i64) -> QueryResult<Invit
         sent: by_status(conn, "sent")?,
         failed: by_status(conn, "failed")?,
         bounced: by_status(conn, "bounced")?,
-        opened: of_campaign()
-            .filter(invitations::opened_at.is_not_null())
-            .count()
-            .get_result(conn)?,
+        opened: super::survey_views::total(conn, campaign_id)?,
         completed: of_campaign()
             .filter(invitations::completed_at.is_not_null())
             .count()

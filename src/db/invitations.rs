@@ -19,7 +19,6 @@ pub struct InvitationRow {
     pub status: String,
     pub issued_at: NaiveDateTime,
     pub sent_at: Option<NaiveDateTime>,
-    pub opened_at: Option<NaiveDateTime>,
     pub completed_at: Option<NaiveDateTime>,
     pub reminders_sent: i32,
     pub last_reminded_at: Option<NaiveDateTime>,
@@ -164,18 +163,6 @@ where
 }
 
 impl<C> RunQueryDsl<C> for CompleteOnce {}
-
-/// Records the first time a link was opened.
-pub fn mark_opened(conn: &mut Conn, id: i64, at: NaiveDateTime) -> QueryResult<()> {
-    diesel::update(
-        invitations::table
-            .find(id)
-            .filter(invitations::opened_at.is_null()),
-    )
-    .set(invitations::opened_at.eq(Some(at)))
-    .execute(conn)
-    .map(drop)
-}
 
 /// Queues a message.
 pub fn queue_message(conn: &mut Conn, message: &NewOutboxMessage<'_>) -> QueryResult<()> {

@@ -21,8 +21,10 @@ pub mod registry_search;
 pub mod responses;
 pub mod results;
 pub mod schema;
+pub mod scrub;
 pub mod sessions;
 pub mod survey_units;
+pub mod survey_views;
 pub mod units;
 pub mod users;
 

@@ -91,3 +91,10 @@ pub fn strata_of(conn: &mut Conn, enterprise_id: i64) -> QueryResult<(String, St
         ))
         .first(conn)
 }
+
+/// Deletes every stored answer of a campaign (a discard): its ratings, then its responses. Returns
+/// how many responses there were.
+pub fn delete_of_campaign(conn: &mut Conn, campaign_id: i64) -> QueryResult<usize> {
+    diesel::delete(ratings::table.filter(ratings::campaign_id.eq(campaign_id))).execute(conn)?;
+    diesel::delete(responses::table.filter(responses::campaign_id.eq(campaign_id))).execute(conn)
+}

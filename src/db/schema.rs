@@ -61,6 +61,16 @@ diesel::table! {
         created_at -> Timestamp,
         opened_at -> Nullable<Timestamp>,
         closed_at -> Nullable<Timestamp>,
+        discard_reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    /// Survey views per campaign and day (migration 000008); nothing per invitation.
+    survey_views (campaign_id, day) {
+        campaign_id -> BigInt,
+        day -> Date,
+        views -> BigInt,
     }
 }
 
@@ -83,7 +93,6 @@ diesel::table! {
         status -> Text,
         issued_at -> Timestamp,
         sent_at -> Nullable<Timestamp>,
-        opened_at -> Nullable<Timestamp>,
         completed_at -> Nullable<Timestamp>,
         reminders_sent -> Integer,
         last_reminded_at -> Nullable<Timestamp>,
@@ -264,6 +273,7 @@ diesel::joinable!(ratings -> responses (response_id));
 diesel::joinable!(ratings -> units (unit_id));
 diesel::joinable!(ratings -> campaigns (campaign_id));
 diesel::joinable!(aggregations -> campaigns (campaign_id));
+diesel::joinable!(survey_views -> campaigns (campaign_id));
 diesel::joinable!(unit_results -> aggregations (aggregation_id));
 diesel::joinable!(unit_results -> units (unit_id));
 diesel::joinable!(peer_group_results -> aggregations (aggregation_id));
@@ -295,6 +305,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     login_failures,
     audit_log,
     leases,
+    survey_views,
 );
 
 diesel::table! {

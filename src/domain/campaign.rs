@@ -1,11 +1,17 @@
-//! The life of one half-year campaign: draft → open → closed → published.
+//! The life of one half-year campaign: draft → open → closed → published, or discarded.
 //!
-//! | from \ action | Open | ExtendDeadline | Close  | Publish   | Supersede |
-//! | ------------- | ---- | -------------- | ------ | --------- | --------- |
-//! | draft         | open | –              | –      | –         | –         |
-//! | open          | –    | open           | closed | –         | –         |
-//! | closed        | –    | –              | –      | published | –         |
-//! | published     | –    | –              | –      | –         | published |
+//! | from \ action | Open | ExtendDeadline | Close  | Publish   | Supersede | Discard   |
+//! | ------------- | ---- | -------------- | ------ | --------- | --------- | --------- |
+//! | draft         | open | –              | –      | –         | –         | –         |
+//! | open          | –    | open           | closed | –         | –         | discarded |
+//! | closed        | –    | –              | –      | published | –         | –         |
+//! | published     | –    | –              | –      | –         | published | –         |
+//! | discarded     | –    | –              | –      | –         | –         | –         |
+//!
+//! `Discard` (作废) ends an open campaign without results: its answers are deleted and nothing is
+//! published, and the office can create the period's campaign again (a discarded campaign does not
+//! hold its period). With sealed ballots it is what an office does when the ballot key is lost.
+//! A draft is simply not opened; a closed campaign's answers are already counted, and stay.
 //!
 //! A closed campaign is never opened again: answers arriving after a reopening would form a small
 //! crowd of their own, told apart from the rest by when they came. A campaign about to close too
@@ -29,6 +35,8 @@ pub enum CampaignState {
     Open,
     Closed,
     Published,
+    /// Ended without results (作废).
+    Discarded,
 }
 
 /// What an administrator asks of a campaign.
@@ -45,6 +53,8 @@ pub enum CampaignAction {
     Publish,
     /// Publish a corrected version that supersedes the current one.
     Supersede,
+    /// End an open campaign without results, its answers deleted (作废).
+    Discard,
 }
 
 /// An action the campaign's state does not allow.
@@ -100,15 +110,18 @@ impl From<super::Role> for Audience {
 
 /// An unknown state name.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("未知的评议活动状态「{0}」,应为 draft、open、closed 或 published (unknown campaign state)")]
+#[error(
+    "未知的评议活动状态「{0}」,应为 draft、open、closed、published 或 discarded (unknown campaign state)"
+)]
 pub struct UnknownCampaignState(pub String);
 
 impl CampaignState {
-    pub const ALL: [CampaignState; 4] = [
+    pub const ALL: [CampaignState; 5] = [
         CampaignState::Draft,
         CampaignState::Open,
         CampaignState::Closed,
         CampaignState::Published,
+        CampaignState::Discarded,
     ];
 
     /// The stored and scripted name.
@@ -118,6 +131,7 @@ impl CampaignState {
             CampaignState::Open => "open",
             CampaignState::Closed => "closed",
             CampaignState::Published => "published",
+            CampaignState::Discarded => "discarded",
         }
     }
 
@@ -127,6 +141,7 @@ impl CampaignState {
             CampaignState::Open => "进行中",
             CampaignState::Closed => "已截止",
             CampaignState::Published => "已公布",
+            CampaignState::Discarded => "已作废",
         }
     }
 
@@ -145,18 +160,20 @@ impl CampaignState {
             (S::Open, A::Close) => Ok(S::Closed),
             (S::Closed, A::Publish) => Ok(S::Published),
             (S::Published, A::Supersede) => Ok(S::Published),
+            (S::Open, A::Discard) => Ok(S::Discarded),
             (from, action) => Err(IllegalTransition { from, action }),
         }
     }
 }
 
 impl CampaignAction {
-    pub const ALL: [CampaignAction; 5] = [
+    pub const ALL: [CampaignAction; 6] = [
         CampaignAction::Open,
         CampaignAction::ExtendDeadline,
         CampaignAction::Close,
         CampaignAction::Publish,
         CampaignAction::Supersede,
+        CampaignAction::Discard,
     ];
 
     pub fn label_zh(self) -> &'static str {
@@ -166,6 +183,7 @@ impl CampaignAction {
             CampaignAction::Close => "截止",
             CampaignAction::Publish => "公布",
             CampaignAction::Supersede => "更正公布",
+            CampaignAction::Discard => "作废",
         }
     }
 
@@ -176,6 +194,7 @@ impl CampaignAction {
             CampaignAction::Close => "closed",
             CampaignAction::Publish => "published",
             CampaignAction::Supersede => "superseded",
+            CampaignAction::Discard => "discarded",
         }
     }
 }
@@ -203,12 +222,13 @@ mod tests {
     use CampaignAction as A;
     use CampaignState as S;
 
-    const LEGAL: [(S, A, S); 5] = [
+    const LEGAL: [(S, A, S); 6] = [
         (S::Draft, A::Open, S::Open),
         (S::Open, A::ExtendDeadline, S::Open),
         (S::Open, A::Close, S::Closed),
         (S::Closed, A::Publish, S::Published),
         (S::Published, A::Supersede, S::Published),
+        (S::Open, A::Discard, S::Discarded),
     ];
 
     #[test]
@@ -230,7 +250,7 @@ mod tests {
                 illegal += 1;
             }
         }
-        assert_eq!(illegal, 4 * 5 - LEGAL.len());
+        assert_eq!(illegal, S::ALL.len() * A::ALL.len() - LEGAL.len());
     }
 
     #[test]

@@ -45,7 +45,11 @@ pub struct CampaignSummary {
     pub sent: i64,
     pub failed: i64,
     pub bounced: i64,
+    /// Survey views in all: a count per campaign and day, never per invitation (so not "how many
+    /// enterprises opened their link"; one enterprise viewing twice counts twice).
     pub opened: i64,
+    /// The views per Beijing day, oldest first.
+    pub views_by_day: Vec<DayViews>,
     pub completed: i64,
     /// completed / invited; `null` before anyone is invited.
     pub response_rate: Option<f64>,
@@ -57,6 +61,15 @@ pub struct CampaignSummary {
     /// message that could not be built (a control character in the name, a panic), or a result
     /// unknown after a crash. `campaign reissue PERIOD USCC` sends a new link once it is fixed.
     pub failures: Vec<MailFailure>,
+    /// Why the campaign was discarded (作废), when it was.
+    pub discard_reason: Option<String>,
+}
+
+/// Survey views on one day.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DayViews {
+    pub day: NaiveDate,
+    pub views: i64,
 }
 
 /// One invitation that could not be delivered.
@@ -97,7 +110,8 @@ pub fn create(
     let sample_seed = sample_size
         .map(|_| (request.seed.unwrap_or_else(rand::random::<u64>) & (i64::MAX as u64)) as i64);
     write_transaction(conn, |conn| {
-        if rows::by_period(conn, &period)?.is_some() {
+        // A discarded campaign does not hold its period: the office runs it again.
+        if rows::by_period(conn, &period)?.is_some_and(|c| c.state != "discarded") {
             return Err(ServiceError::Conflict(format!("{period} 的评议活动已存在")));
         }
         rows::insert(
@@ -175,10 +189,15 @@ fn summarize(conn: &mut Conn, row: CampaignRow) -> Result<CampaignSummary, Servi
         failed: counts.failed,
         bounced: counts.bounced,
         opened: counts.opened,
+        views_by_day: crate::db::survey_views::by_day(conn, row.id)?
+            .into_iter()
+            .map(|(day, views)| DayViews { day, views })
+            .collect(),
         completed: counts.completed,
         sample_size: row.sample_size,
         sample_seed: row.sample_seed,
         failures,
+        discard_reason: row.discard_reason,
     })
 }
 
@@ -203,6 +222,15 @@ pub fn open(
         let campaign = find(conn, period)?;
         let state = state_of(&campaign)?;
         let next = state.apply(CampaignAction::Open)?;
+        if let Some(other) = rows::under_way(conn)?
+            .into_iter()
+            .find(|c| c.id != campaign.id)
+        {
+            return Err(ServiceError::Conflict(format!(
+                "{} 的评议活动正在进行,同一时间只能进行一期评议:请先截止或作废它",
+                other.period
+            )));
+        }
         let at = now();
         let invitees = invitees(conn, &campaign)?;
         for enterprise in &invitees {
@@ -222,6 +250,64 @@ pub fn open(
         change,
         |r| json!({"invited": r.invited}),
     )
+}
+
+/// What `campaign discard` did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DiscardReport {
+    pub period: String,
+    /// Answers (答卷) deleted with it.
+    pub answers_deleted: usize,
+}
+
+/// Most characters of a discard's reason.
+pub const MAX_DISCARD_REASON_CHARS: usize = 500;
+
+/// Discards (作废) an open campaign: its answers are deleted, nothing of it is published, its
+/// links stop working and its queued mail is not sent; the period can be created again. One
+/// transaction, audited `campaign.discard` with the reason; then the deleted answers are scrubbed
+/// from the database's files ([`crate::db::scrub`]).
+pub fn discard(
+    conn: &mut Conn,
+    actor: &Actor,
+    period: &Period,
+    reason: &str,
+) -> Result<DiscardReport, ServiceError> {
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(ServiceError::Invalid(
+            "请写明作废的原因(例如:选票密钥全部遗失)".into(),
+        ));
+    }
+    if reason.chars().count() > MAX_DISCARD_REASON_CHARS {
+        return Err(ServiceError::Invalid(format!(
+            "作废原因最多 {MAX_DISCARD_REASON_CHARS} 字"
+        )));
+    }
+    crate::db::scrub::overwrite_deleted(conn)?;
+    let report = audit::change(
+        conn,
+        actor,
+        "campaign.discard",
+        &target(period),
+        |conn| {
+            let campaign = find(conn, period)?;
+            state_of(&campaign)?.apply(CampaignAction::Discard)?;
+            let answers_deleted = super::response::discard_answers(conn, campaign.id)?;
+            rows::set_discarded(conn, campaign.id, reason, now())?;
+            Ok(DiscardReport {
+                period: campaign.period,
+                answers_deleted,
+            })
+        },
+        |r| json!({"reason": reason, "answers_deleted": r.answers_deleted}),
+    )?;
+    if let Err(e) = crate::db::scrub::after_delete(conn, &["ratings", "responses"]) {
+        // The discard stands; the files still hold the deleted rows until the next checkpoint or
+        // autovacuum. Say so to the operator rather than fail a change that has landed.
+        tracing::warn!(error = %e, "作废后清理数据库文件未完成,将在下次检查点或自动清理时完成");
+    }
+    Ok(report)
 }
 
 /// A campaign's stored state. A value no state has is stored data that cannot be read: internal.

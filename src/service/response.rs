@@ -193,6 +193,12 @@ pub fn submit(
     write_transaction(conn, |conn| store(conn, &prepared))
 }
 
+/// Deletes every answer stored for a campaign (its discard); returns how many there were. Call it
+/// inside the discard's transaction.
+pub fn discard_answers(conn: &mut Conn, campaign_id: i64) -> diesel::QueryResult<usize> {
+    rows::delete_of_campaign(conn, campaign_id)
+}
+
 /// `N` bytes from the operating system's random source.
 fn random_bytes<const N: usize>() -> Result<[u8; N], SubmitError> {
     let mut bytes = [0u8; N];

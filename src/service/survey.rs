@@ -2,7 +2,7 @@
 //! Shared by the page (`GET /s/{token}`), the JSON (`GET /api/v1/survey/{token}`) and submission.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, mpsc};
 
 use chrono::NaiveDate;
 
@@ -12,7 +12,7 @@ use crate::db::campaigns;
 use crate::db::campaigns::CampaignRow;
 use crate::db::invitations::{self, InvitationRow};
 use crate::db::survey_units::{self as rows, SurveyUnitRow};
-use crate::db::{Conn, now};
+use crate::db::{Conn, Pool, now, survey_views};
 use crate::domain::{AnswerError, SurveyTemplate, time};
 
 /// Why a link cannot be answered, or a submission was not stored. Each maps to one HTTP status
@@ -117,17 +117,18 @@ pub fn resolve(conn: &mut Conn, cache: &TemplateCache, token: &str) -> Result<Op
 }
 
 /// The survey behind a token, plus any units the enterprise added itself (`extra_codes`, from
-/// the page's "add a unit" search). Records the first opening when `record_open` is set.
+/// the page's "add a unit" search). Writes nothing: when `views` is given, the view is counted
+/// there, for its campaign and day only ([`ViewCounter`]).
 pub fn view(
     conn: &mut Conn,
     cache: &TemplateCache,
     token: &str,
     extra_codes: &[String],
-    record_open: bool,
+    views: Option<&ViewCounter>,
 ) -> Result<SurveyView, LinkError> {
     let link = resolve(conn, cache, token)?;
-    if record_open && link.invitation.opened_at.is_none() {
-        invitations::mark_opened(conn, link.invitation.id, now())?;
+    if let Some(views) = views {
+        views.count(link.campaign.id, time::local_day(now()));
     }
     let mut units = rows::asked_units(conn, &link.campaign.period, link.invitation.enterprise_id)?;
     let asked: Vec<String> = units.iter().map(|u| u.code.clone()).collect();
@@ -169,4 +170,94 @@ pub fn with_departments(
             }
         })
         .collect())
+}
+
+/// Survey views, counted in memory by campaign and Beijing day and added to `survey_views` about
+/// once a second by a thread of their own. Viewing a survey thus writes nothing on the request's
+/// path — no invitation row, no commit to wait for — and what is stored says how many views a
+/// campaign had each day, never whose. Views of the last second before a crash are lost: a count
+/// for the office's progress page, not a record.
+#[derive(Debug, Clone)]
+pub struct ViewCounter {
+    counts: Arc<Mutex<HashMap<(i64, NaiveDate), i64>>>,
+    /// Dropped with the last handle, which makes the flusher write what is left and stop.
+    _alive: mpsc::Sender<()>,
+}
+
+/// How often counted views are written.
+pub const VIEWS_FLUSH_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
+impl ViewCounter {
+    /// A counter whose thread writes to `pool` every [`VIEWS_FLUSH_EVERY`], and once more when the
+    /// last handle is dropped.
+    pub fn start(pool: Pool) -> std::io::Result<Self> {
+        let counts: Arc<Mutex<HashMap<(i64, NaiveDate), i64>>> = Arc::default();
+        let (alive, stopped) = mpsc::channel::<()>();
+        let shared = counts.clone();
+        std::thread::Builder::new()
+            .name("qiping-survey-views".into())
+            .spawn(move || {
+                loop {
+                    let last = matches!(
+                        stopped.recv_timeout(VIEWS_FLUSH_EVERY),
+                        Err(mpsc::RecvTimeoutError::Disconnected)
+                    );
+                    match pool.get() {
+                        Ok(mut conn) => {
+                            if let Err(e) = flush(&shared, &mut conn) {
+                                tracing::warn!("问卷浏览次数写入失败,稍后重试: {e}");
+                            }
+                        }
+                        Err(e) => tracing::warn!("问卷浏览次数写入失败,稍后重试: {e}"),
+                    }
+                    if last {
+                        return;
+                    }
+                }
+            })?;
+        Ok(Self {
+            counts,
+            _alive: alive,
+        })
+    }
+
+    /// Counts one view.
+    pub fn count(&self, campaign_id: i64, day: NaiveDate) {
+        if let Ok(mut counts) = self.counts.lock() {
+            *counts.entry((campaign_id, day)).or_default() += 1;
+        }
+    }
+
+    /// Writes what has been counted now, instead of at the next tick.
+    pub fn flush(&self, conn: &mut Conn) -> Result<(), diesel::result::Error> {
+        flush(&self.counts, conn)
+    }
+}
+
+/// Takes the counts and adds them in one transaction; on failure puts them back.
+fn flush(
+    counts: &Mutex<HashMap<(i64, NaiveDate), i64>>,
+    conn: &mut Conn,
+) -> Result<(), diesel::result::Error> {
+    let taken = match counts.lock() {
+        Ok(mut counts) => std::mem::take(&mut *counts),
+        Err(_) => return Ok(()),
+    };
+    if taken.is_empty() {
+        return Ok(());
+    }
+    let written = crate::db::write_transaction(conn, |c| {
+        for (&(campaign_id, day), &views) in &taken {
+            survey_views::add(c, campaign_id, day, views)?;
+        }
+        Ok(())
+    });
+    if written.is_err()
+        && let Ok(mut counts) = counts.lock()
+    {
+        for (key, views) in taken {
+            *counts.entry(key).or_default() += views;
+        }
+    }
+    written
 }

@@ -19,7 +19,7 @@ use actix_web::{App, HttpResponse, HttpServer, web};
 use crate::config::Config;
 use crate::db::{Conn, Pool};
 use crate::service::response_writer::ResponseWriter;
-use crate::service::survey::TemplateCache;
+use crate::service::survey::{TemplateCache, ViewCounter};
 use crate::service::tasks::TaskBoard;
 use error::WebError;
 use rate_limit::RateLimiter;
@@ -43,6 +43,8 @@ pub struct SurveyRuntime {
     pub templates: TemplateCache,
     pub writer: ResponseWriter,
     pub limiter: RateLimiter,
+    /// Survey views, counted in memory and written about once a second.
+    pub views: ViewCounter,
 }
 
 impl AppState {
@@ -52,6 +54,7 @@ impl AppState {
             templates: TemplateCache::default(),
             writer: ResponseWriter::start(pool.clone())?,
             limiter: RateLimiter::new(config.server.submit_rate_per_minute),
+            views: ViewCounter::start(pool.clone())?,
         };
         Ok(Self {
             pool,

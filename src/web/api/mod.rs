@@ -43,9 +43,10 @@ pub async fn survey(
     limited(&state, &req)?;
     let english = query.iter().any(|(k, v)| k == "lang" && v == "en");
     let cache = state.survey.templates.clone();
+    let views = state.survey.views.clone();
     let token = token.into_inner();
     let view = state
-        .with_conn(move |conn| Ok(survey::view(conn, &cache, &token, &[], true)))
+        .with_conn(move |conn| Ok(survey::view(conn, &cache, &token, &[], Some(&views))))
         .await?
         .map_err(link_error)?;
     Ok(HttpResponse::Ok().json(SurveyJson::new(&view, english)))

@@ -45,9 +45,10 @@ pub async fn show(
     }
     let token = token.into_inner();
     let cache = state.survey.templates.clone();
+    let views = state.survey.views.clone();
     let t = token.clone();
     let outcome = state
-        .with_conn(move |conn| Ok(survey::view(conn, &cache, &t, &[], true)))
+        .with_conn(move |conn| Ok(survey::view(conn, &cache, &t, &[], Some(&views))))
         .await?;
     match outcome {
         Ok(view) => form_page(&view, &token, lang, None, &[], String::new(), None),
@@ -123,7 +124,7 @@ async fn refill(
     let t = token.clone();
     let outcome = state
         .with_conn(move |conn| {
-            let view = match survey::view(conn, &cache, &t, &codes, false) {
+            let view = match survey::view(conn, &cache, &t, &codes, None) {
                 Ok(v) => v,
                 Err(e) => return Ok(Err(e)),
             };

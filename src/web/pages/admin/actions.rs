@@ -1,5 +1,5 @@
-//! The campaign actions of its page: open, remind, extend, reissue a link, close, aggregate,
-//! publish — each the service the CLI calls, which writes its own audit row; the page answers
+//! The campaign actions of its page: open, remind, extend, reissue a link, close, discard,
+//! aggregate, publish — each the service the CLI calls, which writes its own audit row; the page answers
 //! with what it did.
 
 use actix_web::http::StatusCode;
@@ -30,12 +30,12 @@ pub struct ActionForm {
     uscc: String,
     /// `aggregate`: reproduce an earlier run.
     seed: String,
-    /// `publish`: a correction's reason (supersedes the current version).
+    /// `publish`: a correction's reason (supersedes the current version); `discard`: why.
     reason: String,
 }
 
 /// `POST /admin/campaigns/{period}/actions/{action}`: `open`, `remind`, `extend`, `reissue`,
-/// `close`, `aggregate` or `publish`.
+/// `close`, `discard`, `aggregate` or `publish`.
 pub async fn action(
     state: web::Data<AppState>,
     admin: RequireRole<Admin>,
@@ -71,6 +71,7 @@ enum CampaignAction {
     Extend,
     Reissue,
     Close,
+    Discard,
     Aggregate,
     Publish,
 }
@@ -83,6 +84,7 @@ impl CampaignAction {
             "extend" => Self::Extend,
             "reissue" => Self::Reissue,
             "close" => Self::Close,
+            "discard" => Self::Discard,
             "aggregate" => Self::Aggregate,
             "publish" => Self::Publish,
             _ => return None,
@@ -96,6 +98,7 @@ impl CampaignAction {
             Self::Extend => "延长截止日期",
             Self::Reissue => "重新发放链接",
             Self::Close => "截止评议",
+            Self::Discard => "作废本期评议",
             Self::Aggregate => "计算结果",
             Self::Publish => "公布结果",
         }
@@ -152,6 +155,16 @@ impl CampaignAction {
                 Ok(vec![format!(
                     "{period} 评议活动已截止:问卷链接全部失效,不再接受答卷"
                 )])
+            }
+            Self::Discard => {
+                let r = campaigns::discard(conn, actor, period, &form.reason)?;
+                Ok(vec![
+                    format!(
+                        "{period} 评议活动已作废:已删除 {} 份答卷,不会公布任何结果,问卷链接全部失效",
+                        r.answers_deleted
+                    ),
+                    "可以重新创建并开始该期评议活动".to_owned(),
+                ])
             }
             Self::Aggregate => {
                 let seed = optional::<u64>(&form.seed, "随机种子")?;

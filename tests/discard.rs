@@ -1,0 +1,359 @@
+//! Issue 38, first step: a campaign can be discarded (作废) — its answers deleted, from the tables
+//! and from the database's files, nothing published, its links dead — and its period run again;
+//! at most one campaign is under way at a time; viewing a survey writes nothing to the invitation.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on setup failures
+
+#[path = "common/accounts.rs"]
+mod accounts;
+mod common;
+mod survey_support;
+
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Text};
+use qiping::db::{Conn, DatabaseUrl, invitations::InvitationRow, schema};
+use qiping::domain::Period;
+use qiping::service::audit as audit_rows;
+use qiping::service::campaign::{self, CreateCampaign};
+use qiping::service::survey::{self, LinkError, TemplateCache, ViewCounter};
+use qiping::service::{Actor, ServiceError, aggregate, response};
+use survey_support::{PERIOD, asked_codes, complete, open_campaign, secret};
+
+const MARK: &str = "作废前的独特留言QX7";
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+fn count(conn: &mut Conn, sql: &str) -> i64 {
+    diesel::sql_query(sql).get_result::<Count>(conn).unwrap().n
+}
+
+fn period() -> Period {
+    PERIOD.parse().unwrap()
+}
+
+/// Opens the test campaign for `n` enterprises and has the first `answers` of them answer, each
+/// with a comment carrying [`MARK`].
+fn answered(conn: &mut Conn, n: usize, answers: usize) -> Vec<String> {
+    let tokens = open_campaign(conn, n);
+    let cache = TemplateCache::default();
+    for token in &tokens[..answers] {
+        let mut submission = complete(&asked_codes());
+        submission.ratings[0].comment = Some(MARK.to_owned());
+        response::submit(conn, &cache, token, &submission).unwrap();
+    }
+    tokens
+}
+
+fn create(conn: &mut Conn, period: &Period) -> Result<(), ServiceError> {
+    campaign::create(
+        conn,
+        &Actor::cli(),
+        std::path::Path::new("survey_templates"),
+        &CreateCampaign {
+            period: *period,
+            template_name: "standard",
+            opens_on: None,
+            closes_on: None,
+            sample: None,
+            seed: None,
+        },
+    )
+    .map(drop)
+}
+
+#[test]
+fn a_discarded_campaign_loses_its_answers_and_frees_its_period() {
+    common::on_each_backend(|db| {
+        let tag = db.backend;
+        let mut conn = db.conn();
+        let tokens = answered(&mut conn, 6, 3);
+        let p = period();
+        assert_eq!(count(&mut conn, "SELECT count(*) AS n FROM ratings"), 3 * 4);
+
+        // A reason is required, and the campaign must be open.
+        let err = campaign::discard(&mut conn, &Actor::cli(), &p, "  ").unwrap_err();
+        assert!(matches!(err, ServiceError::Invalid(_)), "{tag}: {err}");
+        let report = campaign::discard(&mut conn, &Actor::cli(), &p, "选票密钥全部遗失").unwrap();
+        assert_eq!(report.answers_deleted, 3, "{tag}");
+        let again = campaign::discard(&mut conn, &Actor::cli(), &p, "再次").unwrap_err();
+        assert!(
+            matches!(again, ServiceError::Transition(_)),
+            "{tag}: {again}"
+        );
+
+        // Nothing of its answers is left, and nothing can be computed from it.
+        assert_eq!(
+            count(&mut conn, "SELECT count(*) AS n FROM ratings"),
+            0,
+            "{tag}"
+        );
+        assert_eq!(
+            count(&mut conn, "SELECT count(*) AS n FROM responses"),
+            0,
+            "{tag}"
+        );
+        let agg = aggregate::aggregate(
+            &mut conn,
+            &Actor::cli(),
+            &p,
+            &qiping::stats::Settings::default(),
+            false,
+            Some(1),
+        )
+        .unwrap_err();
+        assert!(matches!(agg, ServiceError::Conflict(_)), "{tag}: {agg}");
+
+        // Its links answer 「评议已结束」, for a view and a submission alike.
+        let cache = TemplateCache::default();
+        assert!(matches!(
+            survey::view(&mut conn, &cache, &tokens[4], &[], None),
+            Err(LinkError::Closed)
+        ));
+        assert!(matches!(
+            response::submit(&mut conn, &cache, &tokens[5], &complete(&asked_codes())),
+            Err(LinkError::Closed)
+        ));
+
+        // The audit log says who discarded it and why.
+        let rows = audit_rows::list(&mut conn).unwrap();
+        let row = rows
+            .iter()
+            .find(|r| r.action == "campaign.discard")
+            .expect("audit row");
+        assert_eq!(row.target, format!("campaign:{PERIOD}"));
+        assert!(row.detail.contains("选票密钥全部遗失"), "{}", row.detail);
+        assert!(
+            row.detail.contains("\"answers_deleted\":3"),
+            "{}",
+            row.detail
+        );
+
+        // The office runs the period again: a new campaign, opened, with working links.
+        let shown = campaign::show(&mut conn, &p).unwrap();
+        assert_eq!(shown.state, "discarded");
+        assert_eq!(shown.discard_reason.as_deref(), Some("选票密钥全部遗失"));
+        create(&mut conn, &p).unwrap();
+        let report = campaign::open(&mut conn, &Actor::cli(), &secret(), &p).unwrap();
+        assert_eq!(report.invited, 6, "{tag}");
+        let shown = campaign::show(&mut conn, &p).unwrap();
+        assert_eq!(
+            shown.state, "open",
+            "{tag}: the period's live campaign is shown"
+        );
+        assert_eq!(shown.completed, 0, "{tag}");
+        let list = campaign::list(&mut conn).unwrap();
+        let states: Vec<&str> = list.iter().map(|c| c.state.as_str()).collect();
+        assert_eq!(states, ["discarded", "open"], "{tag}");
+        // A second live campaign of the period is still refused.
+        let dup = create(&mut conn, &p).unwrap_err();
+        assert!(matches!(dup, ServiceError::Conflict(_)), "{tag}: {dup}");
+        // The old links stay dead: they belong to the discarded campaign.
+        assert!(matches!(
+            survey::view(&mut conn, &cache, &tokens[4], &[], None),
+            Err(LinkError::Closed)
+        ));
+    });
+}
+
+#[test]
+fn only_one_campaign_is_under_way_at_a_time() {
+    common::on_each_backend(|db| {
+        let tag = db.backend;
+        let mut conn = db.conn();
+        open_campaign(&mut conn, 3);
+        let next: Period = "2020H1".parse().unwrap();
+        create(&mut conn, &next).unwrap();
+        let err = campaign::open(&mut conn, &Actor::cli(), &secret(), &next).unwrap_err();
+        match &err {
+            ServiceError::Conflict(text) => assert!(text.contains(PERIOD), "{tag}: {text}"),
+            other => panic!("{tag}: {other}"),
+        }
+        assert_eq!(campaign::show(&mut conn, &next).unwrap().state, "draft");
+        // The database holds the rule too, whatever the code does.
+        let id: i64 = schema::campaigns::table
+            .filter(schema::campaigns::period.eq("2020H1"))
+            .select(schema::campaigns::id)
+            .first(&mut conn)
+            .unwrap();
+        let raw = diesel::sql_query(format!(
+            "UPDATE campaigns SET state = 'open' WHERE id = {id}"
+        ))
+        .execute(&mut conn);
+        assert!(raw.is_err(), "{tag}: a second open campaign was stored");
+        aggregate::close(&mut conn, &Actor::cli(), &period()).unwrap();
+        campaign::open(&mut conn, &Actor::cli(), &secret(), &next).unwrap();
+    });
+}
+
+#[test]
+fn a_discarded_campaigns_comments_leave_the_sqlite_files() {
+    let db = common::TestDb::sqlite();
+    let path = db.url.trim_start_matches("sqlite://").to_owned();
+    let mut conn = db.conn();
+    answered(&mut conn, 4, 2);
+    let files = |path: &str| -> Vec<u8> {
+        let mut bytes = std::fs::read(path).unwrap();
+        if let Ok(wal) = std::fs::read(format!("{path}-wal")) {
+            bytes.extend(wal);
+        }
+        bytes
+    };
+    let found = |bytes: &[u8]| {
+        bytes
+            .windows(MARK.len())
+            .filter(|w| *w == MARK.as_bytes())
+            .count()
+    };
+    assert!(found(&files(&path)) > 0, "the comment is stored before");
+    campaign::discard(&mut conn, &Actor::cli(), &period(), "测试作废").unwrap();
+    drop(conn);
+    assert_eq!(
+        found(&files(&path)),
+        0,
+        "a discarded comment is still in the database file or its WAL"
+    );
+}
+
+#[derive(QueryableByName, PartialEq, Debug)]
+struct SystemColumns {
+    #[diesel(sql_type = Text)]
+    xmin: String,
+    #[diesel(sql_type = Text)]
+    xmax: String,
+    #[diesel(sql_type = Text)]
+    ctid: String,
+}
+
+#[test]
+fn viewing_a_survey_writes_nothing_to_the_invitation() {
+    common::on_each_backend(|db| {
+        let tag = db.backend;
+        let mut conn = db.conn();
+        let tokens = open_campaign(&mut conn, 3);
+        let invitations = |conn: &mut Conn| -> Vec<InvitationRow> {
+            schema::invitations::table
+                .order(schema::invitations::id)
+                .select(InvitationRow::as_select())
+                .load(conn)
+                .unwrap()
+        };
+        let system = |conn: &mut Conn| -> Vec<SystemColumns> {
+            diesel::sql_query(
+                "SELECT xmin::text AS xmin, xmax::text AS xmax, ctid::text AS ctid \
+                 FROM invitations ORDER BY id",
+            )
+            .load(conn)
+            .unwrap()
+        };
+        let before = invitations(&mut conn);
+        let before_system = (tag == "postgres").then(|| system(&mut conn));
+        let pool = DatabaseUrl::parse(&db.url).unwrap().pool(2).unwrap();
+        let views = ViewCounter::start(pool).unwrap();
+        let cache = TemplateCache::default();
+        for token in [&tokens[0], &tokens[0], &tokens[1]] {
+            survey::view(&mut conn, &cache, token, &[], Some(&views)).unwrap();
+        }
+        views.flush(&mut conn).unwrap();
+        assert_eq!(
+            invitations(&mut conn),
+            before,
+            "{tag}: an invitation row changed"
+        );
+        if let Some(before_system) = before_system {
+            assert_eq!(
+                system(&mut conn),
+                before_system,
+                "{tag}: xmin/xmax/ctid changed"
+            );
+        }
+        let shown = campaign::show(&mut conn, &period()).unwrap();
+        assert_eq!(shown.opened, 3, "{tag}: views are counted, not enterprises");
+        assert_eq!(shown.views_by_day.len(), 1, "{tag}");
+        assert_eq!(shown.views_by_day[0].views, 3, "{tag}");
+        // Nothing per invitation exists to count "who viewed".
+        let columns: Vec<String> = match &mut conn {
+            Conn::Sqlite(_) => {
+                diesel::sql_query("SELECT name AS name FROM pragma_table_info('invitations')")
+                    .load::<Name>(&mut conn)
+                    .unwrap()
+                    .into_iter()
+                    .map(|n| n.name)
+                    .collect()
+            }
+            Conn::Postgres(_) => diesel::sql_query(
+                "SELECT column_name::text AS name FROM information_schema.columns \
+                 WHERE table_name = 'invitations'",
+            )
+            .load::<Name>(&mut conn)
+            .unwrap()
+            .into_iter()
+            .map(|n| n.name)
+            .collect(),
+        };
+        assert!(
+            !columns.iter().any(|c| c.contains("opened")),
+            "{tag}: {columns:?}"
+        );
+    });
+}
+
+#[derive(QueryableByName)]
+struct Name {
+    #[diesel(sql_type = Text)]
+    name: String,
+}
+
+#[actix_web::test]
+async fn the_campaign_page_discards_with_a_reason_and_says_so() {
+    let db = common::TestDb::sqlite();
+    let mut conn = db.conn();
+    answered(&mut conn, 4, 2);
+    qiping::service::accounts::add_user(
+        &mut conn,
+        &Actor::stored("test"),
+        "admin",
+        qiping::domain::Role::Admin,
+        None,
+        &qiping::domain::Secret::new(accounts::PASSWORD),
+    )
+    .unwrap();
+    let app = accounts::app(accounts::state(&db, qiping::config::Config::default())).await;
+    let admin = accounts::sign_in(&app, "admin").await;
+    let page = format!("/admin/campaigns/{PERIOD}");
+    let (status, body) = accounts::get(&app, &page, Some(&admin.cookie)).await;
+    assert_eq!(status, 200);
+    assert!(
+        body.contains("作废本期评议"),
+        "the open campaign offers the discard"
+    );
+    let action = format!("{page}/actions/discard");
+    let (status, body) = accounts::post_form(&app, &admin, &action, &[("reason", " ")]).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("请写明作废的原因"), "{body}");
+    assert_eq!(campaign::show(&mut conn, &period()).unwrap().state, "open");
+    let (status, body) =
+        accounts::post_form(&app, &admin, &action, &[("reason", "选票密钥<全部>遗失")]).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("已删除 2 份答卷"), "{body}");
+    let (_, body) = accounts::get(&app, &page, Some(&admin.cookie)).await;
+    assert!(body.contains("本期评议已作废"), "{body}");
+    assert!(
+        body.contains("全部") && body.contains("遗失"),
+        "the reason is shown"
+    );
+    assert!(!body.contains("选票密钥<全部>"), "the reason is escaped");
+    assert!(
+        !body.contains("actions/discard"),
+        "no discard of a discarded campaign"
+    );
+    let row = audit_rows::list(&mut conn)
+        .unwrap()
+        .into_iter()
+        .find(|r| r.action == "campaign.discard")
+        .unwrap();
+    assert_eq!(row.actor, "user:admin");
+}
