@@ -17,6 +17,10 @@ pub struct ServeArgs {
 }
 
 pub fn run(ctx: Context, args: ServeArgs) -> anyhow::Result<()> {
+    // Before any answer reaches this process: no core dump or same-user debugger can keep one.
+    let hardened = crate::harden::no_core_dumps()
+        .context("无法关闭核心转储(RLIMIT_CORE / PR_SET_DUMPABLE)")?;
+    tracing::debug!("{hardened}");
     let url = DatabaseUrl::parse(&ctx.config.database_url)?;
     let pool = url.pool_with_timeout(
         ctx.config.server.pool_size,

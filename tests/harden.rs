@@ -1,0 +1,20 @@
+//! `qiping serve` holds every answer it receives in memory until it is stored: it runs with core
+//! dumps off, so a crash leaves no file with answers in it (src/harden.rs).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on setup failures
+
+mod survey_support;
+
+#[cfg(target_os = "linux")]
+#[test]
+fn the_server_runs_without_core_dumps() {
+    let served = survey_support::server::start(2, 2, 0);
+    let limits = std::fs::read_to_string(format!("/proc/{}/limits", served.pid())).unwrap();
+    let core = limits
+        .lines()
+        .find(|l| l.starts_with("Max core file size"))
+        .expect("core limit line");
+    let fields: Vec<&str> = core.split_whitespace().collect();
+    // "Max core file size  0  0  bytes": soft and hard limit.
+    assert_eq!(&fields[4..6], ["0", "0"], "{core}");
+}
