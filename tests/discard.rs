@@ -1,6 +1,7 @@
-//! Issue 38, first step: a campaign can be discarded (作废) — its answers deleted, from the tables
+//! Issue 38, first steps: a campaign can be discarded (作废) — its answers deleted, from the tables
 //! and from the database's files, nothing published, its links dead — and its period run again;
-//! at most one campaign is under way at a time; viewing a survey writes nothing to the invitation.
+//! at most one campaign is under way at a time; viewing a survey writes nothing to the invitation;
+//! a rating's id (which the moderation page shows with its comment) says nothing of its response.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on setup failures
 
@@ -356,4 +357,48 @@ async fn the_campaign_page_discards_with_a_reason_and_says_so() {
         .find(|r| r.action == "campaign.discard")
         .unwrap();
     assert_eq!(row.actor, "user:admin");
+}
+
+#[derive(QueryableByName)]
+struct RatingIds {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+    #[diesel(sql_type = BigInt)]
+    response_id: i64,
+}
+
+#[test]
+fn rating_ids_do_not_group_one_enterprises_comments() {
+    common::on_each_backend(|db| {
+        let tag = db.backend;
+        let mut conn = db.conn();
+        answered(&mut conn, 8, 8);
+        let rows: Vec<RatingIds> =
+            diesel::sql_query("SELECT id, response_id FROM ratings ORDER BY id")
+                .load(&mut conn)
+                .unwrap();
+        assert_eq!(rows.len(), 8 * 4, "{tag}");
+        let mut by_response: std::collections::BTreeMap<i64, Vec<i64>> = Default::default();
+        for r in &rows {
+            // Not the response's id with an index appended (the scheme before), nor any prefix
+            // of it.
+            for shift in 0..=16 {
+                assert_ne!(
+                    r.id >> shift,
+                    r.response_id,
+                    "{tag}: rating id from its response"
+                );
+            }
+            by_response.entry(r.response_id).or_default().push(r.id);
+        }
+        // One enterprise's ratings are not neighbours: sorted by id, the ratings of the 8
+        // responses interleave instead of sitting in runs of 4.
+        let order: Vec<i64> = rows.iter().map(|r| r.response_id).collect();
+        let runs = order.windows(2).filter(|w| w[0] != w[1]).count() + 1;
+        assert!(
+            runs > 8,
+            "{tag}: ratings sorted by id form {runs} runs, one per response"
+        );
+        assert_eq!(by_response.len(), 8, "{tag}");
+    });
 }

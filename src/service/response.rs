@@ -160,11 +160,12 @@ pub fn store_in(
         },
     )?;
     let mut new_ratings = Vec::with_capacity(prepared.ratings.len());
-    for (i, r) in prepared.ratings.iter().enumerate() {
+    for r in &prepared.ratings {
         new_ratings.push(NewRating {
-            // Beside their response's id: random across responses (no order to match), and a
-            // response's ratings share one page instead of dirtying one page each.
-            id: (response_id << RATING_BITS) | i as i64,
+            // Random on its own, not derived from the response's id: the admin's moderation
+            // page shows a comment by its rating's id, and ids sharing a prefix would group one
+            // enterprise's comments (issue 38).
+            id: random_id()?,
             response_id,
             campaign_id: prepared.campaign_id,
             unit_id: r.unit_id,
@@ -208,13 +209,9 @@ fn random_bytes<const N: usize>() -> Result<[u8; N], SubmitError> {
     Ok(bytes)
 }
 
-/// Bits of a rating id below its response's id; room for [`crate::domain::answers::MAX_RATINGS`].
-const RATING_BITS: u32 = 7;
-const _: () = assert!(crate::domain::answers::MAX_RATINGS <= 1 << RATING_BITS);
-
-/// A random positive response id below 2^(63 − [`RATING_BITS`]): sequential ids would reveal the
+/// A random positive id below 2^63 (a response's or a rating's): sequential ids would reveal the
 /// order of submissions, which could be lined up with the order invitations were opened.
 fn random_id() -> Result<i64, SubmitError> {
-    let n = i64::from_le_bytes(random_bytes::<8>()?) & (i64::MAX >> RATING_BITS);
+    let n = i64::from_le_bytes(random_bytes::<8>()?) & i64::MAX;
     Ok(n.max(1))
 }
