@@ -82,6 +82,8 @@ fn an_enterprise_answers_on_a_phone_and_its_ratings_are_stored() {
     }
     browser.click("label[for='u0-p-slow']");
     browser.type_text("#u2-c", "窗口办事很快,点赞");
+    // The page counts what all comments use of the ballot's 2,000 characters, as the server does.
+    assert_eq!(browser.text("#comment-count"), "(9 / 2000)");
     browser.click("button.primary");
     let url = browser.wait_for_url("/s/thanks");
     assert!(url.ends_with("/s/thanks"), "{url}");

@@ -98,6 +98,14 @@ async fn the_page_shows_every_unit_with_labelled_choices_and_counts_the_view() {
     assert!(page.contains(r#"<label for="u0-attitude-5"><input type="radio" id="u0-attitude-5" name="u0.attitude" value="5">"#));
     assert!(page.contains("不了解/未接触"));
     assert!(page.contains("匿名"));
+    assert!(
+        page.contains("所有单位的意见合计最多 2000 字"),
+        "the comment budget is said"
+    );
+    assert!(
+        page.contains(r#"id="comment-count""#),
+        "with room for the script's counter"
+    );
     assert!(!page.contains("<script>"), "no inline script");
     // The view is counted for the campaign and the day, never on the invitation.
     s.state.survey.views.flush(&mut s.conn()).unwrap();
@@ -342,6 +350,19 @@ async fn every_invalid_answer_is_a_422_naming_its_field() {
             "ratings[0].comment",
         ),
         (Box::new(|v| v["ratings"] = json!([])), "ratings"),
+        // Five units with 401 characters each: every comment within its own 500, all of them
+        // over the 2,000 of one ballot.
+        (
+            Box::new(|v| {
+                let mut fifth = v["ratings"][0].clone();
+                fifth["unit_code"] = json!("D02-O1");
+                v["ratings"].as_array_mut().unwrap().push(fifth);
+                for i in 0..5 {
+                    v["ratings"][i]["comment"] = json!("评".repeat(401));
+                }
+            }),
+            "ratings",
+        ),
         (
             Box::new(|v| v["ratings"][0]["answers"]["efficiency"] = json!("good")),
             "body",

@@ -29,12 +29,13 @@ pub const CONTENT_FORMAT: u8 = 1;
 /// 「添加其他单位」). Part of every campaign's ballot size.
 pub const MAX_ADDED_UNITS: usize = 5;
 
-/// Default comment budget of one ballot, in characters, across all of its units.
+/// Default comment budget of one ballot, in characters, across all of its units: the survey's
+/// ([`crate::domain::answers::COMMENT_BUDGET_CHARS`]).
 ///
 /// Characters are counted as a browser counts a text field's length (UTF-16 code units: a Chinese
 /// character is one, an emoji two), so the page's counter and the server agree, and a ballot's
 /// comment region is exactly two bytes per character of budget.
-pub const DEFAULT_COMMENT_BUDGET_CHARS: usize = 2_000;
+pub const DEFAULT_COMMENT_BUDGET_CHARS: usize = crate::domain::answers::COMMENT_BUDGET_CHARS;
 
 /// Most units one invitation may be asked about: the open refuses a campaign with an invitation
 /// over it, so that one enterprise's long list cannot make every ballot of the campaign huge.
@@ -358,10 +359,7 @@ impl BallotContent {
     }
 }
 
-/// A comment's length against the budget: UTF-16 code units, as a browser counts.
-pub fn budget_chars(text: &str) -> usize {
-    text.encode_utf16().count()
-}
+pub use crate::domain::answers::budget_chars;
 
 #[cfg(test)]
 mod tests {

@@ -15,6 +15,19 @@ pub const MAX_RATINGS: usize = 100;
 /// Most problem ticks per unit (a template has a handful; this bounds hostile input).
 pub const MAX_PROBLEMS: usize = 50;
 
+/// Most characters of all comments of one submission together, beside each comment's own limit
+/// (the template's `max_chars`). A sealed ballot has room for exactly this much (src/ballot:
+/// every ballot of a campaign is padded to one size, never set by what an enterprise wrote).
+/// Counted by [`budget_chars`].
+pub const COMMENT_BUDGET_CHARS: usize = 2_000;
+
+/// A comment's length against [`COMMENT_BUDGET_CHARS`], counted as a browser counts a text field's
+/// length (UTF-16 code units: a Chinese character is one, an emoji two; a line break one), so the
+/// page's counter and the server agree.
+pub fn budget_chars(text: &str) -> usize {
+    text.encode_utf16().count()
+}
+
 /// A submission as received, before any check (the JSON of `POST /api/v1/responses` and the
 /// parsed form of `POST /s/{token}`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -108,6 +121,19 @@ impl RawSubmission {
                 ratings.push(rating);
             }
         }
+        let written: usize = ratings
+            .iter()
+            .filter_map(|r| r.comment.as_deref())
+            .map(budget_chars)
+            .sum();
+        if written > COMMENT_BUDGET_CHARS {
+            errors.push(AnswerError::new(
+                "ratings",
+                format!(
+                    "所有意见合计最多 {COMMENT_BUDGET_CHARS} 字,现为 {written} 字,请精简后再提交"
+                ),
+            ));
+        }
         if errors.is_empty() {
             Ok(ValidSubmission { ratings })
         } else {
@@ -164,7 +190,14 @@ fn validate_rating(
             }
         }
     }
-    let comment = raw.comment.as_deref().map(str::trim).unwrap_or_default();
+    // A form sends a line break as CRLF where the browser counted one character: count (and
+    // store) it as one.
+    let comment = raw
+        .comment
+        .as_deref()
+        .map(str::trim)
+        .unwrap_or_default()
+        .replace("\r\n", "\n");
     let max = template.comment_max_chars();
     if comment.chars().count() > max {
         errors.push(AnswerError::new(
@@ -184,7 +217,7 @@ fn validate_rating(
         unit_code: raw.unit_code.trim().to_owned(),
         answers,
         problems,
-        comment: (!comment.is_empty()).then(|| comment.replace("\r\n", "\n")),
+        comment: (!comment.is_empty()).then_some(comment),
     })
 }
 
@@ -272,6 +305,41 @@ mod tests {
         assert_eq!(valid.ratings[0].comment.as_deref(), Some("第一行\n第二行"));
         r.comment = Some("bell\u{7}".into());
         assert_eq!(fields(check(vec![r])), ["ratings[0].comment"]);
+    }
+
+    #[test]
+    fn all_comments_together_keep_within_the_budget() {
+        let with = |comments: &[String]| {
+            let ratings = comments
+                .iter()
+                .enumerate()
+                .map(|(i, c)| {
+                    let mut r = complete(&format!("U{i}"));
+                    r.comment = Some(c.clone());
+                    r
+                })
+                .collect();
+            check(ratings)
+        };
+        let fifth = "字".repeat(COMMENT_BUDGET_CHARS / 5);
+        assert!(with(&vec![fifth.clone(); 5]).is_ok(), "exactly the budget");
+        let mut over = vec![fifth.clone(); 5];
+        over.push("多".into());
+        let errors = with(&over).unwrap_err();
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].field, "ratings");
+        assert!(errors[0].message.contains("2001"), "{}", errors[0].message);
+        // A line break counts once however the browser sent it (a form sends CRLF), in the
+        // budget and in each comment's own limit alike; an emoji counts twice in the budget, as a
+        // browser counts it.
+        let lines = format!("{}\r\n{}", "字".repeat(199), "字".repeat(200));
+        assert!(with(&vec![lines; 5]).is_ok());
+        let at_limit = format!("{}\r\n{}", "字".repeat(249), "字".repeat(250));
+        assert!(
+            with(&[at_limit]).is_ok(),
+            "500 characters with a line break"
+        );
+        assert_eq!(budget_chars("😀"), 2);
     }
 
     #[test]

@@ -54,3 +54,24 @@
   form.addEventListener("change", save);
   form.addEventListener("input", save);
 })();
+
+// All comments together have one budget (the sealed ballot's room): show how much is used, counted
+// as the server counts it (a text field's length: UTF-16 code units; a line break is one).
+(function () {
+  "use strict";
+  var form = document.getElementById("survey");
+  var budget = document.getElementById("comment-budget");
+  var counter = document.getElementById("comment-count");
+  if (!form || !budget || !counter) { return; }
+  var max = parseInt(budget.getAttribute("data-max"), 10) || 0;
+  function count() {
+    var used = 0;
+    Array.prototype.forEach.call(form.querySelectorAll("textarea"), function (t) {
+      used += t.value.replace(/^\s+|\s+$/g, "").length;
+    });
+    counter.textContent = "(" + used + " / " + max + ")";
+    budget.className = used > max ? "hint over" : "hint";
+  }
+  count();
+  form.addEventListener("input", count);
+})();

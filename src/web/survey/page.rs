@@ -33,6 +33,10 @@ pub struct FormPage {
     pub comment_label: String,
     pub comment_limit: String,
     pub comment_max: usize,
+    /// All comments together ([`crate::domain::answers::COMMENT_BUDGET_CHARS`]), said under the
+    /// submit button; the script shows how much of it is used.
+    pub comment_budget: String,
+    pub comment_budget_max: usize,
     pub query: String,
     pub searched: bool,
     pub hits: Vec<UnitHit>,
@@ -176,6 +180,11 @@ impl FormPage {
                 .comment_limit
                 .replace("{}", &template.comment_max_chars().to_string()),
             comment_max: template.comment_max_chars(),
+            comment_budget: t.comment_budget.replace(
+                "{}",
+                &crate::domain::answers::COMMENT_BUDGET_CHARS.to_string(),
+            ),
+            comment_budget_max: crate::domain::answers::COMMENT_BUDGET_CHARS,
             query: input.query,
             searched: input.hits.is_some(),
             hits: input
