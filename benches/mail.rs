@@ -7,7 +7,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a benchmark may panic on setup failures
 
-#[path = "../tests/common/smtp.rs"]
+#[path = "../tests/it/common/smtp.rs"]
 mod smtp;
 
 use qiping::service::Actor;

@@ -14,7 +14,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a benchmark may panic on setup failures
 
-#[path = "../tests/survey_support/mod.rs"]
+#[path = "../tests/it/survey_support/mod.rs"]
 mod survey_support;
 
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -1,11 +1,15 @@
+// Not in tests/it: it installs the process-wide tracing subscriber (set_global_default) at TRACE.
 //! Hygiene: a full run — sign-in, a failed sign-in, pages, an API call with a token, logout —
 //! logged at TRACE leaves no password, token, cookie or link secret in the log.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on setup failures
 
-#[path = "common/accounts.rs"]
-mod accounts;
+#[path = "it/common/mod.rs"]
 mod common;
+#[path = "it/survey_support/mod.rs"]
+mod survey_support;
+
+use common::accounts;
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};

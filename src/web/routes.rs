@@ -1,6 +1,6 @@
 //! The route table as data. [`ROUTES`] lists every path the server answers, with an example
 //! request; [`super::routes`] registers exactly these, and the authorization-matrix test
-//! (`tests/authorization.rs`) asserts an answer for each route and role. A route added here
+//! (`tests/it/authorization.rs`) asserts an answer for each route and role. A route added here
 //! without a row in that test's table fails it — so add routes here, never around this table.
 
 use actix_web::{Route, web};

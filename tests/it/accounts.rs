@@ -2,9 +2,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on setup failures
 
-#[path = "common/accounts.rs"]
-mod accounts;
-mod common;
+use crate::common;
+use crate::common::accounts;
 
 use accounts::{PASSWORD, app, get, post_login, seeded, sign_in, state};
 use actix_web::cookie::Cookie;
@@ -18,8 +17,7 @@ where
     F: Fn(TestDb) -> Fut,
     Fut: std::future::Future<Output = ()>,
 {
-    test(TestDb::sqlite()).await;
-    if let Some(db) = TestDb::postgres() {
+    for db in common::each_backend() {
         test(db).await;
     }
 }

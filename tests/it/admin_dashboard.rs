@@ -6,9 +6,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on setup failures
 
-#[path = "common/accounts.rs"]
-mod accounts;
-mod common;
+use crate::common;
+use crate::common::accounts;
 
 use qiping::service::Actor;
 use std::collections::BTreeMap;
@@ -144,7 +143,7 @@ fn audit_actions(conn: &mut Conn) -> Vec<(String, String, String)> {
 
 #[actix_web::test]
 async fn registry_uploads_import_valid_files_and_list_every_error_of_a_bad_one() {
-    for db in std::iter::once(TestDb::sqlite()).chain(TestDb::postgres()) {
+    for db in common::each_backend() {
         let mut conn = db.conn();
         add_admin(&mut conn);
         let app = app(state(&db, Config::default())).await;
@@ -227,7 +226,7 @@ async fn registry_uploads_import_valid_files_and_list_every_error_of_a_bad_one()
 
 #[actix_web::test]
 async fn the_registry_is_searched_by_code_name_and_uscc_and_bounces_are_marked() {
-    for db in std::iter::once(TestDb::sqlite()).chain(TestDb::postgres()) {
+    for db in common::each_backend() {
         let mut conn = db.conn();
         add_admin(&mut conn);
         let mut import_progress = |_, _| {};
@@ -401,7 +400,7 @@ fn answer(conn: &mut Conn, period: &str) {
 
 #[actix_web::test]
 async fn a_campaign_runs_end_to_end_from_its_page_with_every_action_audited() {
-    for db in std::iter::once(TestDb::sqlite()).chain(TestDb::postgres()) {
+    for db in common::each_backend() {
         run_campaign_end_to_end(&db).await;
     }
 }
@@ -699,7 +698,7 @@ async fn run_campaign_end_to_end(db: &TestDb) {
 
 #[actix_web::test]
 async fn a_hidden_comment_leaves_the_unit_page_and_is_audited_without_its_text() {
-    for db in std::iter::once(TestDb::sqlite()).chain(TestDb::postgres()) {
+    for db in common::each_backend() {
         let tag = db.backend;
         let mut conn = seeded(&db);
         // A sixth commenter, so that five remain after one comment is hidden.

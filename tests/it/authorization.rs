@@ -5,9 +5,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on setup failures
 
-#[path = "common/accounts.rs"]
-mod accounts;
-mod common;
+use crate::common;
+use crate::common::accounts;
 
 use accounts::{MARKERS, app, seeded, sign_in, state};
 use actix_web::cookie::Cookie;
@@ -356,8 +355,7 @@ where
 
 #[actix_web::test]
 async fn every_route_answers_every_role_as_the_matrix_says() {
-    run_matrix(&TestDb::sqlite()).await;
-    if let Some(db) = TestDb::postgres() {
+    for db in common::each_backend() {
         run_matrix(&db).await;
     }
 }

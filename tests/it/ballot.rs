@@ -4,7 +4,7 @@
 //! The fixture in `tests/fixtures/ballot/v1/` was sealed by the release that introduced sealed
 //! ballots; every later release must still open it (the `hpke` crate's X-Wing follows a draft, and
 //! a campaign open across an upgrade keeps its ballots). Regenerate it only for a new format, with
-//! `QIPING_WRITE_BALLOT_FIXTURE=1 cargo test --test ballot fixture`, and keep the old one.
+//! `QIPING_WRITE_BALLOT_FIXTURE=1 cargo test --test it ballot::fixture`, and keep the old one.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on setup failures
 

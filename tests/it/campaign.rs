@@ -2,7 +2,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on setup failures
 
-mod common;
+use crate::common;
 
 use common::{fixture, no_progress, on_each_backend};
 use diesel::prelude::*;

@@ -2,9 +2,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on setup failures
 
-#[path = "common/accounts.rs"]
-mod accounts;
-mod common;
+use crate::common;
+use crate::common::accounts;
 
 use std::io::Write;
 use std::path::Path;

@@ -2,10 +2,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on setup failures
 
-mod common;
+use crate::common;
 
 use chrono::NaiveDate;
-use common::{TestDb, on_each_backend};
+use common::{TestDb, on_each_backend, on_each_empty_backend};
+use qiping::db::DatabaseUrl;
 use qiping::db::campaigns::{self, NewCampaign};
 use qiping::db::{migrate, now, write_transaction};
 
@@ -25,8 +26,10 @@ fn new_campaign(period: &str) -> NewCampaign<'_> {
 
 #[test]
 fn migrations_apply_once_and_then_find_nothing_to_do() {
-    on_each_backend(|db| {
-        let mut conn = db.conn();
+    // From scratch: an empty database, not a copy of the migrated template.
+    on_each_empty_backend(|db| {
+        let mut conn = DatabaseUrl::parse(&db.url).unwrap().connect().unwrap();
+        assert!(!migrate(&mut conn).unwrap().is_empty(), "{}", db.backend);
         assert!(
             migrate(&mut conn).expect("again").is_empty(),
             "{}",

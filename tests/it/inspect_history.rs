@@ -1,5 +1,5 @@
 //! Issue 7, the inspectors' queries, on both backends: three consecutive campaigns with known
-//! answers (the generator of `tests/publication.rs`, with fractional levels so that one flag is
+//! answers (the generator of `tests/it/publication.rs`, with fractional levels so that one flag is
 //! uncertain). Between the first two, department D10 is renamed D10N (lineage) and D12's head
 //! changes on 2019-09-01; the third campaign is corrected once (`--supersede`). The inspectors'
 //! flags by peer group and credibility, a unit's history against the stored results, a person's
@@ -7,9 +7,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on setup failures
 
-#[path = "common/accounts.rs"]
-mod accounts;
-mod common;
+use crate::common;
+use crate::common::accounts;
 
 use qiping::service::Actor;
 use std::collections::BTreeMap;
@@ -747,10 +746,7 @@ fn check_cli(db: &TestDb, backend: &str) {
 
 #[actix_web::test]
 async fn inspectors_query_flags_and_histories_over_three_campaigns() {
-    for db in [Some(TestDb::sqlite()), TestDb::postgres()]
-        .into_iter()
-        .flatten()
-    {
+    for db in common::each_backend() {
         let mut conn = db.conn();
         let _reports = three_campaigns(&mut conn);
         check_service(&mut conn, db.backend);

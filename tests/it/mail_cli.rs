@@ -3,7 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on setup failures
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::{Command, Output};

@@ -6,8 +6,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on setup failures
 
-mod common;
-mod survey_support;
+use crate::common;
+use crate::survey_support;
 
 use std::cell::Cell;
 use std::net::SocketAddr;

@@ -6,8 +6,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on setup failures
 
-mod common;
-mod survey_support;
+use crate::common;
+use crate::survey_support;
 
 use actix_web::{App, test, web};
 use base64::Engine;
@@ -102,9 +102,7 @@ fn inline_style_hash(html: &str) -> String {
 
 #[actix_web::test]
 async fn a_publication_writes_and_serves_its_method_page_with_its_own_settings() {
-    let mut backends = vec![TestDb::sqlite()];
-    backends.extend(TestDb::postgres());
-    for db in &backends {
+    for db in &common::each_backend().collect::<Vec<_>>() {
         let reports = tempfile::tempdir().unwrap();
         publish_twice(db, reports.path());
         let dir = reports.path().join(PERIOD);

@@ -6,8 +6,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on setup failures
 
-mod common;
-mod survey_support;
+use crate::survey_support;
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};

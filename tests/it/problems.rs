@@ -6,10 +6,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on setup failures
 
-#[path = "common/accounts.rs"]
-mod accounts;
-mod common;
-mod survey_support;
+use crate::common;
+use crate::common::accounts;
+use crate::survey_support;
 
 use actix_web::test as web_test;
 use chrono::{NaiveDate, NaiveDateTime};
@@ -430,8 +429,7 @@ where
 #[actix_web::test]
 async fn a_survey_complaint_goes_from_the_named_form_to_closure() {
     let sink = SmtpSink::start();
-    complaint_to_closure(&TestDb::sqlite(), &sink).await;
-    if let Some(db) = TestDb::postgres() {
+    for db in common::each_backend() {
         complaint_to_closure(&db, &sink).await;
     }
 }

@@ -5,7 +5,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on setup failures
 
-mod common;
+use crate::common;
 
 use qiping::service::Actor;
 use std::collections::BTreeMap;

@@ -43,7 +43,7 @@ fn publish(current: &PublicResults, history: &[PublicResults]) -> (tempfile::Tem
         method: &standard_method().unwrap(),
     };
     let dir = write_publication(reports.path(), &publication, &[]).unwrap();
-    // To look at the charts: QIPING_REPORT_OUT=/some/folder cargo test --test report
+    // To look at the charts: QIPING_REPORT_OUT=/some/folder cargo test --test it report::
     if let Some(out) = std::env::var_os("QIPING_REPORT_OUT") {
         write_publication(Path::new(&out), &publication, &[]).unwrap();
     }

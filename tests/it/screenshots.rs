@@ -1,11 +1,11 @@
 //! The README's screenshots, taken from a running `qiping demo` with headless Chromium:
-//! `cargo test --test screenshots -- --ignored` writes `docs/screenshots/` (or the folder in
+//! `cargo test --test it screenshots:: -- --ignored` writes `docs/screenshots/` (or the folder in
 //! `QIPING_SCREENSHOT_DIR`): the survey at a phone's width, the inspectors' flags page, the public
 //! rankings page, and the demo's department ranking chart.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on setup failures
 
-mod survey_support;
+use crate::survey_support;
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
@@ -33,7 +33,7 @@ fn field(lines: &[String], marker: &str, label: &str) -> String {
 }
 
 #[test]
-#[ignore = "writes docs/screenshots/ with headless Chromium: cargo test --test screenshots -- --ignored"]
+#[ignore = "writes docs/screenshots/ with headless Chromium: cargo test --test it screenshots:: -- --ignored"]
 fn the_readme_screenshots() {
     if !available() {
         eprintln!("SKIPPED: chromium not installed");

@@ -4,7 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on setup failures
 
-mod survey_support;
+use crate::survey_support;
 
 use diesel::prelude::*;
 use qiping::db::DatabaseUrl;

@@ -3,8 +3,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on setup failures
 
-mod common;
-mod survey_support;
+use crate::common;
+use crate::survey_support;
 
 use actix_web::dev::{Service, ServiceResponse};
 use actix_web::http::StatusCode;

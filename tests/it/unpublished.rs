@@ -5,10 +5,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on setup failures
 
-#[path = "common/accounts.rs"]
-mod accounts;
-mod common;
-mod survey_support;
+use crate::common;
+use crate::common::accounts;
+use crate::survey_support;
 
 use accounts::{PASSWORD, app, get, sign_in, state};
 use common::TestDb;
@@ -187,8 +186,7 @@ async fn check(db: &TestDb) {
 
 #[actix_web::test]
 async fn nothing_of_a_campaign_is_visible_to_units_inspectors_or_the_public_before_publication() {
-    check(&TestDb::sqlite()).await;
-    if let Some(db) = TestDb::postgres() {
+    for db in common::each_backend() {
         check(&db).await;
     }
 }
@@ -196,7 +194,7 @@ async fn nothing_of_a_campaign_is_visible_to_units_inspectors_or_the_public_befo
 /// A comment needs at least five commenters on its unit in its campaign, published or not.
 #[actix_web::test]
 async fn a_published_unit_with_four_commenters_shows_none_of_their_comments() {
-    for db in std::iter::once(TestDb::sqlite()).chain(TestDb::postgres()) {
+    for db in common::each_backend() {
         let mut conn = db.conn();
         let tokens = open_campaign(&mut conn, 10);
         account_service::add_user(

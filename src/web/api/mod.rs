@@ -1,6 +1,6 @@
 //! The JSON twin of the survey (docs/interface.md §3.1): `GET /api/v1/survey/{token}`,
 //! `POST /api/v1/responses`, and `GET /openapi.json`, the hand-written OpenAPI 3 document of
-//! `/api/v1` (a file beside this one, checked against the handlers by `tests/survey_web.rs`).
+//! `/api/v1` (a file beside this one, checked against the handlers by `tests/it/survey_web.rs`).
 
 pub mod flags;
 pub mod history;

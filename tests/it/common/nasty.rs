@@ -1,4 +1,4 @@
-//! Hostile inputs for the fuzz tests (tests/fuzz_*.rs): strings that have broken parsers, drivers
+//! Hostile inputs for the fuzz tests (tests/it/fuzz_*.rs): strings that have broken parsers, drivers
 //! and spreadsheets before, and proptest strategies that mix them with valid values.
 
 use proptest::prelude::*;
