@@ -4,59 +4,21 @@
 
 use crate::common;
 
-use common::{fixture, no_progress, on_each_backend};
+use common::on_each_backend;
+use common::scenario::{create_campaign, fixture_registry, secret};
 use diesel::prelude::*;
-use qiping::db::Conn;
 use qiping::db::schema::outbox;
 use qiping::service::Actor;
 use qiping::service::ServiceError;
-use qiping::service::campaign::{self, CreateCampaign};
-use qiping::service::links::{LinkSecret, token_hash};
-
-fn secret() -> LinkSecret {
-    LinkSecret::from_config(Some("dGVzdC1zZWNyZXQtb2YtdGhpcnR5LXR3by1ieXRlcyE")).unwrap()
-}
-
-fn registry(conn: &mut Conn) {
-    qiping::service::import::import_units(
-        conn,
-        &Actor::cli(),
-        &fixture("import/units_good.csv"),
-        &mut no_progress(),
-    )
-    .unwrap();
-    qiping::service::import::import_enterprises(
-        conn,
-        &Actor::cli(),
-        &fixture("import/enterprises_good.csv"),
-        &mut no_progress(),
-    )
-    .unwrap();
-}
-
-fn create(conn: &mut Conn, period: &str) {
-    campaign::create(
-        conn,
-        &Actor::cli(),
-        std::path::Path::new("survey_templates"),
-        &CreateCampaign {
-            period: period.parse().unwrap(),
-            template_name: "standard",
-            opens_on: None,
-            closes_on: None,
-            sample: None,
-            seed: None,
-        },
-    )
-    .unwrap();
-}
+use qiping::service::campaign;
+use qiping::service::links::token_hash;
 
 #[test]
 fn opening_invites_every_mailable_enterprise_and_queues_one_message_each() {
     on_each_backend(|db| {
         let mut conn = db.conn();
-        registry(&mut conn);
-        create(&mut conn, "2019H2");
+        fixture_registry(&mut conn);
+        create_campaign(&mut conn, "2019H2", None);
         let period = "2019H2".parse().unwrap();
         let report = campaign::open(&mut conn, &Actor::cli(), &secret(), &period).unwrap();
         let with_email = qiping::db::enterprises::mailable(&mut conn).unwrap().len();

@@ -13,157 +13,16 @@ use crate::common::accounts;
 use qiping::service::Actor;
 use std::collections::BTreeMap;
 
-use common::{TestDb, no_progress, uscc};
+use common::scenario::{city_levels, city_registry, city_settings, city_units_csv, run_campaign};
+use common::{TestDb, no_progress};
 use diesel::prelude::*;
 use qiping::config::Config;
 use qiping::db::Conn;
-use qiping::db::schema::{ratings, responses, unit_results, units};
+use qiping::db::schema::{unit_results, units};
 use qiping::domain::{Period, Role, Secret};
 use qiping::service::history::{self, CampaignFigures};
 use qiping::service::oversight::{self, Channel, FlagFilter};
-use qiping::service::{aggregate, audit, campaign, import, publication};
-use qiping::stats::Settings;
-
-const ENTERPRISES: u32 = 40;
-
-fn settings() -> Settings {
-    Settings {
-        draws: 4000,
-        ..Settings::default()
-    }
-}
-
-fn secret() -> qiping::service::links::LinkSecret {
-    qiping::service::links::LinkSecret::from_config(Some(
-        "c2NlbmFyaW8tc2VjcmV0LWZvci1pbnNwZWN0aW9ucw",
-    ))
-    .unwrap()
-}
-
-/// Twelve departments (部门), ten offices under D01 (处室), ten stations (基层站所).
-fn units_csv(extra: &str, d12_head: &str) -> String {
-    let mut csv = String::from(
-        "code,name,kind,parent_code,peer_group,head_name,head_since,predecessor_code\n",
-    );
-    for d in 1..=12 {
-        let head = match d {
-            12 => d12_head.to_owned(),
-            10 => "钱旧,2018-01-01".to_owned(),
-            _ => format!("负责人{d:02},2018-01-01"),
-        };
-        csv.push_str(&format!("D{d:02},第{d}局,department,,部门,{head},\n"));
-    }
-    for o in 1..=10 {
-        csv.push_str(&format!(
-            "O{o:02},第{o}处,office,D01,处室,处长{o:02},2018-01-01,\n"
-        ));
-    }
-    for s in 1..=10 {
-        csv.push_str(&format!(
-            "S{s:02},第{s}所,station,D01,基层站所,所长{s:02},2018-01-01,\n"
-        ));
-    }
-    csv.push_str(extra);
-    csv
-}
-
-fn enterprises_csv() -> String {
-    let mut csv = String::from("uscc,name,email,district,industry,size\n");
-    for n in 0..ENTERPRISES {
-        csv.push_str(&format!(
-            "{},企业{n},e{n}@example.com,{},制造业,small\n",
-            uscc(n),
-            ["鼓楼区", "云龙区"][n as usize % 2]
-        ));
-    }
-    csv
-}
-
-/// Every enterprise rates every unit in `levels`. A level of 3.05 means that 2 of the 40
-/// enterprises start from 4 and the others from 3; a unit in `spread` starts one higher for even
-/// enterprises and one lower for odd ones (same mean, wide interval); each answer then adds a
-/// deterministic −1/0/+1 (which sums to zero over one enterprise's six answers), clamped to 1..=5.
-fn answer_campaign(conn: &mut Conn, period: &str, levels: &BTreeMap<&str, f64>, spread: &[&str]) {
-    let row = campaign::find(conn, &period.parse().unwrap()).unwrap();
-    let ids: BTreeMap<String, i64> = units::table
-        .select((units::code, units::id))
-        .load::<(String, i64)>(conn)
-        .unwrap()
-        .into_iter()
-        .collect();
-    let questions = [
-        "attitude",
-        "efficiency",
-        "policy",
-        "lawful",
-        "integrity",
-        "overall",
-    ];
-    for e in 0..ENTERPRISES {
-        let response_id: i64 = diesel::insert_into(responses::table)
-            .values((
-                responses::campaign_id.eq(row.id),
-                responses::respondent_key.eq(format!("{period}-{e:04}")),
-                responses::size.eq("small"),
-                responses::industry.eq("制造业"),
-                responses::district.eq("鼓楼区"),
-                responses::submitted_on.eq(chrono::NaiveDate::from_ymd_opt(2019, 6, 1).unwrap()),
-            ))
-            .returning(responses::id)
-            .get_result(conn)
-            .unwrap();
-        for (i, (code, level)) in levels.iter().enumerate() {
-            let up = ((level.fract() * f64::from(ENTERPRISES)).round() as u32) > e;
-            let wide = match (spread.contains(code), e % 2) {
-                (false, _) => 0,
-                (true, 0) => 1,
-                (true, _) => -1,
-            };
-            let base = level.floor() as i32 + i32::from(up) + wide;
-            let answers: BTreeMap<&str, i32> = questions
-                .iter()
-                .enumerate()
-                .map(|(q, id)| {
-                    let noise = ((e as usize * 7 + i * 3 + q) % 3) as i32 - 1;
-                    (*id, (base + noise).clamp(1, 5))
-                })
-                .collect();
-            diesel::insert_into(ratings::table)
-                .values((
-                    ratings::response_id.eq(response_id),
-                    ratings::campaign_id.eq(row.id),
-                    ratings::size.eq("small"),
-                    ratings::industry.eq("制造业"),
-                    ratings::district.eq("鼓楼区"),
-                    ratings::unit_id.eq(ids[*code]),
-                    ratings::self_selected.eq(false),
-                    ratings::answers.eq(serde_json::to_string(&answers).unwrap()),
-                    ratings::problems.eq("[]"),
-                ))
-                .execute(conn)
-                .unwrap();
-        }
-    }
-}
-
-/// Departments D01..D12 and offices O01..O10 at the given levels; stations half low, half high.
-fn levels(departments: [f64; 12], offices: [f64; 10]) -> BTreeMap<&'static str, f64> {
-    const DEPARTMENTS: [&str; 12] = [
-        "D01", "D02", "D03", "D04", "D05", "D06", "D07", "D08", "D09", "D10", "D11", "D12",
-    ];
-    const OFFICES: [&str; 10] = [
-        "O01", "O02", "O03", "O04", "O05", "O06", "O07", "O08", "O09", "O10",
-    ];
-    const STATIONS: [&str; 10] = [
-        "S01", "S02", "S03", "S04", "S05", "S06", "S07", "S08", "S09", "S10",
-    ];
-    let mut map: BTreeMap<&str, f64> = DEPARTMENTS.iter().copied().zip(departments).collect();
-    map.extend(OFFICES.iter().copied().zip(offices));
-    for (i, s) in STATIONS.iter().enumerate() {
-        map.insert(s, if i < 5 { 1.0 } else { 5.0 });
-    }
-    map
-}
+use qiping::service::{aggregate, audit, import, publication};
 
 /// After the rename: D10 is gone, D10N is rated instead.
 fn renamed(mut map: BTreeMap<&'static str, f64>) -> BTreeMap<&'static str, f64> {
@@ -172,64 +31,32 @@ fn renamed(mut map: BTreeMap<&'static str, f64>) -> BTreeMap<&'static str, f64> 
     map
 }
 
-fn run_campaign(
-    conn: &mut Conn,
-    period: &str,
-    answers: &BTreeMap<&str, f64>,
-    spread: &[&str],
-) -> Period {
-    let p: Period = period.parse().unwrap();
-    campaign::create(
-        conn,
-        &Actor::cli(),
-        std::path::Path::new("survey_templates"),
-        &campaign::CreateCampaign {
-            period: p,
-            template_name: "standard",
-            opens_on: None,
-            closes_on: None,
-            sample: None,
-            seed: None,
-        },
-    )
-    .unwrap();
-    campaign::open(conn, &Actor::cli(), &secret(), &p).unwrap();
-    answer_campaign(conn, period, answers, spread);
-    aggregate::close(conn, &Actor::cli(), &p).unwrap();
-    aggregate::aggregate(conn, &Actor::cli(), &p, &settings(), false, Some(20191231)).unwrap();
-    p
-}
-
 /// The three campaigns, published; 2020H1 corrected once. Returns the reports folder.
 fn three_campaigns(conn: &mut Conn) -> tempfile::TempDir {
     let reports = tempfile::tempdir().unwrap();
-    import::import_enterprises(
-        conn,
-        &Actor::cli(),
-        enterprises_csv().as_bytes(),
-        &mut no_progress(),
-    )
-    .unwrap();
-    import::import_units(
-        conn,
-        &Actor::cli(),
-        units_csv("", "王建国,2018-01-01").as_bytes(),
-        &mut no_progress(),
-    )
-    .unwrap();
+    city_registry(conn, true);
     let offices = [5.0, 5.0, 5.0, 5.0, 5.0, 2.0, 2.0, 2.0, 1.0, 1.0];
-    let h1 = levels(
+    let h1 = city_levels(
         [5.0, 5.0, 5.0, 5.0, 5.0, 4.0, 4.0, 2.0, 2.0, 2.0, 1.0, 1.0],
-        offices,
+        Some(offices),
+        &[],
     );
     let p1 = run_campaign(conn, "2019H1", &h1, &[]);
-    publication::publish_and_write(conn, &Actor::cli(), &p1, None, &settings(), reports.path())
-        .unwrap();
+    publication::publish_and_write(
+        conn,
+        &Actor::cli(),
+        &p1,
+        None,
+        &city_settings(),
+        reports.path(),
+    )
+    .unwrap();
 
     import::import_units(
         conn,
         &Actor::cli(),
-        units_csv(
+        city_units_csv(
+            true,
             "D10N,第十局(新),department,,部门,赵新,2019-07-01,D10\n",
             "李红梅,2019-09-01",
         )
@@ -239,29 +66,45 @@ fn three_campaigns(conn: &mut Conn) -> tempfile::TempDir {
     .unwrap();
     // 2019H2: O06 is barely below O05 on average but its raters disagree widely, so its second
     // time in the bottom five is uncertain.
-    let h2 = renamed(levels(
+    let h2 = renamed(city_levels(
         [5.0, 5.0, 5.0, 5.0, 5.0, 4.0, 1.0, 5.0, 2.0, 2.0, 1.0, 1.0],
-        [5.0, 5.0, 5.0, 5.0, 3.05, 3.0, 2.0, 2.0, 1.0, 1.0],
+        Some([5.0, 5.0, 5.0, 5.0, 3.05, 3.0, 2.0, 2.0, 1.0, 1.0]),
+        &[],
     ));
     let p2 = run_campaign(conn, "2019H2", &h2, &["O06"]);
-    publication::publish_and_write(conn, &Actor::cli(), &p2, None, &settings(), reports.path())
-        .unwrap();
+    publication::publish_and_write(
+        conn,
+        &Actor::cli(),
+        &p2,
+        None,
+        &city_settings(),
+        reports.path(),
+    )
+    .unwrap();
 
     // 2020H1: the departments stay low; the offices' order turns round, so none is flagged.
-    let h3 = renamed(levels(
+    let h3 = renamed(city_levels(
         [5.0, 5.0, 5.0, 5.0, 5.0, 4.0, 1.0, 5.0, 2.0, 2.0, 1.0, 1.0],
-        [1.0, 1.0, 2.0, 2.0, 2.0, 5.0, 5.0, 5.0, 5.0, 5.0],
+        Some([1.0, 1.0, 2.0, 2.0, 2.0, 5.0, 5.0, 5.0, 5.0, 5.0]),
+        &[],
     ));
     let p3 = run_campaign(conn, "2020H1", &h3, &[]);
-    publication::publish_and_write(conn, &Actor::cli(), &p3, None, &settings(), reports.path())
-        .unwrap();
-    aggregate::aggregate(conn, &Actor::cli(), &p3, &settings(), false, Some(7)).unwrap();
+    publication::publish_and_write(
+        conn,
+        &Actor::cli(),
+        &p3,
+        None,
+        &city_settings(),
+        reports.path(),
+    )
+    .unwrap();
+    aggregate::aggregate(conn, &Actor::cli(), &p3, &city_settings(), false, Some(7)).unwrap();
     publication::publish_and_write(
         conn,
         &Actor::cli(),
         &p3,
         Some("更正:重新计算"),
-        &settings(),
+        &city_settings(),
         reports.path(),
     )
     .unwrap();

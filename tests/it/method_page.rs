@@ -12,6 +12,7 @@ use crate::survey_support;
 use actix_web::{App, test, web};
 use base64::Engine;
 use common::TestDb;
+use common::scenario::{complete, open_survey_campaign};
 use qiping::config::Config;
 use qiping::domain::Period;
 use qiping::service::Actor;
@@ -20,7 +21,7 @@ use qiping::service::survey::TemplateCache;
 use qiping::service::{aggregate, publication};
 use qiping::stats::{METHOD_VERSION, Settings, method_name_zh};
 use sha2::{Digest, Sha256};
-use survey_support::{PERIOD, asked_codes, complete, open_campaign};
+use survey_support::{PERIOD, asked_codes};
 
 const TITLE: &str = "评议结果是怎样算出来的";
 
@@ -48,7 +49,7 @@ fn second_settings() -> Settings {
 /// version 1 and corrected as version 2 (each aggregated with its own settings).
 fn publish_twice(db: &TestDb, reports: &std::path::Path) -> Period {
     let mut conn = db.conn();
-    let tokens = open_campaign(&mut conn, 12);
+    let tokens = open_survey_campaign(&mut conn, 12);
     let cache = TemplateCache::default();
     for token in &tokens {
         response::submit(&mut conn, &cache, token, &complete(&asked_codes())).unwrap();

@@ -13,6 +13,7 @@ use crate::survey_support;
 use actix_web::test as web_test;
 use chrono::{NaiveDate, NaiveDateTime};
 use common::mailing::{part, smtp_settings};
+use common::scenario::{complete, open_survey_campaign, secret};
 use common::smtp::SmtpSink;
 use common::{TestDb, on_each_backend};
 use diesel::prelude::*;
@@ -28,7 +29,7 @@ use qiping::mail::Mailer;
 use qiping::service::Actor;
 use qiping::service::problems::{self as svc, NewProblem, Workflow, confirm_mail, sweep, views};
 use qiping::service::{ServiceError, accounts as account_service, audit, response};
-use survey_support::{asked_codes, complete, open_campaign, secret};
+use survey_support::asked_codes;
 
 const BASE_URL: &str = "https://qiping.test";
 
@@ -436,7 +437,7 @@ async fn a_survey_complaint_goes_from_the_named_form_to_closure() {
 
 async fn complaint_to_closure(db: &TestDb, sink: &SmtpSink) {
     let mut conn = db.conn();
-    let tokens = open_campaign(&mut conn, 2);
+    let tokens = open_survey_campaign(&mut conn, 2);
     let pw = Secret::new(accounts::PASSWORD);
     for (name, role, unit) in [
         ("admin", Role::Admin, None),

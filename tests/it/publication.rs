@@ -10,17 +10,16 @@ use crate::common;
 use qiping::service::Actor;
 use std::collections::BTreeMap;
 
-use common::{TestDb, no_progress, on_each_backend, uscc};
+use common::scenario::{city_levels, city_registry, city_settings, city_units_csv, run_campaign};
+use common::{TestDb, no_progress, on_each_backend};
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use qiping::db::Conn;
-use qiping::db::schema::{ratings, responses, unit_results, units};
+use qiping::db::schema::{ratings, unit_results, units};
 use qiping::domain::Period;
 use qiping::service::publication::{self, InspectorFlag};
 use qiping::service::{aggregate, campaign, import};
-use qiping::stats::{NotFlaggedReason, Settings};
-
-const ENTERPRISES: u32 = 40;
+use qiping::stats::NotFlaggedReason;
 
 /// A unit's published figures that are doubles (n_eff, score, its interval, satisfied rate,
 /// shrunken score, mean rank, chance of the bottom five).
@@ -35,153 +34,6 @@ type UnitFigures = (
     Option<f64>,
 );
 
-fn settings() -> Settings {
-    Settings {
-        draws: 4000,
-        ..Settings::default()
-    }
-}
-
-fn secret() -> qiping::service::links::LinkSecret {
-    qiping::service::links::LinkSecret::from_config(Some(
-        "c2NlbmFyaW8tc2VjcmV0LWZvci1wdWJsaWNhdGlvbg",
-    ))
-    .unwrap()
-}
-
-fn units_csv(extra: &str, d12_head: &str) -> String {
-    let mut csv = String::from(
-        "code,name,kind,parent_code,peer_group,head_name,head_since,predecessor_code\n",
-    );
-    for d in 1..=12 {
-        let head = match d {
-            12 => d12_head.to_owned(),
-            10 => "钱旧,2018-01-01".to_owned(),
-            _ => format!("负责人{d:02},2018-01-01"),
-        };
-        csv.push_str(&format!("D{d:02},第{d}局,department,,部门,{head},\n"));
-    }
-    for s in 1..=10 {
-        csv.push_str(&format!(
-            "S{s:02},第{s}所,station,D01,基层站所,所长{s:02},2018-01-01,\n"
-        ));
-    }
-    csv.push_str(extra);
-    csv
-}
-
-fn enterprises_csv() -> String {
-    let mut csv = String::from("uscc,name,email,district,industry,size\n");
-    for n in 0..ENTERPRISES {
-        csv.push_str(&format!(
-            "{},企业{n},e{n}@example.com,{},制造业,small\n",
-            uscc(n),
-            ["鼓楼区", "云龙区"][n as usize % 2]
-        ));
-    }
-    csv
-}
-
-/// Every enterprise rates every unit in `base`; each answer is the unit's base level plus a
-/// deterministic −1/0/+1, clamped to 1..=5.
-fn answer_campaign(conn: &mut Conn, period: &str, base: &BTreeMap<&str, i32>) {
-    let row = campaign::find(conn, &period.parse().unwrap()).unwrap();
-    let ids: BTreeMap<String, i64> = units::table
-        .select((units::code, units::id))
-        .load::<(String, i64)>(conn)
-        .unwrap()
-        .into_iter()
-        .collect();
-    let questions = [
-        "attitude",
-        "efficiency",
-        "policy",
-        "lawful",
-        "integrity",
-        "overall",
-    ];
-    for e in 0..ENTERPRISES {
-        let response_id: i64 = diesel::insert_into(responses::table)
-            .values((
-                responses::campaign_id.eq(row.id),
-                responses::respondent_key.eq(format!("{period}-{e:04}")),
-                responses::size.eq("small"),
-                responses::industry.eq("制造业"),
-                responses::district.eq("鼓楼区"),
-                responses::submitted_on.eq(chrono::NaiveDate::from_ymd_opt(2019, 6, 1).unwrap()),
-            ))
-            .returning(responses::id)
-            .get_result(conn)
-            .unwrap();
-        for (i, (code, level)) in base.iter().enumerate() {
-            let answers: BTreeMap<&str, i32> = questions
-                .iter()
-                .enumerate()
-                .map(|(q, id)| {
-                    let noise = ((e as usize * 7 + i * 3 + q) % 3) as i32 - 1;
-                    (*id, (level + noise).clamp(1, 5))
-                })
-                .collect();
-            diesel::insert_into(ratings::table)
-                .values((
-                    ratings::response_id.eq(response_id),
-                    ratings::campaign_id.eq(row.id),
-                    ratings::size.eq("small"),
-                    ratings::industry.eq("制造业"),
-                    ratings::district.eq("鼓楼区"),
-                    ratings::unit_id.eq(ids[*code]),
-                    ratings::self_selected.eq(false),
-                    ratings::answers.eq(serde_json::to_string(&answers).unwrap()),
-                    ratings::problems.eq("[]"),
-                ))
-                .execute(conn)
-                .unwrap();
-        }
-    }
-}
-
-fn levels(
-    department_bases: [i32; 12],
-    extra: &[(&'static str, i32)],
-) -> BTreeMap<&'static str, i32> {
-    const DEPARTMENTS: [&str; 12] = [
-        "D01", "D02", "D03", "D04", "D05", "D06", "D07", "D08", "D09", "D10", "D11", "D12",
-    ];
-    const STATIONS: [&str; 10] = [
-        "S01", "S02", "S03", "S04", "S05", "S06", "S07", "S08", "S09", "S10",
-    ];
-    let mut map: BTreeMap<&str, i32> = DEPARTMENTS.iter().copied().zip(department_bases).collect();
-    for (i, s) in STATIONS.iter().enumerate() {
-        map.insert(s, if i < 5 { 1 } else { 5 });
-    }
-    for (code, level) in extra {
-        map.insert(code, *level);
-    }
-    map
-}
-
-fn run_campaign(conn: &mut Conn, period: &str, answers: &BTreeMap<&str, i32>) {
-    let p: Period = period.parse().unwrap();
-    campaign::create(
-        conn,
-        &Actor::cli(),
-        std::path::Path::new("survey_templates"),
-        &campaign::CreateCampaign {
-            period: p,
-            template_name: "standard",
-            opens_on: None,
-            closes_on: None,
-            sample: None,
-            seed: None,
-        },
-    )
-    .unwrap();
-    campaign::open(conn, &Actor::cli(), &secret(), &p).unwrap();
-    answer_campaign(conn, period, answers);
-    aggregate::close(conn, &Actor::cli(), &p).unwrap();
-    aggregate::aggregate(conn, &Actor::cli(), &p, &settings(), false, Some(20191231)).unwrap();
-}
-
 fn flagged(flags: &[InspectorFlag]) -> Vec<(&str, bool)> {
     flags
         .iter()
@@ -192,31 +44,22 @@ fn flagged(flags: &[InspectorFlag]) -> Vec<(&str, bool)> {
 fn scenario(db: &TestDb) {
     let mut conn = db.conn();
     let reports = tempfile::tempdir().unwrap();
-    import::import_enterprises(
-        &mut conn,
-        &Actor::cli(),
-        enterprises_csv().as_bytes(),
-        &mut no_progress(),
-    )
-    .unwrap();
-    import::import_units(
-        &mut conn,
-        &Actor::cli(),
-        units_csv("", "王建国,2018-01-01").as_bytes(),
-        &mut no_progress(),
-    )
-    .unwrap();
+    city_registry(&mut conn, false);
 
     // 2019H1: D08..D12 are the five lowest.
-    let h1 = levels([5, 5, 5, 5, 5, 4, 4, 2, 2, 2, 1, 1], &[]);
-    run_campaign(&mut conn, "2019H1", &h1);
+    let h1 = city_levels(
+        [5.0, 5.0, 5.0, 5.0, 5.0, 4.0, 4.0, 2.0, 2.0, 2.0, 1.0, 1.0],
+        None,
+        &[],
+    );
+    run_campaign(&mut conn, "2019H1", &h1, &[]);
     let p1: Period = "2019H1".parse().unwrap();
     let r1 = publication::publish_and_write(
         &mut conn,
         &Actor::cli(),
         &p1,
         None,
-        &settings(),
+        &city_settings(),
         reports.path(),
     )
     .unwrap();
@@ -244,7 +87,8 @@ fn scenario(db: &TestDb) {
     import::import_units(
         &mut conn,
         &Actor::cli(),
-        units_csv(
+        city_units_csv(
+            false,
             "D10N,第十局(新),department,,部门,赵新,2019-07-01,D10\n",
             "李红梅,2019-09-01",
         )
@@ -254,17 +98,21 @@ fn scenario(db: &TestDb) {
     .unwrap();
 
     // 2019H2: D08 recovers, D07 falls; the renamed D10N stays low.
-    let h2 = levels([5, 5, 5, 5, 5, 4, 1, 5, 2, 2, 1, 1], &[("D10N", 2)]);
+    let h2 = city_levels(
+        [5.0, 5.0, 5.0, 5.0, 5.0, 4.0, 1.0, 5.0, 2.0, 2.0, 1.0, 1.0],
+        None,
+        &[("D10N", 2.0)],
+    );
     let mut h2 = h2;
     h2.remove("D10");
-    run_campaign(&mut conn, "2019H2", &h2);
+    run_campaign(&mut conn, "2019H2", &h2, &[]);
     let p2: Period = "2019H2".parse().unwrap();
     let r2 = publication::publish_and_write(
         &mut conn,
         &Actor::cli(),
         &p2,
         None,
-        &settings(),
+        &city_settings(),
         reports.path(),
     )
     .unwrap();
@@ -446,16 +294,24 @@ fn scenario(db: &TestDb) {
         assert_eq!(Some(figures), published.get(code), "{code}");
     }
     // Publishing again without --supersede is refused.
-    assert!(publication::publish(&mut conn, &Actor::cli(), &p2, None, &settings()).is_err());
+    assert!(publication::publish(&mut conn, &Actor::cli(), &p2, None, &city_settings()).is_err());
 
     // A correction: re-aggregate with another seed, publish as version 2 with its reason.
-    aggregate::aggregate(&mut conn, &Actor::cli(), &p2, &settings(), false, Some(7)).unwrap();
+    aggregate::aggregate(
+        &mut conn,
+        &Actor::cli(),
+        &p2,
+        &city_settings(),
+        false,
+        Some(7),
+    )
+    .unwrap();
     let v2 = publication::publish_and_write(
         &mut conn,
         &Actor::cli(),
         &p2,
         Some("更正:剔除重复导入的答卷"),
-        &settings(),
+        &city_settings(),
         reports.path(),
     )
     .unwrap();
@@ -487,14 +343,14 @@ fn scenario(db: &TestDb) {
     assert!(reports.path().join("2019H2/REASON.txt").exists());
 
     // 2020H2 follows a half-year with no campaign: no flag, and the reason says which.
-    run_campaign(&mut conn, "2020H2", &h2);
+    run_campaign(&mut conn, "2020H2", &h2, &[]);
     let p3: Period = "2020H2".parse().unwrap();
     let r3 = publication::publish_and_write(
         &mut conn,
         &Actor::cli(),
         &p3,
         None,
-        &settings(),
+        &city_settings(),
         reports.path(),
     )
     .unwrap();
@@ -515,24 +371,16 @@ fn the_same_inputs_and_seed_give_identical_results_on_both_backends() {
         .into_iter()
         .map(|db| {
             let mut conn = db.conn();
-            import::import_enterprises(
-                &mut conn,
-                &Actor::cli(),
-                enterprises_csv().as_bytes(),
-                &mut no_progress(),
-            )
-            .unwrap();
-            import::import_units(
-                &mut conn,
-                &Actor::cli(),
-                units_csv("", "王建国,2018-01-01").as_bytes(),
-                &mut no_progress(),
-            )
-            .unwrap();
+            city_registry(&mut conn, false);
             run_campaign(
                 &mut conn,
                 "2019H1",
-                &levels([5, 4, 5, 3, 5, 4, 4, 2, 3, 2, 1, 2], &[]),
+                &city_levels(
+                    [5.0, 4.0, 5.0, 3.0, 5.0, 4.0, 4.0, 2.0, 3.0, 2.0, 1.0, 2.0],
+                    None,
+                    &[],
+                ),
+                &[],
             );
             let row = campaign::find(&mut conn, &"2019H1".parse().unwrap()).unwrap();
             // Aggregation reads ratings unit by unit: together they are every rating, once.
@@ -565,24 +413,16 @@ async fn the_public_sees_published_rankings_and_nothing_unpublished() {
     let db = TestDb::sqlite();
     {
         let mut conn = db.conn();
-        import::import_enterprises(
-            &mut conn,
-            &Actor::cli(),
-            enterprises_csv().as_bytes(),
-            &mut no_progress(),
-        )
-        .unwrap();
-        import::import_units(
-            &mut conn,
-            &Actor::cli(),
-            units_csv("", "王建国,2018-01-01").as_bytes(),
-            &mut no_progress(),
-        )
-        .unwrap();
+        city_registry(&mut conn, false);
         run_campaign(
             &mut conn,
             "2019H1",
-            &levels([5, 5, 5, 5, 5, 4, 4, 2, 2, 2, 1, 1], &[]),
+            &city_levels(
+                [5.0, 5.0, 5.0, 5.0, 5.0, 4.0, 4.0, 2.0, 2.0, 2.0, 1.0, 1.0],
+                None,
+                &[],
+            ),
+            &[],
         );
         let reports = tempfile::tempdir().unwrap();
         publication::publish_and_write(
@@ -590,14 +430,19 @@ async fn the_public_sees_published_rankings_and_nothing_unpublished() {
             &Actor::cli(),
             &"2019H1".parse().unwrap(),
             None,
-            &settings(),
+            &city_settings(),
             reports.path(),
         )
         .unwrap();
         run_campaign(
             &mut conn,
             "2019H2",
-            &levels([5, 5, 5, 5, 5, 4, 4, 2, 2, 2, 1, 1], &[]),
+            &city_levels(
+                [5.0, 5.0, 5.0, 5.0, 5.0, 4.0, 4.0, 2.0, 2.0, 2.0, 1.0, 1.0],
+                None,
+                &[],
+            ),
+            &[],
         );
     }
     let state = qiping::web::AppState::new(

@@ -9,6 +9,7 @@ use crate::survey_support;
 use std::sync::{Arc, Barrier};
 
 use common::on_each_backend;
+use common::scenario::{complete, counts, expire, open_survey_campaign};
 use diesel::prelude::*;
 use diesel::sql_types::Text;
 use qiping::db::DatabaseUrl;
@@ -17,13 +18,13 @@ use qiping::service::links::token_hash;
 use qiping::service::response::{self, SubmitError};
 use qiping::service::response_writer::ResponseWriter;
 use qiping::service::survey::TemplateCache;
-use survey_support::{asked_codes, complete, counts, expire, open_campaign};
+use survey_support::asked_codes;
 
 #[test]
 fn a_submission_stores_one_anonymous_response_and_completes_the_invitation() {
     on_each_backend(|db| {
         let mut conn = db.conn();
-        let tokens = open_campaign(&mut conn, 2);
+        let tokens = open_survey_campaign(&mut conn, 2);
         let mut codes = asked_codes();
         codes.push("D03-O2".into()); // a unit the enterprise adds itself
         let cache = TemplateCache::default();
@@ -130,7 +131,7 @@ const RATING_COLUMNS: &[&str] = &[
 fn no_stored_column_links_the_answers_to_the_enterprise_or_its_link() {
     on_each_backend(|db| {
         let mut conn = db.conn();
-        let tokens = open_campaign(&mut conn, 3);
+        let tokens = open_survey_campaign(&mut conn, 3);
         let cache = TemplateCache::default();
         let mut submission = complete(&asked_codes());
         submission.ratings[0].comment = Some("办事很快".into());
@@ -192,7 +193,7 @@ fn no_stored_column_links_the_answers_to_the_enterprise_or_its_link() {
 #[test]
 fn two_racing_submissions_with_one_link_store_exactly_one_response() {
     on_each_backend(|db| {
-        let tokens = open_campaign(&mut db.conn(), 1);
+        let tokens = open_survey_campaign(&mut db.conn(), 1);
         let url = DatabaseUrl::parse(&db.url).unwrap();
         let threads = 8;
         let barrier = Arc::new(Barrier::new(threads));
@@ -232,7 +233,7 @@ fn two_racing_submissions_with_one_link_store_exactly_one_response() {
 fn used_expired_and_unknown_links_are_refused_and_store_nothing() {
     on_each_backend(|db| {
         let mut conn = db.conn();
-        let tokens = open_campaign(&mut conn, 2);
+        let tokens = open_survey_campaign(&mut conn, 2);
         let cache = TemplateCache::default();
         let submission = complete(&asked_codes());
         response::submit(&mut conn, &cache, &tokens[0], &submission).unwrap();
@@ -253,7 +254,7 @@ fn used_expired_and_unknown_links_are_refused_and_store_nothing() {
 fn an_invalid_submission_stores_nothing_and_leaves_the_link_usable() {
     on_each_backend(|db| {
         let mut conn = db.conn();
-        let tokens = open_campaign(&mut conn, 1);
+        let tokens = open_survey_campaign(&mut conn, 1);
         let cache = TemplateCache::default();
         let mut submission = complete(&asked_codes());
         submission.ratings[1]
@@ -276,7 +277,7 @@ fn an_invalid_submission_stores_nothing_and_leaves_the_link_usable() {
 fn a_submission_failing_half_stored_undoes_only_itself() {
     on_each_backend(|db| {
         let mut conn = db.conn();
-        let tokens = open_campaign(&mut conn, 3);
+        let tokens = open_survey_campaign(&mut conn, 3);
         let cache = TemplateCache::default();
         let refused_unit = "D03-O2"; // not asked: only the second enterprise adds it
         let mut with_refused = asked_codes();

@@ -10,11 +10,12 @@ use actix_web::dev::{Service, ServiceResponse};
 use actix_web::http::StatusCode;
 use actix_web::{App, test, web};
 use common::TestDb;
+use common::scenario::{counts, expire, open_survey_campaign};
 use qiping::config::Config;
 use qiping::db::{Conn, DatabaseUrl};
 use qiping::web::{AppState, routes};
 use serde_json::{Value, json};
-use survey_support::{asked_codes, counts, data, expire, open_campaign};
+use survey_support::{asked_codes, data};
 
 struct Setup {
     db: TestDb,
@@ -24,7 +25,7 @@ struct Setup {
 
 fn setup(rate: u32) -> Setup {
     let db = TestDb::sqlite();
-    let tokens = open_campaign(&mut db.conn(), 3);
+    let tokens = open_survey_campaign(&mut db.conn(), 3);
     let pool = DatabaseUrl::parse(&db.url).unwrap().pool(4).unwrap();
     let mut config = Config::default();
     config.server.submit_rate_per_minute = rate;

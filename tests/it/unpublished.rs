@@ -11,6 +11,7 @@ use crate::survey_support;
 
 use accounts::{PASSWORD, app, get, sign_in, state};
 use common::TestDb;
+use common::scenario::{complete, open_survey_campaign};
 use qiping::config::Config;
 use qiping::domain::{Period, Role, Secret};
 use qiping::service::Actor;
@@ -18,7 +19,7 @@ use qiping::service::response;
 use qiping::service::survey::TemplateCache;
 use qiping::service::{accounts as account_service, aggregate, publication};
 use qiping::stats::Settings;
-use survey_support::{PERIOD, asked_codes, complete, open_campaign};
+use survey_support::{PERIOD, asked_codes};
 
 const ENTERPRISES: usize = 12;
 /// Every comment carries this, so a page can be searched for any of them.
@@ -48,7 +49,7 @@ fn assert_nothing_of_the_campaign(body: &str, who: &str, stage: &str) {
 async fn check(db: &TestDb) {
     let tag = db.backend;
     let mut conn = db.conn();
-    let tokens = open_campaign(&mut conn, ENTERPRISES);
+    let tokens = open_survey_campaign(&mut conn, ENTERPRISES);
     for (name, role, unit) in [
         ("admin", Role::Admin, None),
         ("inspector", Role::Inspector, None),
@@ -196,7 +197,7 @@ async fn nothing_of_a_campaign_is_visible_to_units_inspectors_or_the_public_befo
 async fn a_published_unit_with_four_commenters_shows_none_of_their_comments() {
     for db in common::each_backend() {
         let mut conn = db.conn();
-        let tokens = open_campaign(&mut conn, 10);
+        let tokens = open_survey_campaign(&mut conn, 10);
         account_service::add_user(
             &mut conn,
             &qiping::service::Actor::stored("test"),

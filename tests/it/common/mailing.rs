@@ -8,17 +8,13 @@ use qiping::config::{MailConfig, TlsMode};
 use qiping::db::Conn;
 use qiping::mail::Mailer;
 use qiping::service::Actor;
-use qiping::service::campaign::{self, CreateCampaign};
 use qiping::service::dispatch::{DispatchReport, Dispatcher, Until};
-use qiping::service::links::LinkSecret;
 
 use super::{no_progress, uscc};
 
-pub const BASE_URL: &str = "https://qiping.test";
+pub use super::scenario::secret;
 
-pub fn secret() -> LinkSecret {
-    LinkSecret::from_config(Some("dGVzdC1zZWNyZXQtb2YtdGhpcnR5LXR3by1ieXRlcyE")).unwrap()
-}
+pub const BASE_URL: &str = "https://qiping.test";
 
 /// The address of generated enterprise `i`.
 pub fn email(i: u32) -> String {
@@ -67,23 +63,9 @@ pub fn registry(conn: &mut Conn, n: u32, period: &str) {
     .unwrap();
 }
 
-/// Creates (optionally sampled) and opens a campaign.
+/// Creates (optionally sampled: `(size, seed)`) and opens a campaign.
 pub fn open(conn: &mut Conn, period: &str, sample: Option<(u64, u64)>) {
-    campaign::create(
-        conn,
-        &Actor::cli(),
-        std::path::Path::new("survey_templates"),
-        &CreateCampaign {
-            period: period.parse().unwrap(),
-            template_name: "standard",
-            opens_on: None,
-            closes_on: None,
-            sample: sample.map(|s| s.0),
-            seed: sample.map(|s| s.1),
-        },
-    )
-    .unwrap();
-    campaign::open(conn, &Actor::cli(), &secret(), &period.parse().unwrap()).unwrap();
+    super::scenario::open_campaign(conn, period, sample);
 }
 
 /// Mail settings aimed at a loopback server, with no rate limit unless set.

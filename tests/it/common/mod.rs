@@ -287,3 +287,5 @@ pub mod smtp;
 pub mod mailing;
 
 pub mod nasty;
+
+pub mod scenario;
