@@ -522,8 +522,8 @@ async fn the_public_sees_published_rankings_and_nothing_unpublished() {
     }
 }
 
-/// The files `campaign publish` wrote for 2019H2, and the report model against its snapshot
-/// (`tests/fixtures/report/2019H2.results.json`; `QIPING_UPDATE_SNAPSHOTS=1` rewrites it).
+/// The files `campaign publish` wrote for 2019H2, and the report model and `results.json` against
+/// their snapshots (`tests/it/snapshots/`; `cargo insta review` shows and accepts a change).
 fn reports_of_2019h2(
     reports: &std::path::Path,
     results: &publication::PublicResults,
@@ -541,21 +541,16 @@ fn reports_of_2019h2(
     let trend = std::fs::read_to_string(dir.join("charts/trend-g1-1.svg")).unwrap();
     assert!(trend.contains("2019H1") && trend.contains("2019H2"));
 
+    // The report model and the file written from it, both against their reviewed snapshots
+    // (`cargo insta review`); the publication time is the only figure of the run.
     let mut model = serde_json::to_value(results).unwrap();
-    model["published_at"] = serde_json::Value::Null;
-    let fixture = std::path::Path::new("tests/fixtures/report/2019H2.results.json");
-    if std::env::var_os("QIPING_UPDATE_SNAPSHOTS").is_some() {
-        std::fs::create_dir_all(fixture.parent().unwrap()).unwrap();
-        std::fs::write(
-            fixture,
-            serde_json::to_string_pretty(&model).unwrap() + "\n",
-        )
-        .unwrap();
-    }
-    let expected: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(fixture).unwrap()).unwrap();
-    assert_eq!(
-        model, expected,
-        "the report model changed on {backend}; review and update the snapshot"
+    model["published_at"] = "[published_at]".into();
+    insta::assert_json_snapshot!("report_model_2019H2", model);
+    let file = std::fs::read_to_string(dir.join("results.json")).unwrap();
+    let published_at = format!("\"published_at\": \"{}\"", results.published_at);
+    assert!(file.contains(&published_at), "{backend}");
+    insta::assert_snapshot!(
+        "results_json_2019H2",
+        file.replace(&published_at, "\"published_at\": \"[published_at]\"")
     );
 }
