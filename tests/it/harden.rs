@@ -3,7 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on setup failures
 
-mod survey_support;
+use crate::survey_support;
 
 #[cfg(target_os = "linux")]
 #[test]

@@ -5,11 +5,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on setup failures
 
-#[path = "common/accounts.rs"]
-mod accounts;
-mod common;
-mod survey_support;
+use crate::common;
+use crate::common::accounts;
+use crate::survey_support;
 
+use common::scenario::{complete, open_survey_campaign, secret};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
 use qiping::db::{Conn, DatabaseUrl, invitations::InvitationRow, schema};
@@ -18,7 +18,7 @@ use qiping::service::audit as audit_rows;
 use qiping::service::campaign::{self, CreateCampaign};
 use qiping::service::survey::{self, LinkError, TemplateCache, ViewCounter};
 use qiping::service::{Actor, ServiceError, aggregate, response};
-use survey_support::{PERIOD, asked_codes, complete, open_campaign, secret};
+use survey_support::{PERIOD, asked_codes};
 
 const MARK: &str = "作废前的独特留言QX7";
 
@@ -39,7 +39,7 @@ fn period() -> Period {
 /// Opens the test campaign for `n` enterprises and has the first `answers` of them answer, each
 /// with a comment carrying [`MARK`].
 fn answered(conn: &mut Conn, n: usize, answers: usize) -> Vec<String> {
-    let tokens = open_campaign(conn, n);
+    let tokens = open_survey_campaign(conn, n);
     let cache = TemplateCache::default();
     for token in &tokens[..answers] {
         let mut submission = complete(&asked_codes());
@@ -165,7 +165,7 @@ fn only_one_campaign_is_under_way_at_a_time() {
     common::on_each_backend(|db| {
         let tag = db.backend;
         let mut conn = db.conn();
-        open_campaign(&mut conn, 3);
+        open_survey_campaign(&mut conn, 3);
         let next: Period = "2020H1".parse().unwrap();
         create(&mut conn, &next).unwrap();
         let err = campaign::open(&mut conn, &Actor::cli(), &secret(), &next).unwrap_err();
@@ -234,7 +234,7 @@ fn viewing_a_survey_writes_nothing_to_the_invitation() {
     common::on_each_backend(|db| {
         let tag = db.backend;
         let mut conn = db.conn();
-        let tokens = open_campaign(&mut conn, 3);
+        let tokens = open_survey_campaign(&mut conn, 3);
         let invitations = |conn: &mut Conn| -> Vec<InvitationRow> {
             schema::invitations::table
                 .order(schema::invitations::id)
