@@ -113,6 +113,8 @@ pub fn to_bytes(info: &KeyFileInfo, key: &PrivateKey) -> Zeroizing<Vec<u8>> {
 pub fn from_bytes(bytes: &[u8]) -> Result<(KeyFileInfo, PrivateKey), KeyFileError> {
     let text =
         std::str::from_utf8(bytes).map_err(|_| KeyFileError::NotAKeyFile("不是文本文件".into()))?;
+    // A copy saved by Notepad starts with a byte order mark.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut body = Zeroizing::new(String::new());
     let mut fields: Vec<(&str, &str)> = Vec::new();
     let mut checksum = None;
@@ -213,9 +215,13 @@ pub fn write_new(path: &Path, info: &KeyFileInfo, key: &PrivateKey) -> Result<()
         .and_then(|()| sync_folder(path));
     drop(file);
     if let Err(e) = written {
-        let _ = fs::remove_file(path);
+        // Whatever part of the seed reached the medium is overwritten, not only unlinked.
+        if destroy(path).is_err() {
+            let _ = fs::remove_file(path);
+        }
         return Err(write_err(e));
     }
+    drop_cached(path);
     match read(path) {
         Ok((back, read_key)) if back == *info && read_key.seed() == key.seed() => Ok(()),
         _ => {
@@ -245,18 +251,49 @@ pub fn destroy(path: &Path) -> Result<(), KeyFileError> {
         path: path.to_owned(),
         source,
     };
-    let len = fs::metadata(path).map_err(destroy_err)?.len();
-    let mut file = OpenOptions::new()
-        .write(true)
-        .open(path)
-        .map_err(destroy_err)?;
+    let mut options = OpenOptions::new();
+    options.write(true);
+    // Never through a symbolic link: a link swapped in for the key file must not make this
+    // overwrite another file (the database, say).
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32);
+    }
+    let mut file = options.open(path).map_err(destroy_err)?;
+    let meta = file.metadata().map_err(destroy_err)?;
+    if !meta.is_file() {
+        return Err(destroy_err(std::io::Error::other("不是普通文件")));
+    }
+    let len = meta.len();
     let zeros = vec![0u8; usize::try_from(len).unwrap_or(0)];
     file.write_all(&zeros)
         .and_then(|()| file.sync_all())
         .map_err(destroy_err)?;
+    // The name is removed only if it still names the file just overwritten.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let now = fs::symlink_metadata(path).map_err(destroy_err)?;
+        if (now.dev(), now.ino()) != (meta.dev(), meta.ino()) {
+            return Err(destroy_err(std::io::Error::other("文件在销毁时被替换")));
+        }
+    }
     drop(file);
     fs::remove_file(path).map_err(destroy_err)?;
     sync_folder(path).map_err(destroy_err)
+}
+
+/// Asks the kernel to drop its cached pages of a file just written and synced, so the read-back
+/// that follows reads the medium, not the page cache (Linux; elsewhere the read-back may be
+/// served from the cache).
+fn drop_cached(path: &Path) {
+    #[cfg(target_os = "linux")]
+    if let Ok(file) = File::open(path) {
+        let _ = rustix::fs::fadvise(&file, 0, None, rustix::fs::Advice::DontNeed);
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = path;
 }
 
 /// fsync of the folder holding `path`, so a created or removed name survives a crash.

@@ -142,7 +142,8 @@ impl PrivateKey {
         &self.public
     }
 
-    /// Whether this is the private key of `public` (compared in constant time by value).
+    /// Whether this is the private key of `public` (public keys are compared by value; they are
+    /// not secret).
     pub fn matches(&self, public: &PublicKey) -> bool {
         self.public == *public
     }
@@ -278,7 +279,15 @@ pub fn seal(
     sealed.push(SEALED_FORMAT);
     sealed.extend_from_slice(&encapped.to_bytes());
     sealed.extend_from_slice(&ciphertext);
-    debug_assert_eq!(sealed.len(), sealed_len(layout));
+    // Every ballot of a campaign has one length; a crate that changed its sizes must not make
+    // one that stands out.
+    if sealed.len() != sealed_len(layout) {
+        return Err(SealError::Hpke(format!(
+            "sealed ballot has {} bytes, expected {}",
+            sealed.len(),
+            sealed_len(layout)
+        )));
+    }
     Ok(SealedBallot(sealed))
 }
 

@@ -39,8 +39,9 @@ impl SpentKey {
 }
 
 impl fmt::Debug for SpentKey {
+    /// `***`: with `link_secret`, even a prefix names the invitation in a log line.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "SpentKey({}…)", hex::encode(&self.0[..4]))
+        f.write_str("SpentKey(***)")
     }
 }
 

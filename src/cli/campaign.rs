@@ -129,7 +129,7 @@ pub fn run(ctx: &Context, command: CampaignCommand) -> anyhow::Result<()> {
         }
         CampaignCommand::Close { period } => super::results::close(ctx, &period),
         CampaignCommand::Discard { period, reason } => {
-            let report = campaign::discard(&mut conn, &ctx.actor, &period, &reason)?;
+            let report = campaign::discard(&mut conn, &ctx.actor, &period, &reason, None)?;
             eprintln!(
                 "{} 评议活动已作废:已删除 {} 份答卷,不会公布任何结果;可重新创建该期评议活动",
                 report.period, report.answers_deleted

@@ -68,6 +68,8 @@ pub fn run(args: DemoArgs, database_url: Option<String>, actor: &Actor) -> anyho
     crate::db::relax_durability(&mut conn)?;
     remove_dir(Path::new(DEMO_OUTBOX))?;
     write_config(&config)?;
+    // The demo's server holds answers too, if only simulated ones: the same rule as `serve`.
+    crate::harden::no_core_dumps()?;
     let state = AppState::new(pool.clone(), config.clone())?;
     let server = Server::start(state, listener)?;
 

@@ -36,9 +36,19 @@ pub fn run(ctx: Context, args: ServeArgs) -> anyhow::Result<()> {
     // Problem deadlines (一次督办, 二次督办, escalation) and confirmation requests, likewise.
     crate::service::problems::task::spawn(pool.clone(), ctx.config.clone(), &board);
     let bind = args.bind.unwrap_or_else(|| ctx.config.server.bind.clone());
-    let mut state = AppState::new(pool, ctx.config)?;
+    let mut state = AppState::new(pool.clone(), ctx.config)?;
     state.tasks = board;
-    actix_web::rt::System::new()
+    let views = state.survey.views.clone();
+    let served = actix_web::rt::System::new()
         .block_on(serve(state, &bind))
-        .with_context(|| format!("无法在 {bind} 上提供服务"))
+        .with_context(|| format!("无法在 {bind} 上提供服务"));
+    // The survey views counted since the last minute's write.
+    if let Err(e) = pool
+        .get()
+        .map_err(anyhow::Error::from)
+        .and_then(|mut conn| views.flush(&mut conn).map_err(anyhow::Error::from))
+    {
+        tracing::warn!("停止时问卷浏览次数未能写入: {e}");
+    }
+    served
 }

@@ -43,6 +43,12 @@ pool_timeout_seconds = 10
 # Requests per minute per client address to /s/… and /api/v1/responses, counted per process;
 # 0 turns the limit off. Many enterprises may share one address behind carrier NAT.
 submit_rate_per_minute = 120
+# 受信任的反向代理(地址或网段,例如 ["10.0.0.5", "10.0.0.0/24"]):来自它们的请求按
+# X-Forwarded-For 中代理转发的客户地址计数(限流、登录限制与审计日志),并按 X-Forwarded-Proto 设置
+# Secure Cookie;来自其他地址的这些请求头一律不予采信。留空:不采信任何转发请求头。
+# Reverse proxies (addresses or CIDR ranges) whose X-Forwarded-For / Forwarded and
+# X-Forwarded-Proto headers are believed; from any other address they are ignored.
+trusted_proxies = []
 
 [auth]
 # 会话空闲多少分钟后失效。A session ends after this many idle minutes.

@@ -131,6 +131,21 @@ pub struct ServerConfig {
     /// Requests per minute each client address may make to the survey routes (`/s/…`,
     /// `/api/v1/responses`), per process; 0 turns the limit off (benchmarks on loopback).
     pub submit_rate_per_minute: u32,
+    /// Reverse proxies whose `X-Forwarded-For` / `Forwarded` headers are believed: addresses or
+    /// CIDR ranges (`10.0.0.5`, `10.0.0.0/8`, `::1`). Empty: every header is ignored and the
+    /// connection's peer is the client (src/web/client.rs).
+    pub trusted_proxies: Vec<String>,
+}
+
+/// One entry of `server.trusted_proxies`: an address (a range of one) or a CIDR range.
+pub fn parse_proxy(entry: &str) -> Option<ipnet::IpNet> {
+    let entry = entry.trim();
+    entry.parse::<ipnet::IpNet>().ok().or_else(|| {
+        entry
+            .parse::<std::net::IpAddr>()
+            .ok()
+            .map(ipnet::IpNet::from)
+    })
 }
 
 /// Logging.
@@ -170,6 +185,7 @@ impl Default for ServerConfig {
             pool_size: 8,
             pool_timeout_seconds: 10,
             submit_rate_per_minute: 120,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -194,6 +210,8 @@ pub enum ConfigError {
     Parse { path: PathBuf, message: String },
     #[error("环境变量 {var} 的值无效: {message}")]
     Env { var: String, message: String },
+    #[error("配置有误: {0}")]
+    Invalid(String),
 }
 
 /// The environment variables read, and the key each sets.
@@ -210,6 +228,7 @@ pub const ENV_VARS: &[(&str, &str)] = &[
         "QIPING_SUBMIT_RATE_PER_MINUTE",
         "server.submit_rate_per_minute",
     ),
+    ("QIPING_TRUSTED_PROXIES", "server.trusted_proxies"),
     ("QIPING_LOG", "log.filter"),
     ("QIPING_SMTP_HOST", "mail.smtp_host"),
     ("QIPING_SMTP_PORT", "mail.smtp_port"),
@@ -237,6 +256,16 @@ impl Config {
             None => Self::default(),
         };
         config.apply_env(env)?;
+        if let Some(bad) = config
+            .server
+            .trusted_proxies
+            .iter()
+            .find(|e| parse_proxy(e).is_none())
+        {
+            return Err(ConfigError::Invalid(format!(
+                "server.trusted_proxies 中的「{bad}」不是 IP 地址或网段(例如 10.0.0.5、10.0.0.0/8、::1)"
+            )));
+        }
         Ok(config)
     }
 
@@ -284,6 +313,14 @@ impl Config {
                             var: (*var).into(),
                             message: format!("应为非负整数,实为 {value:?}"),
                         })?
+                }
+                "server.trusted_proxies" => {
+                    self.server.trusted_proxies = value
+                        .split(',')
+                        .map(str::trim)
+                        .filter(|e| !e.is_empty())
+                        .map(str::to_owned)
+                        .collect()
                 }
                 "log.filter" => self.log.filter = value,
                 "mail.smtp_host" => self.mail.smtp_host = Some(value),

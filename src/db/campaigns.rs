@@ -95,7 +95,7 @@ pub fn by_period(conn: &mut Conn, period: &str) -> QueryResult<Option<CampaignRo
 /// Campaigns under way — taking answers or about to — of which there is at most one at a time.
 pub fn under_way(conn: &mut Conn) -> QueryResult<Vec<CampaignRow>> {
     campaigns::table
-        .filter(campaigns::state.eq("open"))
+        .filter(campaigns::state.eq_any(["key_check", "open", "closing"]))
         .select(CampaignRow::as_select())
         .load(conn)
 }

@@ -23,6 +23,7 @@ pub mod results;
 pub mod schema;
 pub mod scrub;
 pub mod sessions;
+pub mod sign_in_names;
 pub mod survey_units;
 pub mod survey_views;
 pub mod units;

@@ -72,12 +72,19 @@ pub fn insert_ratings(conn: &mut Conn, rows: &[NewRating<'_>]) -> QueryResult<()
     }
 }
 
-/// The state and closing day of a campaign, read again inside the storing transaction.
+/// The state and closing day of a campaign, read again inside the storing transaction. On
+/// PostgreSQL the row is read `FOR SHARE`: a close or a discard, which update it, wait for the
+/// submissions that read it open to commit, and submissions after them read the new state — so no
+/// answer lands in a campaign that was closed or discarded meanwhile. (SQLite's writers are
+/// serialised by its write lock.)
 pub fn campaign_state(conn: &mut Conn, id: i64) -> QueryResult<(String, NaiveDate)> {
-    campaigns::table
+    let query = campaigns::table
         .find(id)
-        .select((campaigns::state, campaigns::closes_on))
-        .first(conn)
+        .select((campaigns::state, campaigns::closes_on));
+    match conn {
+        Conn::Sqlite(c) => query.first(c),
+        Conn::Postgres(c) => query.for_share().first(c),
+    }
 }
 
 /// The strata copied onto a response: (size, industry, district) of an enterprise.

@@ -66,6 +66,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// Failed sign-ins per name, account or not (migration 000009), by a digest of the name.
+    sign_in_names (name_digest) {
+        name_digest -> Text,
+        failed_attempts -> Integer,
+        last_failed_at -> Timestamp,
+        locked_until -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     /// Survey views per campaign and day (migration 000008); nothing per invitation.
     survey_views (campaign_id, day) {
         campaign_id -> BigInt,
@@ -306,6 +316,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_log,
     leases,
     survey_views,
+    sign_in_names,
 );
 
 diesel::table! {
@@ -316,8 +327,6 @@ diesel::table! {
         unit_code -> Nullable<Text>,
         password_hash -> Text,
         disabled -> Bool,
-        failed_attempts -> Integer,
-        locked_until -> Nullable<Timestamp>,
         created_at -> Timestamp,
         password_changed_at -> Timestamp,
     }

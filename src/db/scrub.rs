@@ -19,12 +19,37 @@ pub fn overwrite_deleted(conn: &mut Conn) -> diesel::QueryResult<()> {
     }
 }
 
+#[derive(diesel::QueryableByName)]
+struct Checkpoint {
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    busy: i32,
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    log: i32,
+}
+
+/// How many times a blocked checkpoint is tried again, a quarter second apart.
+const CHECKPOINT_TRIES: u32 = 20;
+
 /// After a deleting transaction has committed: SQLite copies the WAL into the database and
-/// truncates it (`wal_checkpoint(TRUNCATE)`; a reader still holding an old snapshot makes it wait
-/// for the busy timeout); PostgreSQL vacuums `tables`.
+/// truncates it (`wal_checkpoint(TRUNCATE)`), tried again while a reader holding an old snapshot
+/// blocks it, and an error if it never completes (SQLite reports a blocked checkpoint as a row,
+/// not as an error); PostgreSQL vacuums `tables` (which frees the space; it does not erase it).
 pub fn after_delete(conn: &mut Conn, tables: &[&str]) -> diesel::QueryResult<()> {
     match conn {
-        Conn::Sqlite(c) => c.batch_execute("PRAGMA wal_checkpoint(TRUNCATE)"),
+        Conn::Sqlite(c) => {
+            use diesel::RunQueryDsl;
+            for _ in 0..CHECKPOINT_TRIES {
+                let done: Checkpoint =
+                    diesel::sql_query("PRAGMA wal_checkpoint(TRUNCATE)").get_result(c)?;
+                if done.busy == 0 && done.log == 0 {
+                    return Ok(());
+                }
+                std::thread::sleep(std::time::Duration::from_millis(250));
+            }
+            Err(diesel::result::Error::QueryBuilderError(
+                "WAL 检查点被其他读者阻塞,未能截断 (wal_checkpoint(TRUNCATE) busy)".into(),
+            ))
+        }
         Conn::Postgres(c) => {
             for table in tables {
                 // Names are the caller's constants, never input.

@@ -16,8 +16,6 @@ pub struct UserRow {
     pub unit_code: Option<String>,
     pub password_hash: String,
     pub disabled: bool,
-    pub failed_attempts: i32,
-    pub locked_until: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub password_changed_at: NaiveDateTime,
 }
@@ -82,8 +80,6 @@ pub fn set_password(conn: &mut Conn, id: i64, hash: &str, at: NaiveDateTime) -> 
         .set((
             users::password_hash.eq(hash),
             users::password_changed_at.eq(at),
-            users::failed_attempts.eq(0),
-            users::locked_until.eq(None::<NaiveDateTime>),
         ))
         .execute(conn)
 }
@@ -91,20 +87,5 @@ pub fn set_password(conn: &mut Conn, id: i64, hash: &str, at: NaiveDateTime) -> 
 pub fn set_disabled(conn: &mut Conn, id: i64, disabled: bool) -> QueryResult<usize> {
     diesel::update(users::table.find(id))
         .set(users::disabled.eq(disabled))
-        .execute(conn)
-}
-
-/// Records a failed login: the new count, and the lock if it reached the limit.
-pub fn set_failures(
-    conn: &mut Conn,
-    id: i64,
-    failed_attempts: i32,
-    locked_until: Option<NaiveDateTime>,
-) -> QueryResult<usize> {
-    diesel::update(users::table.find(id))
-        .set((
-            users::failed_attempts.eq(failed_attempts),
-            users::locked_until.eq(locked_until),
-        ))
         .execute(conn)
 }

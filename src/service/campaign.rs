@@ -36,6 +36,10 @@ pub struct CreateCampaign<'a> {
 /// A campaign as `campaign show` and `campaign list` print it (keys of docs/interface.md §5).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CampaignSummary {
+    /// The row's id: the campaign page's forms carry it, so a stale page acts on no other
+    /// campaign of the period. Not printed.
+    #[serde(skip)]
+    pub id: i64,
     pub period: String,
     pub state: String,
     pub template: String,
@@ -179,6 +183,7 @@ fn summarize(conn: &mut Conn, row: CampaignRow) -> Result<CampaignSummary, Servi
     Ok(CampaignSummary {
         response_rate: (counts.invited > 0)
             .then(|| counts.completed as f64 / counts.invited as f64),
+        id: row.id,
         period: row.period,
         state: row.state,
         template: row.template_name,
@@ -267,11 +272,15 @@ pub const MAX_DISCARD_REASON_CHARS: usize = 500;
 /// links stop working and its queued mail is not sent; the period can be created again. One
 /// transaction, audited `campaign.discard` with the reason; then the deleted answers are scrubbed
 /// from the database's files ([`crate::db::scrub`]).
+///
+/// `expected_id` is the campaign the office saw (the page's form carries it): a stale page cannot
+/// discard the period's next campaign.
 pub fn discard(
     conn: &mut Conn,
     actor: &Actor,
     period: &Period,
     reason: &str,
+    expected_id: Option<i64>,
 ) -> Result<DiscardReport, ServiceError> {
     let reason = reason.trim();
     if reason.is_empty() {
@@ -292,9 +301,16 @@ pub fn discard(
         &target(period),
         |conn| {
             let campaign = find(conn, period)?;
+            if expected_id.is_some_and(|id| id != campaign.id) {
+                return Err(ServiceError::Conflict(format!(
+                    "{period} 的评议活动已不是页面上的那一个(可能已被作废并重新创建),请刷新页面后再操作"
+                )));
+            }
             state_of(&campaign)?.apply(CampaignAction::Discard)?;
-            let answers_deleted = super::response::discard_answers(conn, campaign.id)?;
+            // The state first: on PostgreSQL this waits for submissions that read the campaign
+            // open (`FOR SHARE`), and refuses those after it, so the deletion below gets them all.
             rows::set_discarded(conn, campaign.id, reason, now())?;
+            let answers_deleted = super::response::discard_answers(conn, campaign.id)?;
             Ok(DiscardReport {
                 period: campaign.period,
                 answers_deleted,
@@ -303,9 +319,9 @@ pub fn discard(
         |r| json!({"reason": reason, "answers_deleted": r.answers_deleted}),
     )?;
     if let Err(e) = crate::db::scrub::after_delete(conn, &["ratings", "responses"]) {
-        // The discard stands; the files still hold the deleted rows until the next checkpoint or
-        // autovacuum. Say so to the operator rather than fail a change that has landed.
-        tracing::warn!(error = %e, "作废后清理数据库文件未完成,将在下次检查点或自动清理时完成");
+        // The discard stands; the WAL still holds the deleted rows until the next full
+        // checkpoint. Say so to the operator rather than fail a change that has landed.
+        tracing::warn!(error = %e, "作废后清理数据库文件未完成,将在下次完整检查点时完成");
     }
     Ok(report)
 }

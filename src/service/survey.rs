@@ -172,11 +172,12 @@ pub fn with_departments(
         .collect())
 }
 
-/// Survey views, counted in memory by campaign and Beijing day and added to `survey_views` about
-/// once a second by a thread of their own. Viewing a survey thus writes nothing on the request's
-/// path — no invitation row, no commit to wait for — and what is stored says how many views a
-/// campaign had each day, never whose. Views of the last second before a crash are lost: a count
-/// for the office's progress page, not a record.
+/// Survey views, counted in memory by campaign and Beijing day and added to `survey_views` once a
+/// minute by a thread of their own, and when `serve` stops. Viewing a survey thus writes nothing on
+/// the request's path — no invitation row, no commit to wait for — and what is stored says how many
+/// views a campaign had each day, never whose; someone watching the database while it is open
+/// sees the count move once a minute, not view by view. Views of the last minute before a crash
+/// are lost: a count for the office's progress page, not a record.
 #[derive(Debug, Clone)]
 pub struct ViewCounter {
     counts: Arc<Mutex<HashMap<(i64, NaiveDate), i64>>>,
@@ -185,7 +186,7 @@ pub struct ViewCounter {
 }
 
 /// How often counted views are written.
-pub const VIEWS_FLUSH_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+pub const VIEWS_FLUSH_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
 
 impl ViewCounter {
     /// A counter whose thread writes to `pool` every [`VIEWS_FLUSH_EVERY`], and once more when the

@@ -4,6 +4,7 @@
 pub mod api;
 mod assets;
 pub mod auth;
+pub mod client;
 pub mod error;
 pub mod pages;
 pub mod public;
@@ -35,6 +36,8 @@ pub struct AppState {
     /// The background tasks of this process, for `/healthz?deep=1` (empty unless `serve` started
     /// them).
     pub tasks: TaskBoard,
+    /// `server.trusted_proxies`: whose forwarding headers say who the client is.
+    pub trusted: client::TrustedProxies,
 }
 
 /// Shared by every worker of one process (so the rate limit and the writer are per process).
@@ -56,11 +59,14 @@ impl AppState {
             limiter: RateLimiter::new(config.server.submit_rate_per_minute),
             views: ViewCounter::start(pool.clone())?,
         };
+        let trusted = client::TrustedProxies::parse(&config.server.trusted_proxies)
+            .map_err(std::io::Error::other)?;
         Ok(Self {
             pool,
             config,
             survey,
             tasks: TaskBoard::default(),
+            trusted,
         })
     }
 }
@@ -92,6 +98,18 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 impl AppState {
+    /// The client's address: the peer, or behind a trusted proxy the address it forwarded for
+    /// ([`client`]).
+    pub fn client_ip(&self, req: &actix_web::HttpRequest) -> Option<std::net::IpAddr> {
+        self.trusted.client_ip(req)
+    }
+
+    /// Whether cookies must be `Secure`: an `https` base URL, or a trusted proxy that says the
+    /// request came to it over HTTPS.
+    pub fn is_https(&self, req: &actix_web::HttpRequest) -> bool {
+        self.config.is_https() || self.trusted.forwarded_https(req)
+    }
+
     /// Runs blocking database work on actix's thread pool with a pooled connection.
     pub async fn with_conn<T, F>(&self, f: F) -> Result<T, WebError>
     where

@@ -9,6 +9,7 @@ use accounts::{PASSWORD, app, get, post_login, seeded, sign_in, state};
 use actix_web::cookie::Cookie;
 use actix_web::test as at;
 use common::TestDb;
+use diesel::prelude::*;
 use qiping::config::Config;
 use qiping::service::accounts as service;
 
@@ -101,14 +102,14 @@ async fn an_account_is_locked_after_repeated_failures_with_a_clear_message() {
         let (status, body, _) = post_login(&app, "admin", "wrong-password", "10.0.0.2:1").await;
         assert_eq!(status, 401);
         assert!(
-            body.contains("连续 5 次密码错误,账号已被锁定"),
+            body.contains("连续 5 次密码错误,账号已暂时锁定 15 分钟"),
             "[{}] {body}",
             db.backend
         );
         // The right password does not help while the lock lasts.
         let (status, body, session) = post_login(&app, "admin", PASSWORD, "10.0.0.3:1").await;
         assert_eq!(status, 401);
-        assert!(body.contains("已被锁定"));
+        assert!(body.contains("已暂时锁定"));
         assert!(session.is_none());
         // Another account is not affected, and the lock is audited.
         assert_eq!(
@@ -415,4 +416,59 @@ fn user_rules_are_checked_before_anything_is_stored() {
             .collect();
         assert_eq!(names, ["admin", "inspector", "unit_a", "unit_b"]);
     });
+}
+
+/// A page with its CSRF token taken out (the only thing that may differ between two answers).
+fn without_csrf(body: &str) -> String {
+    match accounts::hidden_field(body, "csrf_token") {
+        Some(token) => body.replace(&token, "CSRF"),
+        None => body.to_owned(),
+    }
+}
+
+#[actix_web::test]
+async fn the_sign_in_page_does_not_tell_which_names_exist() {
+    each_backend(|db| async move {
+        seeded(&db);
+        let app = app(state(&db, Config::default())).await;
+        // An account and a name no one has, five wrong passwords each, from different addresses
+        // (the per-address limit is another rule).
+        let mut answers = Vec::new();
+        for (name, address) in [("admin", "10.0.1.1:1"), ("no-such-user", "10.0.1.2:1")] {
+            let mut pages = Vec::new();
+            for _ in 1..=6 {
+                let (status, body, session) =
+                    post_login(&app, name, "wrong-password", address).await;
+                assert!(session.is_none());
+                // The form keeps the name typed; apart from it and the CSRF token, byte for byte.
+                let page =
+                    without_csrf(&body).replace(&format!("value=\"{name}\""), "value=\"NAME\"");
+                pages.push((status, page));
+            }
+            answers.push(pages);
+        }
+        assert_eq!(
+            answers[0], answers[1],
+            "[{}] an account and an unknown name answer alike, attempt by attempt",
+            db.backend
+        );
+        assert!(
+            answers[1][4].1.contains("已暂时锁定"),
+            "the unknown name is locked too"
+        );
+        assert!(answers[1][0].1.contains("用户名或密码错误"));
+        // Nothing of the name is stored, only a digest of it.
+        let mut conn = db.conn();
+        let stored: Vec<String> = qiping::db::schema::sign_in_names::table
+            .select(qiping::db::schema::sign_in_names::name_digest)
+            .load(&mut conn)
+            .unwrap();
+        assert_eq!(stored.len(), 2, "[{}]", db.backend);
+        assert!(
+            stored
+                .iter()
+                .all(|d| !d.contains("no-such-user") && !d.contains("admin"))
+        );
+    })
+    .await;
 }

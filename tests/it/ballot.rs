@@ -257,8 +257,25 @@ fn the_key_file_is_new_private_and_checked_back() {
     assert!(text.contains("2026H2"));
     assert!(text.contains(&key.public_key().fingerprint().short()));
 
+    // A copy saved by Notepad (a byte order mark first, CRLF line ends) still reads.
+    let mut notepad = vec![0xEF, 0xBB, 0xBF];
+    notepad.extend(text.replace('\n', "\r\n").into_bytes());
+    assert!(keyfile::from_bytes(&notepad).is_ok());
+
     keyfile::destroy(&path).expect("destroy");
     assert!(!path.exists());
+}
+
+#[cfg(unix)]
+#[test]
+fn destroying_never_follows_a_link_to_another_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let victim = dir.path().join("qiping.db");
+    std::fs::write(&victim, b"the database").expect("victim");
+    let link = dir.path().join("ballot.key");
+    std::os::unix::fs::symlink(&victim, &link).expect("symlink");
+    assert!(keyfile::destroy(&link).is_err());
+    assert_eq!(std::fs::read(&victim).expect("read"), b"the database");
 }
 
 #[test]
@@ -310,7 +327,7 @@ fn fixture_sealed_by_the_first_release_still_opens() {
     let dir = std::path::Path::new(FIXTURE);
     let layout = layout();
     let spent = SpentKeys::new(FIXTURE_SECRET).spent_key(FIXTURE_CAMPAIGN, FIXTURE_INVITATION);
-    if std::env::var_os("QIPING_WRITE_BALLOT_FIXTURE").is_some() {
+    if std::env::var("QIPING_WRITE_BALLOT_FIXTURE").as_deref() == Ok("1") {
         let key = PrivateKey::generate().expect("rng");
         std::fs::create_dir_all(dir).expect("mkdir");
         let _ = std::fs::remove_file(dir.join("ballot.key"));

@@ -76,11 +76,12 @@ fn a_discarded_campaign_loses_its_answers_and_frees_its_period() {
         assert_eq!(count(&mut conn, "SELECT count(*) AS n FROM ratings"), 3 * 4);
 
         // A reason is required, and the campaign must be open.
-        let err = campaign::discard(&mut conn, &Actor::cli(), &p, "  ").unwrap_err();
+        let err = campaign::discard(&mut conn, &Actor::cli(), &p, "  ", None).unwrap_err();
         assert!(matches!(err, ServiceError::Invalid(_)), "{tag}: {err}");
-        let report = campaign::discard(&mut conn, &Actor::cli(), &p, "选票密钥全部遗失").unwrap();
+        let report =
+            campaign::discard(&mut conn, &Actor::cli(), &p, "选票密钥全部遗失", None).unwrap();
         assert_eq!(report.answers_deleted, 3, "{tag}");
-        let again = campaign::discard(&mut conn, &Actor::cli(), &p, "再次").unwrap_err();
+        let again = campaign::discard(&mut conn, &Actor::cli(), &p, "再次", None).unwrap_err();
         assert!(
             matches!(again, ServiceError::Transition(_)),
             "{tag}: {again}"
@@ -210,8 +211,10 @@ fn a_discarded_campaigns_comments_leave_the_sqlite_files() {
             .count()
     };
     assert!(found(&files(&path)) > 0, "the comment is stored before");
-    campaign::discard(&mut conn, &Actor::cli(), &period(), "测试作废").unwrap();
-    drop(conn);
+    // Another connection stays open, as a server's pool would: closing the last connection
+    // would make SQLite checkpoint and delete the WAL by itself, and hide a scrub that did not run.
+    let _other = db.conn();
+    campaign::discard(&mut conn, &Actor::cli(), &period(), "测试作废", None).unwrap();
     assert_eq!(
         found(&files(&path)),
         0,
@@ -325,10 +328,10 @@ async fn the_campaign_page_discards_with_a_reason_and_says_so() {
     let app = accounts::app(accounts::state(&db, qiping::config::Config::default())).await;
     let admin = accounts::sign_in(&app, "admin").await;
     let page = format!("/admin/campaigns/{PERIOD}");
-    let (status, body) = accounts::get(&app, &page, Some(&admin.cookie)).await;
+    let (status, first_page) = accounts::get(&app, &page, Some(&admin.cookie)).await;
     assert_eq!(status, 200);
     assert!(
-        body.contains("作废本期评议"),
+        first_page.contains("作废本期评议"),
         "the open campaign offers the discard"
     );
     let action = format!("{page}/actions/discard");
@@ -336,8 +339,17 @@ async fn the_campaign_page_discards_with_a_reason_and_says_so() {
     assert_eq!(status, 400, "{body}");
     assert!(body.contains("请写明作废的原因"), "{body}");
     assert_eq!(campaign::show(&mut conn, &period()).unwrap().state, "open");
-    let (status, body) =
-        accounts::post_form(&app, &admin, &action, &[("reason", "选票密钥<全部>遗失")]).await;
+    let id = hidden_campaign_id(&first_page);
+    let (status, body) = accounts::post_form(
+        &app,
+        &admin,
+        &action,
+        &[
+            ("reason", "选票密钥<全部>遗失"),
+            ("campaign_id", id.as_str()),
+        ],
+    )
+    .await;
     assert_eq!(status, 200, "{body}");
     assert!(body.contains("已删除 2 份答卷"), "{body}");
     let (_, body) = accounts::get(&app, &page, Some(&admin.cookie)).await;
@@ -351,6 +363,19 @@ async fn the_campaign_page_discards_with_a_reason_and_says_so() {
         !body.contains("actions/discard"),
         "no discard of a discarded campaign"
     );
+    // A page left open on the discarded campaign cannot discard the period's next one.
+    create(&mut conn, &period()).unwrap();
+    campaign::open(&mut conn, &Actor::cli(), &secret(), &period()).unwrap();
+    let (status, body) = accounts::post_form(
+        &app,
+        &admin,
+        &action,
+        &[("reason", "旧页面"), ("campaign_id", id.as_str())],
+    )
+    .await;
+    assert_eq!(status, 409, "{body}");
+    assert!(body.contains("请刷新页面"), "{body}");
+    assert_eq!(campaign::show(&mut conn, &period()).unwrap().state, "open");
     let row = audit_rows::list(&mut conn)
         .unwrap()
         .into_iter()
@@ -401,4 +426,49 @@ fn rating_ids_do_not_group_one_enterprises_comments() {
         );
         assert_eq!(by_response.len(), 8, "{tag}");
     });
+}
+
+fn hidden_campaign_id(page: &str) -> String {
+    accounts::hidden_field(page, "campaign_id").expect("the discard form names its campaign")
+}
+
+/// PostgreSQL: a submission that read the campaign open and has not committed when the discard
+/// starts is waited for and deleted with the rest — never left behind in a discarded campaign.
+#[test]
+fn a_submission_in_flight_is_not_left_behind_by_a_discard() {
+    use diesel::connection::SimpleConnection;
+    let Some(db) = common::TestDb::postgres() else {
+        return;
+    };
+    let mut conn = db.conn();
+    let tokens = answered(&mut conn, 4, 1);
+    let cache = TemplateCache::default();
+    let prepared =
+        response::prepare(&mut conn, &cache, &tokens[1], &complete(&asked_codes())).unwrap();
+    let Conn::Postgres(pg) = &mut conn else {
+        unreachable!()
+    };
+    pg.batch_execute("BEGIN").unwrap();
+    response::store(&mut conn, &prepared).unwrap();
+    let url = db.url.clone();
+    let discard = std::thread::spawn(move || {
+        let mut other = DatabaseUrl::parse(&url).unwrap().connect().unwrap();
+        campaign::discard(&mut other, &Actor::cli(), &period(), "并发作废", None).unwrap()
+    });
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert!(
+        !discard.is_finished(),
+        "the discard waits for the submission that read the campaign open"
+    );
+    let Conn::Postgres(pg) = &mut conn else {
+        unreachable!()
+    };
+    pg.batch_execute("COMMIT").unwrap();
+    let report = discard.join().unwrap();
+    assert_eq!(
+        report.answers_deleted, 2,
+        "the answer in flight is deleted too"
+    );
+    assert_eq!(count(&mut conn, "SELECT count(*) AS n FROM ratings"), 0);
+    assert_eq!(count(&mut conn, "SELECT count(*) AS n FROM responses"), 0);
 }

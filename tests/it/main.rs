@@ -40,6 +40,7 @@ mod outreach;
 mod pg_outage;
 mod privacy;
 mod problems;
+mod proxies;
 mod publication;
 mod reference_city;
 mod report;

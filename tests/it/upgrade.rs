@@ -111,6 +111,29 @@ fn upgrade(db: &TestDb) {
         published,
         "[{tag}] published results are frozen: byte for byte"
     );
+    // 000008: each invitation opened before counts as one view on the day it was first opened
+    // (the fixture's three campaigns: 336, 343 and 150 opened, all on 2026-12-07, Beijing time),
+    // and nothing per invitation is left.
+    for (period, opened) in [("2025H2", 336), ("2026H1", 343), ("2026H2", 150)] {
+        let shown = qiping::service::campaign::show(&mut conn, &period.parse().unwrap()).unwrap();
+        assert_eq!(shown.opened, opened, "[{tag}] {period}");
+        let days: Vec<(String, i64)> = shown
+            .views_by_day
+            .iter()
+            .map(|d| (d.day.to_string(), d.views))
+            .collect();
+        assert_eq!(
+            days,
+            [("2026-12-07".to_owned(), opened)],
+            "[{tag}] {period}"
+        );
+    }
+    assert!(
+        diesel::sql_query("SELECT opened_at FROM invitations")
+            .execute(&mut conn)
+            .is_err(),
+        "[{tag}] opened_at is gone"
+    );
 
     // The open campaign goes on under the new method; the old publications stay readable.
     let settings = Settings {

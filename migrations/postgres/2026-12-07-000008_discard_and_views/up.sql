@@ -24,4 +24,7 @@ INSERT INTO survey_views (campaign_id, day, views)
     SELECT campaign_id, (opened_at + INTERVAL '8 hours')::date, count(*)
     FROM invitations WHERE opened_at IS NOT NULL
     GROUP BY campaign_id, (opened_at + INTERVAL '8 hours')::date;
+-- Emptied before it is dropped; the old row versions stay in the table's pages until VACUUM
+-- reclaims them (docs/architecture.md §4.2: VACUUM frees, it does not erase).
+UPDATE invitations SET opened_at = NULL WHERE opened_at IS NOT NULL;
 ALTER TABLE invitations DROP COLUMN opened_at;

@@ -1,6 +1,6 @@
 -- Back to one campaign per period and four states: refused while a campaign is discarded or in a
--- state the earlier release does not know (the CHECK fails). Survey views go back to invitations
--- only as a count per campaign, on no invitation in particular: the times were not kept.
+-- state the earlier release does not know (the CHECK fails). The survey views are dropped: which
+-- invitation was opened, and when, was not kept.
 PRAGMA foreign_keys = OFF;
 BEGIN IMMEDIATE;
 ALTER TABLE invitations ADD COLUMN opened_at TIMESTAMP;

@@ -5,13 +5,17 @@
 -- sealed submissions; `discarded` now), the reason of a discard, and the period unique only among
 -- campaigns that are not discarded (a partial index instead of the column's UNIQUE). SQLite cannot
 -- change a CHECK or drop a UNIQUE, so the table is rebuilt; with foreign keys on, dropping a table
--- others refer to fails, hence foreign keys off around one transaction, and a check before commit.
+-- others refer to fails, hence foreign keys off around one transaction (the rows keep their ids,
+-- so every reference still holds).
 --
 -- survey_views: how many times a campaign's surveys were viewed, per day (`campaign show`'s
 -- `opened` and `views_by_day`). It replaces `invitations.opened_at`, which told when each
 -- enterprise first opened its link, to the nanosecond; each invitation opened so far counts as one
 -- view on the day it was first opened.
+-- secure_delete: the dropped column's values (and the campaigns table's old pages) are zeroed, not
+-- left in free space.
 PRAGMA foreign_keys = OFF;
+PRAGMA secure_delete = ON;
 BEGIN IMMEDIATE;
 CREATE TABLE campaigns_next (
     id INTEGER PRIMARY KEY,
@@ -53,6 +57,7 @@ INSERT INTO survey_views (campaign_id, day, views)
     SELECT campaign_id, date(opened_at, '+8 hours'), count(*)
     FROM invitations WHERE opened_at IS NOT NULL
     GROUP BY campaign_id, date(opened_at, '+8 hours');
+UPDATE invitations SET opened_at = NULL;
 ALTER TABLE invitations DROP COLUMN opened_at;
 COMMIT;
 PRAGMA foreign_keys = ON;

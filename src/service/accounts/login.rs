@@ -1,8 +1,15 @@
 //! Signing in and sessions. Policy (README, 账号与角色): a wrong password counts against the
-//! account — after `max_failed_logins` in a row it is locked for `lockout_minutes` — and against
+//! name — after `max_failed_logins` in a row it is locked for `lockout_minutes` — and against
 //! the client address, which may fail `max_failures_per_address` times per 15 minutes. Both
 //! counts are in the database, so every `serve` process enforces the same limits. A session ends
 //! after `session_idle_minutes` without a request or `session_absolute_hours` after sign-in.
+//!
+//! **The page never tells which names exist** (issue 42): failures are counted per name whether
+//! or not it is an account (`db::sign_in_names`, by a digest of the name), so an unknown name is
+//! "locked" by the same rule and answers with the same words; and every attempt runs argon2 once
+//! — against the account's hash, or against nothing for an unknown or disabled name — before it
+//! answers, locked or not, so the time taken does not tell either. Failures in a row are forgotten
+//! a day after the last one, for every name alike.
 
 use chrono::{Duration, NaiveDateTime};
 use serde_json::json;
@@ -10,12 +17,15 @@ use serde_json::json;
 use super::{Account, secrets};
 use crate::config::AuthConfig;
 use crate::db::sessions::{self, SessionRow};
+use crate::db::sign_in_names::{self, NameFailures};
 use crate::db::{Conn, now, users, write_transaction};
-use crate::domain::{Secret, time};
+use crate::domain::Secret;
 use crate::service::{Actor, ServiceError, audit};
 
 /// The window over which failures per address are counted.
 const ADDRESS_WINDOW_MINUTES: i64 = 15;
+/// A name's failures in a row are forgotten this long after the last one (if it is not locked).
+const NAME_MEMORY_HOURS: i64 = 24;
 /// `last_seen_at` is written at most this often, so reading pages does not write on every click.
 const TOUCH_EVERY_SECONDS: i64 = 60;
 
@@ -41,10 +51,11 @@ impl LoginOutcome {
         match self {
             LoginOutcome::SignedIn { .. } => String::new(),
             LoginOutcome::Rejected => "用户名或密码错误。".into(),
-            LoginOutcome::Locked { until } => format!(
-                "连续 {} 次密码错误,账号已被锁定,请于 {}(北京时间)后再试,或联系管理员重置密码。",
-                settings.max_failed_logins,
-                time::local(*until).format("%Y-%m-%d %H:%M")
+            // The same words for every name, and no time: when a lock ends would tell an
+            // account's lock from a name that was only guessed at.
+            LoginOutcome::Locked { .. } => format!(
+                "连续 {} 次密码错误,账号已暂时锁定 {} 分钟,请稍后再试,或联系管理员重置密码。",
+                settings.max_failed_logins, settings.lockout_minutes
             ),
             LoginOutcome::RateLimited => {
                 format!("登录失败次数过多,请 {ADDRESS_WINDOW_MINUTES} 分钟后再试。")
@@ -68,43 +79,83 @@ pub fn login(
     {
         return Ok(LoginOutcome::RateLimited);
     }
-    let user = users::by_name(conn, name)?;
-    let Some(user) = user.filter(|u| !u.disabled) else {
-        secrets::verify_nothing(password);
-        record_address_failure(conn, address, at)?;
-        return Ok(LoginOutcome::Rejected);
+    let user = users::by_name(conn, name)?.filter(|u| !u.disabled);
+    let digest = name_digest(name);
+    let memory_start = at - Duration::hours(NAME_MEMORY_HOURS);
+    let known = sign_in_names::get(conn, &digest)?;
+    let locked = known
+        .as_ref()
+        .and_then(|k| k.locked_until)
+        .filter(|until| *until > at);
+    let failed_before = known
+        .as_ref()
+        .filter(|k| k.locked_until.is_none() && k.last_failed_at >= memory_start)
+        .map_or(0, |k| k.failed_attempts);
+    // Verified outside the transaction (argon2 takes a while and must not hold the write lock),
+    // and always, so that neither a lock nor an unknown name answers sooner.
+    let matches = match &user {
+        Some(u) => secrets::verify_password(password, &u.password_hash),
+        None => {
+            secrets::verify_nothing(password);
+            false
+        }
     };
-    if let Some(until) = user.locked_until.filter(|until| *until > at) {
+    if let Some(until) = locked {
         return Ok(LoginOutcome::Locked { until });
     }
-    // Verified outside the transaction: argon2 takes a while and must not hold the write lock.
-    let matches = secrets::verify_password(password, &user.password_hash);
     write_transaction(conn, |conn| {
         if !matches {
             record_address_failure(conn, address, at)?;
-            let failed = user.failed_attempts + 1;
+            sign_in_names::forget_before(conn, memory_start)?;
+            let failed = failed_before + 1;
             if failed >= settings.max_failed_logins {
                 let until = at + Duration::minutes(settings.lockout_minutes);
-                users::set_failures(conn, user.id, 0, Some(until))?;
+                sign_in_names::put(
+                    conn,
+                    &NameFailures {
+                        name_digest: digest.clone(),
+                        failed_attempts: 0,
+                        last_failed_at: at,
+                        locked_until: Some(until),
+                    },
+                )?;
+                // Recorded for every name alike; the audit log is read by the 营商办 only.
                 audit::record(
                     conn,
                     &Actor::system("sign-in"),
                     "user.lock",
-                    &format!("user:{}", user.name),
+                    &format!("user:{name}"),
                     json!({"failed_attempts": failed, "address": address}),
                 )?;
                 return Ok(LoginOutcome::Locked { until });
             }
-            users::set_failures(conn, user.id, failed, None)?;
+            sign_in_names::put(
+                conn,
+                &NameFailures {
+                    name_digest: digest.clone(),
+                    failed_attempts: failed,
+                    last_failed_at: at,
+                    locked_until: None,
+                },
+            )?;
             return Ok(LoginOutcome::Rejected);
         }
-        let account = Account::from_row(&user)
+        let Some(user) = &user else {
+            return Ok(LoginOutcome::Rejected);
+        };
+        let account = Account::from_row(user)
             .ok_or_else(|| ServiceError::Internal(format!("用户 {} 存储的角色无效", user.name)))?;
-        users::set_failures(conn, user.id, 0, None)?;
+        sign_in_names::clear(conn, &digest)?;
         sessions::delete_expired_sessions(conn, at, idle_cutoff(settings, at))?;
         let cookie = open_session(conn, settings, user.id, at)?;
         Ok(LoginOutcome::SignedIn { cookie, account })
     })
+}
+
+/// What `sign_in_names` stores for a name: a digest with a label, never the name (people type
+/// their password into the name field).
+pub fn name_digest(name: &str) -> String {
+    secrets::digest(&format!("qiping sign-in name\0{name}"))
 }
 
 fn record_address_failure(

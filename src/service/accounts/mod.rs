@@ -134,6 +134,8 @@ pub fn set_password(
     write_transaction(conn, |conn| {
         let user = find(conn, name)?;
         rows::set_password(conn, user.id, &hash, now())?;
+        // A new password lifts a lock and forgets the failures.
+        crate::db::sign_in_names::clear(conn, &login::name_digest(&user.name))?;
         sessions::delete_user_sessions(conn, user.id)?;
         audit::record(
             conn,
@@ -166,14 +168,18 @@ pub fn disable_user(conn: &mut Conn, actor: &Actor, name: &str) -> Result<(), Se
 
 /// Every account, by name.
 pub fn list_users(conn: &mut Conn) -> Result<Vec<UserSummary>, ServiceError> {
+    let locks: std::collections::HashMap<String, chrono::NaiveDateTime> =
+        crate::db::sign_in_names::locked_at(conn, now())?
+            .into_iter()
+            .collect();
     Ok(rows::all(conn)?
         .into_iter()
         .map(|u| UserSummary {
+            locked_until: locks.get(&login::name_digest(&u.name)).copied(),
             name: u.name,
             role: u.role,
             unit_code: u.unit_code,
             disabled: u.disabled,
-            locked_until: u.locked_until,
             created_at: u.created_at,
             password_changed_at: u.password_changed_at,
         })

@@ -26,7 +26,7 @@ pub async fn openapi() -> HttpResponse {
 }
 
 fn limited(state: &AppState, req: &HttpRequest) -> Result<(), ApiError> {
-    if state.survey.limiter.allow(req.peer_addr().map(|a| a.ip())) {
+    if state.survey.limiter.allow(state.client_ip(req)) {
         Ok(())
     } else {
         Err(ApiError(WebError::TooManyRequests))

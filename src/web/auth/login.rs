@@ -46,18 +46,20 @@ pub struct TokenForm {
     pub csrf_token: Option<String>,
 }
 
-fn cookie<'c>(state: &AppState, name: &'c str, value: String, path: &'c str) -> Cookie<'c> {
+/// `secure`: [`AppState::is_https`] of the request (an `https` base URL, or a trusted proxy that
+/// received it over HTTPS).
+fn cookie<'c>(secure: bool, name: &'c str, value: String, path: &'c str) -> Cookie<'c> {
     Cookie::build(name, value)
         .path(path)
         .http_only(true)
         .same_site(SameSite::Strict)
-        .secure(state.config.is_https())
+        .secure(secure)
         .finish()
 }
 
 /// Renders the form with a fresh double-submit token in a cookie and in the form.
 fn login_page(
-    state: &AppState,
+    secure: bool,
     status: StatusCode,
     name: &str,
     message: &str,
@@ -72,7 +74,7 @@ fn login_page(
     .map_err(WebError::internal)?;
     Ok(HttpResponse::build(status)
         .cookie(cookie(
-            state,
+            secure,
             LOGIN_CSRF_COOKIE,
             token.expose().to_owned(),
             "/login",
@@ -83,8 +85,8 @@ fn login_page(
 }
 
 /// `GET /login`.
-pub async fn form(state: web::Data<AppState>) -> Result<HttpResponse, WebError> {
-    login_page(&state, StatusCode::OK, "", "")
+pub async fn form(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, WebError> {
+    login_page(state.is_https(&req), StatusCode::OK, "", "")
 }
 
 /// Where each role lands after signing in.
@@ -96,11 +98,12 @@ pub fn home_of(role: Role) -> &'static str {
     }
 }
 
-/// The client address the per-address limit counts. The connection's peer, not a forwarded
-/// header a client could forge (README: behind a load balancer all clients share its address).
-fn client_address(req: &HttpRequest) -> String {
-    req.peer_addr()
-        .map(|a| a.ip().to_string())
+/// The client address the per-address limit counts: the connection's peer, or behind a trusted
+/// proxy the address it forwarded for (src/web/client.rs); never a header a client could forge.
+fn client_address(state: &AppState, req: &HttpRequest) -> String {
+    state
+        .client_ip(req)
+        .map(|a| a.to_string())
         .unwrap_or_else(|| "unknown".into())
 }
 
@@ -115,7 +118,7 @@ pub async fn submit(
     let settings = state.config.auth.clone();
     let name = form.name.trim().to_owned();
     let password = Secret::new(form.password);
-    let address = client_address(&req);
+    let address = client_address(&state, &req);
     let outcome = {
         let (settings, name) = (settings.clone(), name.clone());
         state
@@ -134,7 +137,7 @@ pub async fn submit(
             tracing::info!(user = %account.name, "登录成功");
             return Ok(HttpResponse::SeeOther()
                 .cookie(cookie(
-                    &state,
+                    state.is_https(&req),
                     SESSION_COOKIE,
                     value.expose().to_owned(),
                     "/",
@@ -146,11 +149,17 @@ pub async fn submit(
         LoginOutcome::Rejected | LoginOutcome::Locked { .. } => StatusCode::UNAUTHORIZED,
     };
     tracing::info!(user = %name, "登录失败");
-    login_page(&state, status, &name, &outcome.message(&settings))
+    login_page(
+        state.is_https(&req),
+        status,
+        &name,
+        &outcome.message(&settings),
+    )
 }
 
 /// `POST /logout`: ends the session on every server and clears the cookie.
 pub async fn logout(
+    req: HttpRequest,
     state: web::Data<AppState>,
     user: CurrentUser,
     form: web::Form<TokenForm>,
@@ -161,7 +170,7 @@ pub async fn logout(
             .with_conn(move |conn| Ok(accounts::end_session(conn, &id)?))
             .await?;
     }
-    let mut gone = cookie(&state, SESSION_COOKIE, String::new(), "/");
+    let mut gone = cookie(state.is_https(&req), SESSION_COOKIE, String::new(), "/");
     gone.make_removal();
     Ok(HttpResponse::SeeOther()
         .cookie(gone)

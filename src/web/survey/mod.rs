@@ -40,7 +40,7 @@ pub async fn show(
     req: HttpRequest,
 ) -> Result<HttpResponse, WebError> {
     let lang = lang_of(&query);
-    if !state.survey.limiter.allow(req.peer_addr().map(|a| a.ip())) {
+    if !state.survey.limiter.allow(state.client_ip(&req)) {
         return status_page(lang, StatusCode::TOO_MANY_REQUESTS, Status::Busy);
     }
     let token = token.into_inner();
@@ -65,7 +65,7 @@ pub async fn submit(
     req: HttpRequest,
 ) -> Result<HttpResponse, WebError> {
     let lang = lang_of(&query);
-    if !state.survey.limiter.allow(req.peer_addr().map(|a| a.ip())) {
+    if !state.survey.limiter.allow(state.client_ip(&req)) {
         return status_page(lang, StatusCode::TOO_MANY_REQUESTS, Status::Busy);
     }
     let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body)

@@ -32,6 +32,8 @@ pub struct ActionForm {
     seed: String,
     /// `publish`: a correction's reason (supersedes the current version); `discard`: why.
     reason: String,
+    /// `discard`: the campaign the page showed (a stale page must not discard the period's next).
+    campaign_id: String,
 }
 
 /// `POST /admin/campaigns/{period}/actions/{action}`: `open`, `remind`, `extend`, `reissue`,
@@ -157,7 +159,8 @@ impl CampaignAction {
                 )])
             }
             Self::Discard => {
-                let r = campaigns::discard(conn, actor, period, &form.reason)?;
+                let expected = optional::<i64>(&form.campaign_id, "评议活动编号")?;
+                let r = campaigns::discard(conn, actor, period, &form.reason, expected)?;
                 Ok(vec![
                     format!(
                         "{period} 评议活动已作废:已删除 {} 份答卷,不会公布任何结果,问卷链接全部失效",

@@ -100,7 +100,7 @@ fn invalid_link() -> Result<HttpResponse, WebError> {
 }
 
 fn limited(state: &AppState, req: &HttpRequest) -> bool {
-    !state.survey.limiter.allow(req.peer_addr().map(|a| a.ip()))
+    !state.survey.limiter.allow(state.client_ip(req))
 }
 
 fn busy() -> Result<HttpResponse, WebError> {

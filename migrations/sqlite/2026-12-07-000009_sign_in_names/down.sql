@@ -1,0 +1,3 @@
+ALTER TABLE users ADD COLUMN failed_attempts INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE users ADD COLUMN locked_until TIMESTAMP;
+DROP TABLE sign_in_names;
