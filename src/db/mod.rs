@@ -225,14 +225,60 @@ pub fn relax_durability(conn: &mut Conn) -> Result<(), diesel::result::Error> {
     }
 }
 
-/// Applies pending migrations of the connection's backend; returns the names applied.
+/// Applies pending migrations of the connection's backend; returns the names applied. Refuses,
+/// changing nothing, what a pending migration could not apply (see [`check_before_migrating`]).
 pub fn migrate(conn: &mut Conn) -> Result<Vec<String>, DbError> {
+    let pending: Vec<String> = match conn {
+        Conn::Sqlite(c) => c
+            .pending_migrations(SQLITE_MIGRATIONS)
+            .map(|m| m.iter().map(|m| m.name().to_string()).collect()),
+        Conn::Postgres(c) => c
+            .pending_migrations(POSTGRES_MIGRATIONS)
+            .map(|m| m.iter().map(|m| m.name().to_string()).collect()),
+    }
+    .map_err(|e| DbError::Migration(e.to_string()))?;
+    check_before_migrating(conn, &pending)?;
     let applied = match conn {
         Conn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS),
         Conn::Postgres(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS),
     }
     .map_err(|e| DbError::Migration(e.to_string()))?;
     Ok(applied.iter().map(|v| v.to_string()).collect())
+}
+
+#[derive(diesel::QueryableByName)]
+struct OpenPeriod {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    period: String,
+}
+
+/// What the data must allow before the pending migrations run, so that none fails half-way on it:
+/// `000008_discard_and_views` allows one campaign under way at a time, and an earlier release let
+/// an office open two.
+fn check_before_migrating(conn: &mut Conn, pending: &[String]) -> Result<(), DbError> {
+    if !pending
+        .iter()
+        .any(|m| m.contains("000008_discard_and_views"))
+    {
+        return Ok(());
+    }
+    // A database without campaigns yet (a new one) has nothing to check.
+    let Ok(open) =
+        diesel::sql_query("SELECT period FROM campaigns WHERE state = 'open' ORDER BY period")
+            .load::<OpenPeriod>(conn)
+    else {
+        return Ok(());
+    };
+    if open.len() > 1 {
+        let periods: Vec<String> = open.into_iter().map(|p| p.period).collect();
+        return Err(DbError::Migration(format!(
+            "{} 的评议活动同时处于进行中,新版本同一时间只允许进行一期评议。\
+             请先用当前版本截止其中较早的一期(qiping campaign close PERIOD),再运行 qiping migrate;\
+             数据库未作任何改动",
+            periods.join("、")
+        )));
+    }
+    Ok(())
 }
 
 /// Runs `f` in one transaction that lands whole or not at all. On SQLite the outermost

@@ -162,3 +162,45 @@ fn an_installation_of_the_previous_release_upgrades_without_changing_a_published
         upgrade(&db);
     }
 }
+
+/// An earlier release let an office open two campaigns at once; the new one allows one. The
+/// upgrade then stops before it changes anything and says which campaigns and what to do.
+fn two_open_campaigns_stop_the_upgrade(db: &TestDb) {
+    let tag = db.backend;
+    let mut conn = restore(db);
+    diesel::sql_query("UPDATE campaigns SET state = 'open' WHERE period = '2025H2'")
+        .execute(&mut conn)
+        .unwrap();
+    let ratings = count(&mut conn, "SELECT count(*) AS n FROM ratings");
+    let err = qiping::db::migrate(&mut conn).unwrap_err().to_string();
+    assert!(
+        err.contains("2025H2") && err.contains("2026H2") && err.contains("campaign close"),
+        "[{tag}] {err}"
+    );
+    // Nothing ran: the release's own migrations are all still pending.
+    assert_eq!(
+        count(&mut conn, "SELECT count(*) AS n FROM ratings"),
+        ratings
+    );
+    assert!(
+        diesel::sql_query("SELECT campaign_id FROM ratings")
+            .execute(&mut conn)
+            .is_err(),
+        "[{tag}] 000007 did not run"
+    );
+    // Closing one lets it through.
+    diesel::sql_query("UPDATE campaigns SET state = 'closed' WHERE period = '2025H2'")
+        .execute(&mut conn)
+        .unwrap();
+    qiping::db::migrate(&mut conn).unwrap();
+}
+
+#[test]
+fn two_open_campaigns_stop_the_upgrade_before_it_changes_anything() {
+    if common::backend_enabled("sqlite") {
+        two_open_campaigns_stop_the_upgrade(&TestDb::empty_sqlite());
+    }
+    if let Some(db) = TestDb::empty_postgres() {
+        two_open_campaigns_stop_the_upgrade(&db);
+    }
+}
