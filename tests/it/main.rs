@@ -36,6 +36,7 @@ mod mail_outage;
 mod mail_restart;
 mod mail_serve;
 mod method_page;
+mod nginx;
 mod outreach;
 mod pg_outage;
 mod privacy;

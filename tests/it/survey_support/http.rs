@@ -12,6 +12,8 @@ pub struct Http {
     reader: BufReader<TcpStream>,
     host: String,
     addr: SocketAddr,
+    /// Header lines sent with every request (`Name: value\r\n`…).
+    extra: String,
 }
 
 impl Http {
@@ -23,7 +25,32 @@ impl Http {
             reader: BufReader::new(stream),
             host: addr.to_string(),
             addr,
+            extra: String::new(),
         })
+    }
+
+    /// A connection from a chosen local address: on loopback, 127.0.1.7 stands for another
+    /// client than 127.0.0.1.
+    pub fn connect_from(local: std::net::IpAddr, addr: SocketAddr) -> io::Result<Http> {
+        let domain = socket2::Domain::for_address(addr);
+        let socket = socket2::Socket::new(domain, socket2::Type::STREAM, None)?;
+        socket.bind(&SocketAddr::new(local, 0).into())?;
+        socket.connect(&addr.into())?;
+        let stream: TcpStream = socket.into();
+        stream.set_nodelay(true)?;
+        stream.set_read_timeout(Some(Duration::from_secs(60)))?;
+        Ok(Http {
+            reader: BufReader::new(stream),
+            host: addr.to_string(),
+            addr,
+            extra: String::new(),
+        })
+    }
+
+    /// Sends `name: value` with every request from now on.
+    pub fn with_header(mut self, name: &str, value: &str) -> Http {
+        self.extra.push_str(&format!("{name}: {value}\r\n"));
+        self
     }
 
     /// The server's address.
@@ -47,6 +74,7 @@ impl Http {
         if let Some(ct) = content_type {
             head.push_str(&format!("Content-Type: {ct}\r\n"));
         }
+        head.push_str(&self.extra);
         head.push_str("\r\n");
         let stream = self.reader.get_mut();
         stream.write_all(head.as_bytes())?;

@@ -145,7 +145,32 @@ fn serve(
     (addr, child)
 }
 
+/// One more `serve` process of an installation (several processes on one database, as in
+/// production); stopped when dropped.
+pub struct Extra {
+    pub addr: SocketAddr,
+    child: Child,
+}
+
+impl Drop for Extra {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 impl Served {
+    /// Another `serve` process on the same database and folder, on its own port.
+    pub fn another(&self) -> Extra {
+        let (addr, child) = serve(
+            self.dir.path(),
+            &self.database_url,
+            self.rate_per_minute,
+            &self.env,
+        );
+        Extra { addr, child }
+    }
+
     /// The `serve` process's id.
     pub fn pid(&self) -> u32 {
         self.child.id()
