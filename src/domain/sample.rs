@@ -1,6 +1,8 @@
 //! The stratified random sample of enterprises a campaign invites (`campaign create --sample N
-//! --seed S`): strata are district × industry × size, allocation is proportional with at least one
-//! enterprise from every non-empty stratum, and the draw is reproducible from the seed.
+//! --seed S`): strata are district × industry × size, exactly N enterprises are drawn, allocated
+//! to the strata in proportion to their sizes by largest remainder, and the draw is reproducible
+//! from the seed. (Until 2026-12-07 every non-empty stratum got at least one first, which made a
+//! sample of 40 invite 99 in a 600-enterprise registry.)
 //!
 //! The generator is xoshiro256++ seeded by SplitMix64 from the seed (`rand_xoshiro`, fixed by its
 //! specification), and the uniform draw below is written out here rather than borrowed from a
@@ -19,40 +21,36 @@ pub struct SampleFrameEntry {
     pub stratum: (String, String, String),
 }
 
-/// How many to draw from each stratum of sizes `sizes` for a total of `n`: one from every non-empty
-/// stratum first (so no stratum goes unheard), then the rest in proportion to what each stratum has
-/// left, by largest remainder (ties to the earlier stratum). Never more than a stratum holds; the
-/// total exceeds `n` only when there are more non-empty strata than `n`.
+/// How many to draw from each stratum of sizes `sizes` for a total of exactly `n` (or every
+/// enterprise, when `n` is at least all of them): proportional allocation by largest remainder —
+/// each stratum gets the whole part of `n × size / total`, and the places left go to the largest
+/// fractional parts (ties to the earlier stratum). No stratum is given a floor: a stratum smaller
+/// than `total / n` may get none, which is what keeps the sample at `n` (issue 43; the README says
+/// how small strata fare). Never more than a stratum holds.
 pub fn allocate(sizes: &[usize], n: usize) -> Vec<usize> {
     let total: usize = sizes.iter().sum();
     if n >= total {
         return sizes.to_vec();
     }
-    let mut counts: Vec<usize> = sizes.iter().map(|&s| s.min(1)).collect();
-    let given: usize = counts.iter().sum();
-    let Some(rest) = n.checked_sub(given).filter(|&r| r > 0) else {
-        return counts;
-    };
-    let room: Vec<usize> = sizes.iter().zip(&counts).map(|(s, c)| s - c).collect();
-    let room_total: usize = room.iter().sum();
-    let quotas: Vec<f64> = room
+    let quotas: Vec<f64> = sizes
         .iter()
-        .map(|&r| rest as f64 * r as f64 / room_total as f64)
+        .map(|&s| n as f64 * s as f64 / total as f64)
         .collect();
-    let mut handed = 0;
-    for ((count, &quota), &r) in counts.iter_mut().zip(&quotas).zip(&room) {
-        let whole = (quota.floor() as usize).min(r);
-        *count += whole;
-        handed += whole;
-    }
+    let mut counts: Vec<usize> = quotas
+        .iter()
+        .zip(sizes)
+        .map(|(q, &s)| (q.floor() as usize).min(s))
+        .collect();
+    let mut handed: usize = counts.iter().sum();
     let mut order: Vec<usize> = (0..sizes.len()).collect();
     order.sort_by(|&a, &b| {
         let fa = quotas[a] - quotas[a].floor();
         let fb = quotas[b] - quotas[b].floor();
         fb.total_cmp(&fa).then(a.cmp(&b))
     });
+    // Largest remainders first; a second pass only if rounding left a place over.
     for &i in order.iter().cycle().take(sizes.len() * 2) {
-        if handed >= rest {
+        if handed >= n {
             break;
         }
         if counts[i] < sizes[i] {
@@ -103,12 +101,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn allocation_is_proportional_with_one_per_non_empty_stratum() {
+    fn allocation_is_proportional_and_exactly_n() {
         assert_eq!(allocate(&[50, 30, 20], 10), vec![5, 3, 2]);
-        assert_eq!(allocate(&[98, 1, 1], 10), vec![8, 1, 1]);
+        // A small stratum may get none: the sample keeps its size.
+        assert_eq!(allocate(&[98, 1, 1], 10), vec![10, 0, 0]);
         assert_eq!(allocate(&[5, 0, 5], 100), vec![5, 0, 5]);
-        assert_eq!(allocate(&[1, 1, 1, 1], 2), vec![1, 1, 1, 1]);
-        assert_eq!(allocate(&[7, 7, 6], 10).iter().sum::<usize>(), 10);
+        assert_eq!(allocate(&[1, 1, 1, 1], 2), vec![1, 1, 0, 0]);
+        assert_eq!(allocate(&[7, 7, 6], 10), vec![4, 3, 3]);
+        // Many small strata, as a city's district × industry × size grid has: still exactly n.
+        let grid: Vec<usize> = (0..120).map(|i| 1 + i % 9).collect();
+        for n in [1, 17, 40, 119, 300, 590] {
+            let counts = allocate(&grid, n);
+            assert_eq!(counts.iter().sum::<usize>(), n, "n = {n}");
+            assert!(counts.iter().zip(&grid).all(|(c, s)| c <= s));
+        }
     }
 
     #[test]

@@ -31,6 +31,17 @@ fn no_gap() -> RemindersConfig {
 }
 
 #[test]
+fn a_sample_smaller_than_the_strata_invites_exactly_its_size() {
+    on_each_backend(|db| {
+        let mut conn = db.conn();
+        // 12 strata of 10: a sample of 5 invites 5, not one from every stratum (12).
+        mailing::registry(&mut conn, 120, "2019H1");
+        mailing::open(&mut conn, "2019H1", Some((5, 11)));
+        assert_eq!(invited(&mut conn, "2019H1").len(), 5, "{}", db.backend);
+    });
+}
+
+#[test]
 fn the_sample_is_stratified_and_reproducible_from_its_seed() {
     on_each_backend(|db| {
         let mut conn = db.conn();
