@@ -7,6 +7,7 @@
 
 use crate::common;
 use crate::common::accounts;
+use crate::common::count;
 use crate::survey_support;
 
 use common::scenario::{complete, open_survey_campaign, secret};
@@ -21,16 +22,6 @@ use qiping::service::{Actor, ServiceError, aggregate, response};
 use survey_support::{PERIOD, asked_codes};
 
 const MARK: &str = "作废前的独特留言QX7";
-
-#[derive(QueryableByName)]
-struct Count {
-    #[diesel(sql_type = BigInt)]
-    n: i64,
-}
-
-fn count(conn: &mut Conn, sql: &str) -> i64 {
-    diesel::sql_query(sql).get_result::<Count>(conn).unwrap().n
-}
 
 fn period() -> Period {
     PERIOD.parse().unwrap()

@@ -5,11 +5,12 @@
 
 use crate::common;
 use crate::common::accounts;
+use crate::common::count;
 
 use accounts::exec;
 use common::{on_each_backend, uscc};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Nullable, Text};
+use diesel::sql_types::{Nullable, Text};
 use qiping::db::Conn;
 use qiping::service::purge::purge;
 
@@ -24,17 +25,6 @@ struct Contact {
 fn contacts(conn: &mut Conn) -> Vec<Contact> {
     let q = "SELECT uscc, email FROM enterprises ORDER BY uscc";
     qiping::on_backend!(conn, |c| diesel::sql_query(q).load(c)).unwrap()
-}
-
-#[derive(QueryableByName, Debug)]
-struct Count {
-    #[diesel(sql_type = BigInt)]
-    n: i64,
-}
-
-fn count(conn: &mut Conn, sql: &str) -> i64 {
-    let rows: Vec<Count> = qiping::on_backend!(conn, |c| diesel::sql_query(sql).load(c)).unwrap();
-    rows[0].n
 }
 
 /// Three enterprises: one last invited to a campaign that closed in 2019 (stale), one invited to

@@ -7,12 +7,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on setup failures
 
 use crate::common;
+use crate::common::count;
 
 use std::io::Read;
 
 use common::TestDb;
 use diesel::prelude::*;
-use diesel::sql_types::BigInt;
 use qiping::db::{Conn, DatabaseUrl};
 use qiping::domain::Period;
 use qiping::service::Actor;
@@ -54,18 +54,6 @@ fn restore(db: &TestDb) -> Conn {
         }
     }
     DatabaseUrl::parse(&db.url).unwrap().connect().unwrap()
-}
-
-#[derive(QueryableByName)]
-struct Count {
-    #[diesel(sql_type = BigInt)]
-    n: i64,
-}
-
-fn count(conn: &mut Conn, sql: &str) -> i64 {
-    qiping::on_backend!(conn, |c| diesel::sql_query(sql).get_result::<Count>(c))
-        .unwrap()
-        .n
 }
 
 fn publications(conn: &mut Conn) -> Vec<(i64, String)> {

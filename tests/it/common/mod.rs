@@ -262,6 +262,19 @@ fn replace_database(url: &str, name: &str) -> String {
     }
 }
 
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+/// The one number a `SELECT count(*) AS n …` answers.
+pub fn count(conn: &mut Conn, sql: &str) -> i64 {
+    qiping::on_backend!(conn, |c| diesel::sql_query(sql).get_result::<Count>(c))
+        .unwrap()
+        .n
+}
+
 /// A file of `tests/fixtures/`.
 pub fn fixture(path: &str) -> Vec<u8> {
     let full = format!("{}/tests/fixtures/{path}", env!("CARGO_MANIFEST_DIR"));
