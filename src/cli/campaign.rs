@@ -41,10 +41,29 @@ pub enum CampaignCommand {
         #[arg(long, value_name = "YYYY-MM-DD")]
         closes: NaiveDate,
     },
-    /// Issue the invitations (one link per enterprise, queued for the mail dispatcher).
-    Open { period: Period },
-    /// Stop accepting answers; every link of the campaign expires.
-    Close { period: Period },
+    /// Issue the invitations (one link per enterprise, queued for the mail dispatcher) and write
+    /// the campaign's ballot key to a new file: answers stay sealed until the close opens them
+    /// with it.
+    Open {
+        period: Period,
+        /// Where to write the ballot key (a new file; removable media, not a disk that is backed
+        /// up). Losing every copy loses the campaign's answers; keep a second copy offline.
+        #[arg(long, value_name = "PATH")]
+        ballot_key_out: std::path::PathBuf,
+    },
+    /// Stop accepting answers (every link expires), open the sealed ballots with the ballot key
+    /// and store the answers unlinked; then the key file is overwritten and deleted.
+    Close {
+        period: Period,
+        /// The ballot key file written by `campaign open` (not needed to finish an interrupted
+        /// scrub).
+        #[arg(long, value_name = "FILE")]
+        ballot_key: Option<std::path::PathBuf>,
+        /// Drop ballots that do not open with the key instead of refusing the close (audited;
+        /// the bulletin states how many).
+        #[arg(long)]
+        exclude_unopenable: bool,
+    },
     /// Discard (作废) an open campaign: its answers are deleted, nothing is published, and the
     /// period's campaign can be created again.
     Discard {
@@ -118,16 +137,35 @@ pub fn run(ctx: &Context, command: CampaignCommand) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        CampaignCommand::Open { period } => {
+        CampaignCommand::Open {
+            period,
+            ballot_key_out,
+        } => {
+            crate::harden::no_core_dumps()?;
             let secret = LinkSecret::from_config(ctx.config.link_secret.as_deref())?;
-            let report = campaign::open(&mut conn, &ctx.actor, &secret, &period)?;
+            let key = crate::ballot::PrivateKey::generate()
+                .map_err(|e| anyhow::anyhow!("无法生成选票密钥:{e}"))?;
+            let report = campaign::open(&mut conn, &ctx.actor, &secret, &period, &key, |info, key| {
+                crate::ballot::keyfile::write_new(&ballot_key_out, info, key)
+                    .map_err(|e| crate::service::ServiceError::Invalid(e.to_string()))
+            })?;
             eprintln!(
                 "{} 评议活动已开始:已生成 {} 份邀请,等待发送(qiping mail send)",
                 report.period, report.invited
             );
+            eprintln!(
+                "选票密钥已写入 {}(指纹 {}),服务器上不保存它。截止时需要用它开启答卷:\
+                 请立即把它存到不做备份的移动介质上,另存一份离线副本;全部遗失则本期答卷无法开启,只能作废。",
+                ballot_key_out.display(),
+                report.key_fingerprint
+            );
             Ok(())
         }
-        CampaignCommand::Close { period } => super::results::close(ctx, &period),
+        CampaignCommand::Close {
+            period,
+            ballot_key,
+            exclude_unopenable,
+        } => super::results::close(ctx, &period, ballot_key.as_deref(), exclude_unopenable),
         CampaignCommand::Discard { period, reason } => {
             let report = campaign::discard(&mut conn, &ctx.actor, &period, &reason, None)?;
             eprintln!(
@@ -144,9 +182,11 @@ pub fn run(ctx: &Context, command: CampaignCommand) -> anyhow::Result<()> {
         }
         CampaignCommand::Report { period } => super::results::report(ctx, &period),
         CampaignCommand::Remind { period } => {
+            let secret = LinkSecret::from_config(ctx.config.link_secret.as_deref())?;
             let report = outreach::remind(
                 &mut conn,
                 &ctx.actor,
+                &secret,
                 &period,
                 &ctx.config.reminders,
                 None,
@@ -167,7 +207,8 @@ pub fn run(ctx: &Context, command: CampaignCommand) -> anyhow::Result<()> {
             Ok(())
         }
         CampaignCommand::Extend { period, closes } => {
-            let report = outreach::extend(&mut conn, &ctx.actor, &period, closes)?;
+            let secret = LinkSecret::from_config(ctx.config.link_secret.as_deref())?;
+            let report = outreach::extend(&mut conn, &ctx.actor, &secret, &period, closes)?;
             eprintln!(
                 "{} 截止日期已延至 {closes};已为 {} 家未作答的企业排队延期通知",
                 report.period, report.queued

@@ -2,11 +2,59 @@
 
 use super::Context;
 use crate::domain::Period;
+use crate::ballot::keyfile;
+use crate::service::closing::{self, CloseOptions};
+use crate::service::links::LinkSecret;
 use crate::service::{aggregate, publication};
 
-pub fn close(ctx: &Context, period: &Period) -> anyhow::Result<()> {
-    aggregate::close(&mut ctx.connect()?, &ctx.actor, period)?;
-    eprintln!("{period} 评议活动已截止:问卷链接全部失效,不再接受答卷");
+pub fn close(
+    ctx: &Context,
+    period: &Period,
+    key_file: Option<&std::path::Path>,
+    exclude_unopenable: bool,
+) -> anyhow::Result<()> {
+    crate::harden::no_core_dumps()?;
+    let secret = LinkSecret::from_config(ctx.config.link_secret.as_deref())?;
+    let key = match key_file {
+        Some(path) => Some(keyfile::read(path)?.1),
+        None => None,
+    };
+    let report = closing::close(
+        &mut ctx.connect()?,
+        &ctx.actor,
+        &secret,
+        period,
+        key.as_ref(),
+        CloseOptions { exclude_unopenable },
+    )?;
+    eprintln!(
+        "{period} 评议活动已截止:问卷链接全部失效;已开启 {} 份密封答卷,保存 {} 条评价{}{}",
+        report.ballots,
+        report.ratings,
+        if report.withheld_units > 0 {
+            format!(",{} 个单位因评价企业不足 5 家只保留份数", report.withheld_units)
+        } else {
+            String::new()
+        },
+        if report.excluded > 0 {
+            format!(",舍弃无法开启的答卷 {} 份", report.excluded)
+        } else {
+            String::new()
+        },
+    );
+    if !report.scrubbed {
+        eprintln!("数据库文件清理未完成(见上方警告):请稍后再次运行 qiping campaign close {period}");
+    }
+    if let Some(path) = key_file {
+        match keyfile::destroy(path) {
+            Ok(()) => eprintln!(
+                "已覆盖并删除密钥文件 {}。请销毁这把密钥的其他所有副本(离线副本、U 盘等):\
+                 销毁之后,任何人都无法再开启本期答卷的副本。",
+                path.display()
+            ),
+            Err(e) => eprintln!("未能删除密钥文件:{e};请手动销毁它和其他所有副本"),
+        }
+    }
     Ok(())
 }
 

@@ -40,6 +40,19 @@ pub struct CampaignRow {
     pub opened_at: Option<NaiveDateTime>,
     pub closed_at: Option<NaiveDateTime>,
     pub discard_reason: Option<String>,
+    /// The ballot key's public half, set when the campaign opens (the private half is never
+    /// stored: docs/architecture.md, "The ballot's life").
+    pub ballot_public_key: Option<Vec<u8>>,
+    /// The HPKE suite and ballot format the ballots are sealed with ([`crate::ballot::SuiteIds`]).
+    pub ballot_suite: Option<String>,
+    /// Units one ballot holds at most, and comment characters (UTF-16 units) in all: every
+    /// ballot of the campaign is padded to this layout.
+    pub ballot_units: Option<i32>,
+    pub ballot_comment_chars: Option<i32>,
+    /// The close opened and deleted the ballots but has not yet scrubbed them from the files.
+    pub scrub_pending: bool,
+    /// Ballots the close dropped as unopenable (`--exclude-unopenable`).
+    pub unopenable_excluded: Option<i64>,
 }
 
 /// A new campaign (always created as a draft).
@@ -152,11 +165,50 @@ pub fn invitation_counts(conn: &mut Conn, campaign_id: i64) -> QueryResult<Invit
         failed: by_status(conn, "failed")?,
         bounced: by_status(conn, "bounced")?,
         opened: super::survey_views::total(conn, campaign_id)?,
+        // While open, the ballots that arrived (one per answered link); after the close, the
+        // invitations it marked answered. Never both: the close deletes what it marks.
         completed: of_campaign()
-            .filter(invitations::completed_at.is_not_null())
+            .filter(invitations::answered.eq(true))
             .count()
-            .get_result(conn)?,
+            .get_result::<i64>(conn)?
+            + super::ballots::count(conn, campaign_id)?,
     })
+}
+
+/// Stores the ballot key's public half and the ballot layout of a campaign being opened.
+pub fn set_ballot_key(
+    conn: &mut Conn,
+    id: i64,
+    public_key: &[u8],
+    suite: &str,
+    units: i32,
+    comment_chars: i32,
+) -> QueryResult<()> {
+    diesel::update(campaigns::table.find(id))
+        .set((
+            campaigns::ballot_public_key.eq(Some(public_key)),
+            campaigns::ballot_suite.eq(Some(suite)),
+            campaigns::ballot_units.eq(Some(units)),
+            campaigns::ballot_comment_chars.eq(Some(comment_chars)),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
+/// Records whether the close's scrub is still to do, and how many ballots it excluded.
+pub fn set_scrub_pending(conn: &mut Conn, id: i64, pending: bool) -> QueryResult<()> {
+    diesel::update(campaigns::table.find(id))
+        .set(campaigns::scrub_pending.eq(pending))
+        .execute(conn)
+        .map(drop)
+}
+
+/// Records how many ballots the close excluded as unopenable.
+pub fn set_unopenable_excluded(conn: &mut Conn, id: i64, excluded: i64) -> QueryResult<()> {
+    diesel::update(campaigns::table.find(id))
+        .set(campaigns::unopenable_excluded.eq(Some(excluded)))
+        .execute(conn)
+        .map(drop)
 }
 
 /// Moves a campaign to a new state, stamping when it opened or closed.

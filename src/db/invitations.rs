@@ -19,10 +19,12 @@ pub struct InvitationRow {
     pub status: String,
     pub issued_at: NaiveDateTime,
     pub sent_at: Option<NaiveDateTime>,
-    pub completed_at: Option<NaiveDateTime>,
     pub reminders_sent: i32,
     pub last_reminded_at: Option<NaiveDateTime>,
     pub failure: Option<String>,
+    /// Set by the close for every invitation whose ballot it opened (a flag, never a time). While
+    /// the campaign is open a ballot's spent key says it instead (`service::ballots`).
+    pub answered: bool,
 }
 
 /// A new invitation. Its token hash is set right after the insert, once the id is known.
@@ -125,44 +127,31 @@ pub fn failures(
         .load(conn)
 }
 
-/// Marks an invitation completed if — and only if — it was not already: the one-link-one-response
-/// guard (docs/architecture.md §4.1). Returns whether this call completed it; run it in the transaction that stores
-/// the response, so of two racing submissions exactly one commits.
-pub fn complete_once(conn: &mut Conn, id: i64, at: NaiveDateTime) -> QueryResult<bool> {
-    // On the backend's own connection, as a statement of its own type: diesel prepares an
-    // `UPDATE` built with its query builder afresh on every call, this one once per connection.
-    let updated = crate::on_backend!(conn, |c| CompleteOnce { id, at }.execute(c))?;
-    Ok(updated == 1)
-}
-
-/// `UPDATE invitations SET completed_at = $at WHERE id = $id AND completed_at IS NULL`: the guard
-/// of [`complete_once`], as a query type with a static id so the backend's statement cache keeps it.
-#[derive(Debug, diesel::query_builder::QueryId)]
-struct CompleteOnce {
-    id: i64,
-    at: NaiveDateTime,
-}
-
-impl<DB> diesel::query_builder::QueryFragment<DB> for CompleteOnce
-where
-    DB: diesel::backend::Backend,
-    NaiveDateTime: diesel::serialize::ToSql<diesel::sql_types::Timestamp, DB>,
-    i64: diesel::serialize::ToSql<diesel::sql_types::BigInt, DB>,
-{
-    fn walk_ast<'b>(
-        &'b self,
-        mut out: diesel::query_builder::AstPass<'_, 'b, DB>,
-    ) -> QueryResult<()> {
-        out.push_sql("UPDATE invitations SET completed_at = ");
-        out.push_bind_param::<diesel::sql_types::Timestamp, _>(&self.at)?;
-        out.push_sql(" WHERE id = ");
-        out.push_bind_param::<diesel::sql_types::BigInt, _>(&self.id)?;
-        out.push_sql(" AND completed_at IS NULL");
-        Ok(())
+/// Marks the invitations with these ids answered, in one statement over the ids in ascending
+/// order (the close, for the invitations whose ballots it opened). Returns how many it marked.
+pub fn mark_answered(conn: &mut Conn, ids: &[i64]) -> QueryResult<usize> {
+    use diesel::sql_types::Text;
+    let mut ids = ids.to_vec();
+    ids.sort_unstable();
+    // One bound JSON array rather than one bind per id: 10,000 ids stay one statement on both
+    // backends (SQLite's and PostgreSQL's bind limits are lower).
+    let list = serde_json::to_string(&ids).map_err(|e| {
+        diesel::result::Error::SerializationError(Box::new(e))
+    })?;
+    match conn {
+        super::Conn::Sqlite(c) => diesel::sql_query(
+            "UPDATE invitations SET answered = 1 WHERE id IN (SELECT value FROM json_each(?))",
+        )
+        .bind::<Text, _>(&list)
+        .execute(c),
+        super::Conn::Postgres(c) => diesel::sql_query(
+            "UPDATE invitations SET answered = TRUE WHERE id IN \
+             (SELECT value::bigint FROM json_array_elements_text($1::json))",
+        )
+        .bind::<Text, _>(&list)
+        .execute(c),
     }
 }
-
-impl<C> RunQueryDsl<C> for CompleteOnce {}
 
 /// Queues a message.
 pub fn queue_message(conn: &mut Conn, message: &NewOutboxMessage<'_>) -> QueryResult<()> {
@@ -213,7 +202,7 @@ pub fn mark_bounced(
         invitations::table
             .filter(invitations::enterprise_id.eq(enterprise_id))
             .filter(invitations::campaign_id.eq_any(campaign_ids))
-            .filter(invitations::completed_at.is_null()),
+            .filter(invitations::answered.eq(false)),
     )
     .set(invitations::status.eq("bounced"))
     .execute(conn)
@@ -225,7 +214,7 @@ pub fn awaiting_answer(conn: &mut Conn, campaign_id: i64) -> QueryResult<Vec<Inv
     invitations::table
         .filter(invitations::campaign_id.eq(campaign_id))
         .filter(invitations::status.eq("sent"))
-        .filter(invitations::completed_at.is_null())
+        .filter(invitations::answered.eq(false))
         .order(invitations::id)
         .select(InvitationRow::as_select())
         .load(conn)
@@ -252,3 +241,25 @@ pub fn mark_sent_pending(conn: &mut Conn, id: i64) -> QueryResult<()> {
         .execute(conn)
         .map(drop)
 }
+
+/// Every invitation of a campaign with its enterprise's strata: (id, size, industry, district).
+/// The close matches each ballot's spent key to one of them and gives its ratings the strata
+/// weighting reads.
+pub fn with_strata(
+    conn: &mut Conn,
+    campaign_id: i64,
+) -> QueryResult<Vec<(i64, String, String, String)>> {
+    use super::schema::enterprises;
+    invitations::table
+        .inner_join(enterprises::table)
+        .filter(invitations::campaign_id.eq(campaign_id))
+        .order(invitations::id)
+        .select((
+            invitations::id,
+            enterprises::size,
+            enterprises::industry,
+            enterprises::district,
+        ))
+        .load(conn)
+}
+

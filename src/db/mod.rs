@@ -5,6 +5,7 @@
 //! concurrent writers queue on the busy timeout instead of failing with `SQLITE_BUSY` half-way.
 
 pub mod audit;
+pub mod ballots;
 pub mod campaigns;
 pub mod enterprises;
 pub mod interactions;

@@ -14,7 +14,11 @@ pub struct InvitationStratum {
     pub district: String,
     pub industry: String,
     pub size: String,
-    pub completed: Option<chrono::NaiveDateTime>,
+    /// The invitation's id: while the campaign is open, whether it has answered is worked out
+    /// from the ballots' spent keys (`service::ballots`), not read from the row.
+    pub invitation_id: i64,
+    /// Marked answered by the close.
+    pub answered: bool,
 }
 
 /// Every invitation of a campaign with the strata of its enterprise.
@@ -26,7 +30,8 @@ pub fn invitation_strata(conn: &mut Conn, campaign_id: i64) -> QueryResult<Vec<I
             enterprises::district,
             enterprises::industry,
             enterprises::size,
-            invitations::completed_at,
+            invitations::id,
+            invitations::answered,
         ))
         .load(conn)
 }

@@ -42,22 +42,25 @@ pub fn response_counts(
     campaign_id: i64,
     period: &str,
 ) -> QueryResult<Vec<(i64, i64, i64)>> {
-    use diesel::dsl::{count, count_star};
-    invitations::table
+    let pairs: Vec<(i64, bool)> = invitations::table
         .inner_join(
             interactions::table.on(interactions::enterprise_id
                 .eq(invitations::enterprise_id)
                 .and(interactions::period.eq(period))),
         )
         .filter(invitations::campaign_id.eq(campaign_id))
-        .group_by(interactions::unit_id)
-        .select((
-            interactions::unit_id,
-            count_star(),
-            count(invitations::completed_at),
-        ))
-        .order(interactions::unit_id)
-        .load(conn)
+        .select((interactions::unit_id, invitations::answered))
+        .load(conn)?;
+    let mut counts: std::collections::BTreeMap<i64, (i64, i64)> = Default::default();
+    for (unit, answered) in pairs {
+        let entry = counts.entry(unit).or_default();
+        entry.0 += 1;
+        entry.1 += i64::from(answered);
+    }
+    Ok(counts
+        .into_iter()
+        .map(|(unit, (invited, answered))| (unit, invited, answered))
+        .collect())
 }
 
 /// The enterprises invited to a campaign counted by strata (size, industry, district): the
@@ -93,7 +96,7 @@ pub fn answered_strata(
     invitations::table
         .inner_join(enterprises::table)
         .filter(invitations::campaign_id.eq(campaign_id))
-        .filter(invitations::completed_at.is_not_null())
+        .filter(invitations::answered.eq(true))
         .select((
             enterprises::size,
             enterprises::industry,

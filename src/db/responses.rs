@@ -1,29 +1,16 @@
-//! The submission path's writes: anonymous responses (答卷) and their ratings, and what storing
-//! one reads. Nothing else in qiping reads `responses`: every other reader takes ratings by
-//! campaign and unit (`tests/it/…` checks no query outside the submission path names the table).
+//! Stored answers: the ratings the close writes from the opened ballots, the campaign state a
+//! submission reads, and the discard's deletion. `responses` (and `ratings.response_id`) hold only
+//! answers stored before sealed ballots (issue 38): nothing writes them any more.
 //!
-//! A response row holds no enterprise id, token or time of day (docs/architecture.md §4.2). Its id and
-//! its ratings' ids are random rather than sequential, so the order of rows cannot be lined up with
-//! the order in which invitations were completed.
+//! A rating row holds no enterprise, invitation, response, ballot or time; its id is random and
+//! the close inserts the campaign's ratings in one random order across ballots
+//! (`service::closing`).
 
 use chrono::NaiveDate;
 use diesel::prelude::*;
 
 use super::Conn;
-use super::schema::{campaigns, enterprises, ratings, responses};
-
-/// A new response: the respondent key (the cluster id for statistics), the strata, the day.
-#[derive(Debug, Clone, Insertable)]
-#[diesel(table_name = responses)]
-pub struct NewResponse<'a> {
-    pub id: i64,
-    pub campaign_id: i64,
-    pub respondent_key: &'a str,
-    pub size: &'a str,
-    pub industry: &'a str,
-    pub district: &'a str,
-    pub submitted_on: NaiveDate,
-}
+use super::schema::{campaigns, enterprises, ratings, responses, withheld_units};
 
 /// A new rating of one unit within a response. `answers` and `problems` are JSON text. A missing
 /// comment is bound as NULL rather than left out, so the insert is one statement text whatever the
@@ -32,31 +19,20 @@ pub struct NewResponse<'a> {
 #[diesel(table_name = ratings, treat_none_as_default_value = false)]
 pub struct NewRating<'a> {
     pub id: i64,
-    pub response_id: i64,
     pub campaign_id: i64,
     pub unit_id: i64,
     pub self_selected: bool,
     pub answers: &'a str,
     pub problems: &'a str,
     pub comment: Option<&'a str>,
-    /// The enterprise's strata, read only by weighting (the response keeps them too, until no
-    /// response is stored).
+    /// The enterprise's strata, read only by weighting.
     pub size: &'a str,
     pub industry: &'a str,
     pub district: &'a str,
 }
 
-/// Stores a response (on the backend's own connection, where the statement stays prepared).
-pub fn insert_response(conn: &mut Conn, new: &NewResponse<'_>) -> QueryResult<()> {
-    crate::on_backend!(conn, |c| diesel::insert_into(responses::table)
-        .values(new)
-        .execute(c))
-    .map(drop)
-}
-
-/// Stores the ratings of a response: on PostgreSQL in one statement (one round trip), on SQLite
-/// one prepared row at a time (the statement is parsed once per connection, where a multi-row
-/// insert would be parsed again for every response).
+/// Stores ratings in the order given: on PostgreSQL in one statement per call, on SQLite one
+/// prepared row at a time (the statement is parsed once per connection).
 pub fn insert_ratings(conn: &mut Conn, rows: &[NewRating<'_>]) -> QueryResult<()> {
     match conn {
         Conn::Sqlite(c) => {
@@ -99,9 +75,40 @@ pub fn strata_of(conn: &mut Conn, enterprise_id: i64) -> QueryResult<(String, St
         .first(conn)
 }
 
-/// Deletes every stored answer of a campaign (a discard): its ratings, then its responses. Returns
-/// how many responses there were.
+/// Deletes every stored answer of a campaign (a discard): its ratings, withheld counts and
+/// responses stored before sealed ballots. Returns how many ratings there were.
 pub fn delete_of_campaign(conn: &mut Conn, campaign_id: i64) -> QueryResult<usize> {
-    diesel::delete(ratings::table.filter(ratings::campaign_id.eq(campaign_id))).execute(conn)?;
-    diesel::delete(responses::table.filter(responses::campaign_id.eq(campaign_id))).execute(conn)
+    let ratings =
+        diesel::delete(ratings::table.filter(ratings::campaign_id.eq(campaign_id))).execute(conn)?;
+    diesel::delete(withheld_units::table.filter(withheld_units::campaign_id.eq(campaign_id)))
+        .execute(conn)?;
+    diesel::delete(responses::table.filter(responses::campaign_id.eq(campaign_id)))
+        .execute(conn)?;
+    Ok(ratings)
+}
+
+/// Records a unit whose answers the close withheld, with how many entries it had.
+pub fn insert_withheld(
+    conn: &mut Conn,
+    campaign_id: i64,
+    unit_id: i64,
+    entries: i64,
+) -> QueryResult<()> {
+    diesel::insert_into(withheld_units::table)
+        .values((
+            withheld_units::campaign_id.eq(campaign_id),
+            withheld_units::unit_id.eq(unit_id),
+            withheld_units::entries.eq(entries),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
+/// The units of a campaign whose answers the close withheld: (unit id, entries).
+pub fn withheld(conn: &mut Conn, campaign_id: i64) -> QueryResult<Vec<(i64, i64)>> {
+    withheld_units::table
+        .filter(withheld_units::campaign_id.eq(campaign_id))
+        .order(withheld_units::unit_id)
+        .select((withheld_units::unit_id, withheld_units::entries))
+        .load(conn)
 }

@@ -62,6 +62,12 @@ diesel::table! {
         opened_at -> Nullable<Timestamp>,
         closed_at -> Nullable<Timestamp>,
         discard_reason -> Nullable<Text>,
+        ballot_public_key -> Nullable<Binary>,
+        ballot_suite -> Nullable<Text>,
+        ballot_units -> Nullable<Integer>,
+        ballot_comment_chars -> Nullable<Integer>,
+        scrub_pending -> Bool,
+        unopenable_excluded -> Nullable<BigInt>,
     }
 }
 
@@ -103,10 +109,10 @@ diesel::table! {
         status -> Text,
         issued_at -> Timestamp,
         sent_at -> Nullable<Timestamp>,
-        completed_at -> Nullable<Timestamp>,
         reminders_sent -> Integer,
         last_reminded_at -> Nullable<Timestamp>,
         failure -> Nullable<Text>,
+        answered -> Bool,
     }
 }
 
@@ -141,7 +147,7 @@ diesel::table! {
 diesel::table! {
     ratings (id) {
         id -> BigInt,
-        response_id -> BigInt,
+        response_id -> Nullable<BigInt>,
         unit_id -> BigInt,
         self_selected -> Bool,
         answers -> Text,
@@ -288,6 +294,9 @@ diesel::joinable!(unit_results -> aggregations (aggregation_id));
 diesel::joinable!(unit_results -> units (unit_id));
 diesel::joinable!(peer_group_results -> aggregations (aggregation_id));
 diesel::joinable!(publications -> campaigns (campaign_id));
+diesel::joinable!(ballots -> campaigns (campaign_id));
+diesel::joinable!(withheld_units -> campaigns (campaign_id));
+diesel::joinable!(withheld_units -> units (unit_id));
 diesel::joinable!(flags -> publications (publication_id));
 diesel::joinable!(flags -> units (unit_id));
 
@@ -317,7 +326,25 @@ diesel::allow_tables_to_appear_in_same_query!(
     leases,
     survey_views,
     sign_in_names,
+    ballots,
+    withheld_units,
 );
+
+diesel::table! {
+    ballots (spent_key) {
+        spent_key -> Binary,
+        campaign_id -> BigInt,
+        sealed -> Binary,
+    }
+}
+
+diesel::table! {
+    withheld_units (campaign_id, unit_id) {
+        campaign_id -> BigInt,
+        unit_id -> BigInt,
+        entries -> BigInt,
+    }
+}
 
 diesel::table! {
     users (id) {

@@ -74,7 +74,7 @@ pub struct AnswerError {
 }
 
 impl AnswerError {
-    fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
         Self {
             field: field.into(),
             message: message.into(),

@@ -29,10 +29,16 @@ use serde::{Deserialize, Serialize};
 
 /// Where a campaign stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum CampaignState {
     Draft,
+    /// Opened on the web: the ballot key was handed over in the opening response and the campaign
+    /// waits for the 营商办 to upload it back (「待核对密钥」); no invitation exists yet.
+    KeyCheck,
     Open,
+    /// The close has begun: no ballot is accepted any more; `campaign close` finishes opening the
+    /// box (after a crash too).
+    Closing,
     Closed,
     Published,
     /// Ended without results (作废).
@@ -43,18 +49,23 @@ pub enum CampaignState {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CampaignAction {
-    /// Issue invitations and start accepting answers.
+    /// Hand the ballot key to the web page's 营商办 and wait for it to come back (draft → key_check).
+    IssueKey,
+    /// Issue invitations and start accepting answers (draft, or key_check once the key came back).
     Open,
     /// Move the closing date; only while open.
     ExtendDeadline,
-    /// Stop accepting answers; links expire.
+    /// Stop accepting answers (links expire) and begin opening the box (open → closing; again
+    /// from closing to finish an interrupted close).
     Close,
     /// Freeze the results and make them public.
     Publish,
     /// Publish a corrected version that supersedes the current one.
     Supersede,
-    /// End an open campaign without results, its answers deleted (作废).
+    /// End a campaign under way without results, its answers deleted (作废).
     Discard,
+    /// The box is open and the ratings stored (closing → closed).
+    FinishClose,
 }
 
 /// An action the campaign's state does not allow.
@@ -111,14 +122,16 @@ impl From<super::Role> for Audience {
 /// An unknown state name.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "未知的评议活动状态「{0}」,应为 draft、open、closed、published 或 discarded (unknown campaign state)"
+    "未知的评议活动状态「{0}」,应为 draft、key_check、open、closing、closed、published 或 discarded (unknown campaign state)"
 )]
 pub struct UnknownCampaignState(pub String);
 
 impl CampaignState {
-    pub const ALL: [CampaignState; 5] = [
+    pub const ALL: [CampaignState; 7] = [
         CampaignState::Draft,
+        CampaignState::KeyCheck,
         CampaignState::Open,
+        CampaignState::Closing,
         CampaignState::Closed,
         CampaignState::Published,
         CampaignState::Discarded,
@@ -128,7 +141,9 @@ impl CampaignState {
     pub fn as_str(self) -> &'static str {
         match self {
             CampaignState::Draft => "draft",
+            CampaignState::KeyCheck => "key_check",
             CampaignState::Open => "open",
+            CampaignState::Closing => "closing",
             CampaignState::Closed => "closed",
             CampaignState::Published => "published",
             CampaignState::Discarded => "discarded",
@@ -138,7 +153,9 @@ impl CampaignState {
     pub fn label_zh(self) -> &'static str {
         match self {
             CampaignState::Draft => "草稿",
+            CampaignState::KeyCheck => "待核对密钥",
             CampaignState::Open => "进行中",
+            CampaignState::Closing => "正在截止",
             CampaignState::Closed => "已截止",
             CampaignState::Published => "已公布",
             CampaignState::Discarded => "已作废",
@@ -155,46 +172,54 @@ impl CampaignState {
         use CampaignAction as A;
         use CampaignState as S;
         match (self, action) {
-            (S::Draft, A::Open) => Ok(S::Open),
+            (S::Draft, A::IssueKey) => Ok(S::KeyCheck),
+            (S::Draft | S::KeyCheck, A::Open) => Ok(S::Open),
             (S::Open, A::ExtendDeadline) => Ok(S::Open),
-            (S::Open, A::Close) => Ok(S::Closed),
+            (S::Open | S::Closing, A::Close) => Ok(S::Closing),
+            (S::Closing, A::FinishClose) => Ok(S::Closed),
             (S::Closed, A::Publish) => Ok(S::Published),
             (S::Published, A::Supersede) => Ok(S::Published),
-            (S::Open, A::Discard) => Ok(S::Discarded),
+            (S::KeyCheck | S::Open | S::Closing, A::Discard) => Ok(S::Discarded),
             (from, action) => Err(IllegalTransition { from, action }),
         }
     }
 }
 
 impl CampaignAction {
-    pub const ALL: [CampaignAction; 6] = [
+    pub const ALL: [CampaignAction; 8] = [
+        CampaignAction::IssueKey,
         CampaignAction::Open,
         CampaignAction::ExtendDeadline,
         CampaignAction::Close,
         CampaignAction::Publish,
         CampaignAction::Supersede,
         CampaignAction::Discard,
+        CampaignAction::FinishClose,
     ];
 
     pub fn label_zh(self) -> &'static str {
         match self {
+            CampaignAction::IssueKey => "生成选票密钥",
             CampaignAction::Open => "开始",
             CampaignAction::ExtendDeadline => "延长截止日期",
             CampaignAction::Close => "截止",
             CampaignAction::Publish => "公布",
             CampaignAction::Supersede => "更正公布",
             CampaignAction::Discard => "作废",
+            CampaignAction::FinishClose => "完成截止",
         }
     }
 
     fn past_participle(self) -> &'static str {
         match self {
+            CampaignAction::IssueKey => "given a ballot key",
             CampaignAction::Open => "opened",
             CampaignAction::ExtendDeadline => "extended",
             CampaignAction::Close => "closed",
             CampaignAction::Publish => "published",
             CampaignAction::Supersede => "superseded",
             CampaignAction::Discard => "discarded",
+            CampaignAction::FinishClose => "finished closing",
         }
     }
 }
@@ -222,13 +247,19 @@ mod tests {
     use CampaignAction as A;
     use CampaignState as S;
 
-    const LEGAL: [(S, A, S); 6] = [
+    const LEGAL: [(S, A, S); 12] = [
+        (S::Draft, A::IssueKey, S::KeyCheck),
         (S::Draft, A::Open, S::Open),
+        (S::KeyCheck, A::Open, S::Open),
         (S::Open, A::ExtendDeadline, S::Open),
-        (S::Open, A::Close, S::Closed),
+        (S::Open, A::Close, S::Closing),
+        (S::Closing, A::Close, S::Closing),
+        (S::Closing, A::FinishClose, S::Closed),
         (S::Closed, A::Publish, S::Published),
         (S::Published, A::Supersede, S::Published),
+        (S::KeyCheck, A::Discard, S::Discarded),
         (S::Open, A::Discard, S::Discarded),
+        (S::Closing, A::Discard, S::Discarded),
     ];
 
     #[test]

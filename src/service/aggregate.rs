@@ -31,19 +31,6 @@ pub struct AggregateReport {
     pub suppressed: usize,
 }
 
-/// Stops answers: the campaign moves to `closed` and every link of it stops working (audited
-/// `campaign.close`).
-pub fn close(conn: &mut Conn, actor: &Actor, period: &Period) -> Result<(), ServiceError> {
-    audit::change(
-        conn,
-        actor,
-        "campaign.close",
-        &campaign::target(period),
-        |conn| transition(conn, period, CampaignAction::Close).map(drop),
-        |_| json!({}),
-    )
-}
-
 /// Applies a state change to a campaign in one transaction; returns the row as it was.
 pub(crate) fn transition(
     conn: &mut Conn,
@@ -113,13 +100,26 @@ pub fn aggregate(
         None
     };
     let seed = seed.unwrap_or_else(|| rand::rng().random());
-    let result = preparer
+    // Units whose answers the close withheld (fewer than the smallest crowd) keep their count.
+    let withheld: HashMap<i64, i64> = crate::db::responses::withheld(conn, campaign.id)?
+        .into_iter()
+        .collect();
+    let mut result = preparer
         .finish(weighting.as_ref())
         .and_then(|mut prepared| {
             prepared.units.retain(|u| !gone.contains(&u.info.code));
             stats::aggregate_prepared(&campaign.period, &prepared, settings, seed)
         })
         .map_err(|e| ServiceError::internal("统计计算失败", e))?;
+    for group in &mut result.peer_groups {
+        for u in &mut group.units {
+            if let Some(entries) = unit_ids.get(&u.code).and_then(|id| withheld.get(id))
+                && u.n == 0
+            {
+                u.n = usize::try_from(*entries).unwrap_or(0);
+            }
+        }
+    }
     tracing::info!(
         seconds = started.elapsed().as_secs_f64(),
         "{} 的结果已算出",

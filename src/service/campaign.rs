@@ -8,6 +8,8 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::links::{LinkSecret, token_hash};
+use crate::ballot::keyfile::{self, KeyFileInfo};
+use crate::ballot::{BallotLayout, PrivateKey};
 use super::{Actor, ServiceError, audit, templates};
 use crate::db::campaigns::{self as rows, CampaignRow, NewCampaign};
 use crate::db::invitations::{self, InvitationRow, NewInvitation, NewOutboxMessage};
@@ -67,6 +69,13 @@ pub struct CampaignSummary {
     pub failures: Vec<MailFailure>,
     /// Why the campaign was discarded (作废), when it was.
     pub discard_reason: Option<String>,
+    /// The fingerprint of the campaign's ballot key (its public half), once it has one: the key
+    /// file says the same.
+    pub key_fingerprint: Option<String>,
+    /// The close opened the ballots but has not yet scrubbed them from the database's files.
+    pub scrub_pending: bool,
+    /// Ballots the close dropped as unopenable (`--exclude-unopenable`), if any.
+    pub unopenable_excluded: Option<i64>,
 }
 
 /// Survey views on one day.
@@ -202,6 +211,13 @@ fn summarize(conn: &mut Conn, row: CampaignRow) -> Result<CampaignSummary, Servi
         sample_size: row.sample_size,
         sample_seed: row.sample_seed,
         failures,
+        key_fingerprint: row
+            .ballot_public_key
+            .as_deref()
+            .and_then(|b| crate::ballot::PublicKey::from_bytes(b).ok())
+            .map(|k| k.fingerprint().short()),
+        scrub_pending: row.scrub_pending,
+        unopenable_excluded: row.unopenable_excluded,
         discard_reason: row.discard_reason,
     })
 }
@@ -212,39 +228,50 @@ pub struct OpenReport {
     pub period: String,
     /// Invitations created and queued for the dispatcher.
     pub invited: usize,
+    /// The ballot key's fingerprint (its public half), to compare with the one the campaign page
+    /// and `campaign show` print.
+    pub key_fingerprint: String,
+    /// Bytes of every sealed ballot of the campaign.
+    pub ballot_bytes: usize,
 }
 
-/// Opens a draft campaign: one invitation per mailable enterprise, each with its link's hash and an
-/// `invitation` message in the outbox, all in the transaction that moves the campaign to `open`
-/// (audited `campaign.open`).
+/// Opens a draft campaign (the CLI's way): stores the ballot key's public half and the ballot
+/// layout, creates one invitation per invitee with its link's hash and an `invitation` message in
+/// the outbox, and moves the campaign to `open` — all in one transaction, audited `campaign.open`.
+/// Before that transaction commits, `hand_over` gets the private key (the CLI writes the key
+/// file, reads it back and checks it); if it fails, nothing is stored. The private key is never
+/// written to the database.
 pub fn open(
     conn: &mut Conn,
     actor: &Actor,
     secret: &LinkSecret,
     period: &Period,
+    key: &PrivateKey,
+    hand_over: impl FnOnce(&KeyFileInfo, &PrivateKey) -> Result<(), ServiceError>,
 ) -> Result<OpenReport, ServiceError> {
     let change = |conn: &mut Conn| -> Result<_, ServiceError> {
         let campaign = find(conn, period)?;
-        let state = state_of(&campaign)?;
-        let next = state.apply(CampaignAction::Open)?;
-        if let Some(other) = rows::under_way(conn)?
-            .into_iter()
-            .find(|c| c.id != campaign.id)
-        {
+        let next = state_of(&campaign)?.apply(CampaignAction::Open)?;
+        if state_of(&campaign)? != CampaignState::Draft {
             return Err(ServiceError::Conflict(format!(
-                "{} 的评议活动正在进行,同一时间只能进行一期评议:请先截止或作废它",
-                other.period
+                "{period} 的评议活动在等待核对选票密钥:请在活动页面上传密钥文件"
             )));
         }
-        let at = now();
+        refuse_second(conn, &campaign)?;
         let invitees = invitees(conn, &campaign)?;
+        let layout = ballot_layout(conn, &campaign, &invitees)?;
+        store_key(conn, &campaign, key, &layout)?;
+        let at = now();
         for enterprise in &invitees {
             issue_invitation(conn, secret, &campaign, enterprise.id, at)?;
         }
         rows::set_state(conn, campaign.id, next.as_str(), at)?;
+        hand_over(&key_file_info(&campaign), key)?;
         Ok(OpenReport {
             period: campaign.period,
             invited: invitees.len(),
+            key_fingerprint: key.public_key().fingerprint().short(),
+            ballot_bytes: crate::ballot::sealed_len(&layout),
         })
     };
     audit::change(
@@ -253,8 +280,182 @@ pub fn open(
         "campaign.open",
         &target(period),
         change,
-        |r| json!({"invited": r.invited}),
+        |r| json!({"invited": r.invited, "key_fingerprint": r.key_fingerprint}),
     )
+}
+
+/// A key file handed to the web page: its suggested name and its bytes.
+pub struct IssuedKey {
+    pub file_name: String,
+    pub bytes: zeroize::Zeroizing<Vec<u8>>,
+    pub fingerprint: String,
+}
+
+impl std::fmt::Debug for IssuedKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "IssuedKey({}, ***)", self.file_name)
+    }
+}
+
+/// The web's open, first half: makes the ballot key, stores its public half and the ballot layout,
+/// and moves the campaign to `key_check` (audited `campaign.issue_key`). The key file goes back
+/// in the response and is written nowhere on the server; no invitation exists until
+/// [`confirm_key`] has seen the file come back.
+pub fn issue_key(
+    conn: &mut Conn,
+    actor: &Actor,
+    period: &Period,
+    expected_id: Option<i64>,
+) -> Result<IssuedKey, ServiceError> {
+    let key = PrivateKey::generate().map_err(|e| ServiceError::internal("生成选票密钥", e))?;
+    audit::change(
+        conn,
+        actor,
+        "campaign.issue_key",
+        &target(period),
+        |conn| {
+            let campaign = find(conn, period)?;
+            if expected_id.is_some_and(|id| id != campaign.id) {
+                return Err(stale_page(period));
+            }
+            let next = state_of(&campaign)?.apply(CampaignAction::IssueKey)?;
+            refuse_second(conn, &campaign)?;
+            let invitees = invitees(conn, &campaign)?;
+            let layout = ballot_layout(conn, &campaign, &invitees)?;
+            store_key(conn, &campaign, &key, &layout)?;
+            rows::set_state(conn, campaign.id, next.as_str(), now())?;
+            Ok(IssuedKey {
+                file_name: keyfile::suggested_file_name(&campaign.period, &key),
+                bytes: keyfile::to_bytes(&key_file_info(&campaign), &key),
+                fingerprint: key.public_key().fingerprint().short(),
+            })
+        },
+        |k| json!({"key_fingerprint": k.fingerprint}),
+    )
+}
+
+/// The web's open, second half: the uploaded key file must hold the key whose public half is
+/// stored; then the invitations are created and queued and the campaign is open (audited
+/// `campaign.open`). A wrong file changes nothing.
+pub fn confirm_key(
+    conn: &mut Conn,
+    actor: &Actor,
+    secret: &LinkSecret,
+    period: &Period,
+    uploaded: &[u8],
+    expected_id: Option<i64>,
+) -> Result<OpenReport, ServiceError> {
+    let (_, key) = keyfile::from_bytes(uploaded).map_err(|e| ServiceError::Invalid(e.to_string()))?;
+    audit::change(
+        conn,
+        actor,
+        "campaign.open",
+        &target(period),
+        |conn| {
+            let campaign = find(conn, period)?;
+            if expected_id.is_some_and(|id| id != campaign.id) {
+                return Err(stale_page(period));
+            }
+            if state_of(&campaign)? != CampaignState::KeyCheck {
+                return Err(ServiceError::Conflict(format!(
+                    "{period} 的评议活动不在「待核对密钥」状态"
+                )));
+            }
+            let next = state_of(&campaign)?.apply(CampaignAction::Open)?;
+            super::closing::check_key(&campaign, &key)?;
+            let invitees = invitees(conn, &campaign)?;
+            let at = now();
+            for enterprise in &invitees {
+                issue_invitation(conn, secret, &campaign, enterprise.id, at)?;
+            }
+            rows::set_state(conn, campaign.id, next.as_str(), at)?;
+            let template = super::templates::parse_stored(&campaign.template_toml)?;
+            let layout = super::ballots::layout(&campaign, &template)?;
+            Ok(OpenReport {
+                period: campaign.period,
+                invited: invitees.len(),
+                key_fingerprint: key.public_key().fingerprint().short(),
+                ballot_bytes: crate::ballot::sealed_len(&layout),
+            })
+        },
+        |r| json!({"invited": r.invited, "key_fingerprint": r.key_fingerprint}),
+    )
+}
+
+fn stale_page(period: &Period) -> ServiceError {
+    ServiceError::Conflict(format!(
+        "{period} 的评议活动已不是页面上的那一个(可能已被作废并重新创建),请刷新页面后再操作"
+    ))
+}
+
+/// At most one campaign under way (`key_check`, `open` or `closing`) at a time.
+fn refuse_second(conn: &mut Conn, campaign: &CampaignRow) -> Result<(), ServiceError> {
+    if let Some(other) = rows::under_way(conn)?
+        .into_iter()
+        .find(|c| c.id != campaign.id)
+    {
+        return Err(ServiceError::Conflict(format!(
+            "{} 的评议活动正在进行,同一时间只能进行一期评议:请先截止或作废它",
+            other.period
+        )));
+    }
+    Ok(())
+}
+
+fn key_file_info(campaign: &CampaignRow) -> KeyFileInfo {
+    KeyFileInfo {
+        period: campaign.period.clone(),
+        campaign_id: campaign.id,
+        created: time::local_day(now()).to_string(),
+    }
+}
+
+/// The one ballot size of a campaign: from its template, the most units assigned to one
+/// invitee, and the comment budget. Refuses an invitee over the cap, naming it.
+fn ballot_layout(
+    conn: &mut Conn,
+    campaign: &CampaignRow,
+    invitees: &[enterprises::EnterpriseRow],
+) -> Result<BallotLayout, ServiceError> {
+    let template = super::templates::parse_stored(&campaign.template_toml)?;
+    let mut assigned: std::collections::HashMap<i64, usize> = Default::default();
+    for (enterprise, _) in interactions::of_period(conn, &campaign.period)? {
+        *assigned.entry(enterprise).or_default() += 1;
+    }
+    let largest = invitees
+        .iter()
+        .map(|e| (assigned.get(&e.id).copied().unwrap_or(0), e))
+        .max_by_key(|(n, _)| *n);
+    let layout = BallotLayout::for_campaign(
+        template.questions().len(),
+        template.problems().len(),
+        largest.map_or(0, |(n, _)| n),
+        crate::ballot::DEFAULT_COMMENT_BUDGET_CHARS,
+    );
+    layout.map_err(|e| match (&e, largest) {
+        (crate::ballot::LayoutError::TooManyAssigned { .. }, Some((_, enterprise))) => {
+            ServiceError::Invalid(format!("{}(统一社会信用代码 {})", e, enterprise.uscc))
+        }
+        _ => ServiceError::Invalid(e.to_string()),
+    })
+}
+
+fn store_key(
+    conn: &mut Conn,
+    campaign: &CampaignRow,
+    key: &PrivateKey,
+    layout: &BallotLayout,
+) -> Result<(), ServiceError> {
+    let too_big = |_| ServiceError::Invalid("选票格式过大".into());
+    rows::set_ballot_key(
+        conn,
+        campaign.id,
+        &key.public_key().to_bytes(),
+        &crate::ballot::SuiteIds::CURRENT.to_string(),
+        i32::try_from(layout.units).map_err(too_big)?,
+        i32::try_from(layout.comment_chars).map_err(too_big)?,
+    )?;
+    Ok(())
 }
 
 /// What `campaign discard` did.
@@ -302,9 +503,7 @@ pub fn discard(
         |conn| {
             let campaign = find(conn, period)?;
             if expected_id.is_some_and(|id| id != campaign.id) {
-                return Err(ServiceError::Conflict(format!(
-                    "{period} 的评议活动已不是页面上的那一个(可能已被作废并重新创建),请刷新页面后再操作"
-                )));
+                return Err(stale_page(period));
             }
             state_of(&campaign)?.apply(CampaignAction::Discard)?;
             // The state first: on PostgreSQL this waits for submissions that read the campaign
@@ -318,7 +517,7 @@ pub fn discard(
         },
         |r| json!({"reason": reason, "answers_deleted": r.answers_deleted}),
     )?;
-    if let Err(e) = crate::db::scrub::after_delete(conn, &["ratings", "responses"]) {
+    if let Err(e) = crate::db::scrub::after_delete(conn, &["ballots", "ratings", "responses"]) {
         // The discard stands; the WAL still holds the deleted rows until the next full
         // checkpoint. Say so to the operator rather than fail a change that has landed.
         tracing::warn!(error = %e, "作废后清理数据库文件未完成,将在下次完整检查点时完成");

@@ -306,7 +306,9 @@ impl Dispatcher<'_> {
             }
             _ => return Ok(Err("邮箱已退信或退订,不再发送".into())),
         };
-        if invitation.completed_at.is_some() && kind != MessageKind::Invitation {
+        if kind != MessageKind::Invitation
+            && super::ballots::has_answered(conn, &self.secret.spent_keys(), &invitation)?
+        {
             return Ok(Err("企业已提交问卷,无需再发".into()));
         }
         let units = units_for_invitation(conn, &invitation)?

@@ -51,7 +51,7 @@ pub fn reissue(
             invitations::of_enterprise(conn, campaign.id, enterprise.id)?.ok_or_else(|| {
                 ServiceError::NotFound(format!("{uscc} 不在 {period} 评议活动的邀请名单中"))
             })?;
-        if invitation.completed_at.is_some() {
+        if super::ballots::has_answered(conn, &secret.spent_keys(), &invitation)? {
             return Err(ServiceError::Conflict(format!(
                 "{uscc} 已经提交过 {period} 的问卷,无需重新发放链接"
             )));
@@ -92,6 +92,7 @@ pub struct QueuedReport {
 pub fn extend(
     conn: &mut Conn,
     actor: &Actor,
+    secret: &LinkSecret,
     period: &Period,
     closes_on: NaiveDate,
 ) -> Result<QueuedReport, ServiceError> {
@@ -107,7 +108,7 @@ pub fn extend(
         }
         rows::set_closes_on(conn, campaign.id, closes_on)?;
         let at = now();
-        let waiting = invitations::awaiting_answer(conn, campaign.id)?;
+        let waiting = awaiting_answer(conn, secret, campaign.id)?;
         for invitation in &waiting {
             queue(conn, &campaign, invitation.id, "extension", at)?;
         }
@@ -134,12 +135,13 @@ pub fn extend(
 pub fn remind(
     conn: &mut Conn,
     actor: &Actor,
+    secret: &LinkSecret,
     period: &Period,
     settings: &RemindersConfig,
     target: Option<u32>,
     at: NaiveDateTime,
 ) -> Result<QueuedReport, ServiceError> {
-    queue_reminders(conn, actor, period, settings, target, at, Record::Always)
+    queue_reminders(conn, actor, secret, period, settings, target, at, Record::Always)
 }
 
 /// When a reminder run writes its audit row.
@@ -150,9 +152,11 @@ enum Record {
     WhenQueued,
 }
 
+#[allow(clippy::too_many_arguments)]
 fn queue_reminders(
     conn: &mut Conn,
     actor: &Actor,
+    secret: &LinkSecret,
     period: &Period,
     settings: &RemindersConfig,
     target: Option<u32>,
@@ -168,7 +172,7 @@ fn queue_reminders(
             .min(settings.max_per_enterprise) as i32;
         let gap = Duration::days(i64::from(settings.min_gap_days));
         let mut queued = 0;
-        for invitation in invitations::awaiting_answer(conn, campaign.id)? {
+        for invitation in awaiting_answer(conn, secret, campaign.id)? {
             let last = invitation.last_reminded_at.or(invitation.sent_at);
             let gap_ok = last.is_none_or(|last| at - last >= gap);
             if invitation.reminders_sent < limit && gap_ok {
@@ -205,6 +209,7 @@ pub fn scheduled_target(settings: &RemindersConfig, opened: NaiveDate, today: Na
 pub fn remind_on_schedule(
     conn: &mut Conn,
     actor: &Actor,
+    secret: &LinkSecret,
     settings: &RemindersConfig,
     at: NaiveDateTime,
 ) -> Result<usize, ServiceError> {
@@ -212,7 +217,7 @@ pub fn remind_on_schedule(
     for campaign in rows::all(conn)? {
         let period = campaign.period.clone();
         match one_item_on(conn, |conn| {
-            remind_one_on_schedule(conn, actor, &campaign, settings, at)
+            remind_one_on_schedule(conn, actor, secret, &campaign, settings, at)
         })? {
             Ok(n) => queued += n,
             Err(reason) => tracing::error!(%period, "按计划排队提醒失败,已跳过该活动: {reason}"),
@@ -224,6 +229,7 @@ pub fn remind_on_schedule(
 fn remind_one_on_schedule(
     conn: &mut Conn,
     actor: &Actor,
+    secret: &LinkSecret,
     campaign: &CampaignRow,
     settings: &RemindersConfig,
     at: NaiveDateTime,
@@ -242,6 +248,7 @@ fn remind_one_on_schedule(
     let report = queue_reminders(
         conn,
         actor,
+        secret,
         &period,
         settings,
         Some(target),
@@ -304,4 +311,22 @@ pub fn bounce(
         change,
         |r| json!({"enterprises": r.enterprises, "invitations": r.invitations, "unknown": r.unknown.len()}),
     )
+}
+
+/// The invitations of a campaign that may get a reminder or an extension notice: delivered, not
+/// bounced or failed, and not answered — which, while the campaign is open, only the ballots'
+/// spent keys say (the invitation row is never touched by an answer).
+fn awaiting_answer(
+    conn: &mut Conn,
+    secret: &LinkSecret,
+    campaign_id: i64,
+) -> Result<Vec<invitations::InvitationRow>, ServiceError> {
+    let candidates = invitations::awaiting_answer(conn, campaign_id)?;
+    let pairs: Vec<(i64, bool)> = candidates.iter().map(|i| (i.id, i.answered)).collect();
+    let answered =
+        super::ballots::answered(conn, Some(&secret.spent_keys()), campaign_id, &pairs)?;
+    Ok(candidates
+        .into_iter()
+        .filter(|i| !answered.contains(&i.id))
+        .collect())
 }

@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use super::ServiceError;
 use super::campaign::{self, CampaignSummary};
+use crate::ballot::SpentKeys;
 use crate::db::{Conn, progress};
 use crate::domain::{EnterpriseSize, Period};
 
@@ -45,15 +46,24 @@ pub struct CampaignProgress {
 }
 
 /// The progress of the campaign of `period`.
-pub fn of_campaign(conn: &mut Conn, period: &Period) -> Result<CampaignProgress, ServiceError> {
+///
+/// While the campaign is open, whether an invitation has answered is worked out from the ballots'
+/// spent keys (`spent`, from `link_secret`): nothing on the invitation says it.
+pub fn of_campaign(
+    conn: &mut Conn,
+    period: &Period,
+    spent: Option<&SpentKeys>,
+) -> Result<CampaignProgress, ServiceError> {
     let row = campaign::find(conn, period)?;
     let summary = campaign::show(conn, period)?;
     let rows = progress::invitation_strata(conn, row.id)?;
+    let pairs: Vec<(i64, bool)> = rows.iter().map(|r| (r.invitation_id, r.answered)).collect();
+    let answered = super::ballots::answered(conn, spent, row.id, &pairs)?;
     let mut district = BTreeMap::new();
     let mut industry = BTreeMap::new();
     let mut size = BTreeMap::new();
     for r in &rows {
-        let done = i64::from(r.completed.is_some());
+        let done = i64::from(answered.contains(&r.invitation_id));
         for (map, key) in [
             (&mut district, r.district.clone()),
             (&mut industry, r.industry.clone()),

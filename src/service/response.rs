@@ -1,65 +1,64 @@
-//! Recording a response (答卷), the anonymous way docs/architecture.md §4.2 describes: the stored rows carry a
-//! random respondent key, the enterprise's strata and the Asia/Shanghai day — no enterprise id, no
-//! token, no invitation id, no time of day. One link, one response: the guard is
-//! [`invitations::complete_once`] inside the transaction that inserts the response.
+//! Recording an answer (答卷) as a sealed ballot (docs/architecture.md, "The ballot's life"): the
+//! submission is validated, sealed by HPKE to the campaign's public key with the link's spent key
+//! in its associated data, padded to the campaign's one ballot size, and stored as one row — the
+//! spent key and the sealed bytes. Nothing else is written: no invitation update, no counter, no
+//! audit row. One link, one ballot: the spent key is the ballot's primary key, inserted with `ON
+//! CONFLICT DO NOTHING`; a second ballot of the same link (a reissued link included, since the
+//! spent key does not follow the link version) stores nothing and answers 409.
 //!
 //! The work is split in two so that a writer can batch it ([`super::response_writer`]):
-//! [`prepare`] reads and validates (no writes, any connection), [`store`] writes one prepared
-//! submission and must run inside a write transaction. [`submit`] is both, in one transaction.
+//! [`prepare`] reads, validates and seals (no writes, any connection), [`store`] writes one
+//! prepared ballot and must run inside a write transaction. [`submit`] is both.
 
 use std::collections::{HashMap, HashSet};
 
 use diesel::Connection;
-use rand::TryRng;
-use rand::rngs::SysRng;
 
-use super::survey::{TemplateCache, accepts_answers, resolve};
-use crate::db::invitations;
-use crate::db::responses::{self as rows, NewRating, NewResponse};
+use super::ballots::{self, UnitAnswers};
+use super::survey::{SurveyContext, accepts_answers, resolve};
+use crate::ballot::{self as sealing, MAX_ADDED_UNITS, SealError, SealedBallot, SpentKey};
+use crate::db::responses as rows;
 use crate::db::survey_units;
 use crate::db::{Conn, now, write_transaction};
-use crate::domain::{RawSubmission, time};
+use crate::domain::{AnswerError, RawSubmission, time};
 
 pub use super::survey::LinkError as SubmitError;
 
-/// A validated submission, resolved to ids, ready to store. Holds the invitation id only to run
-/// the guard; it is never written to the response.
-#[derive(Debug, Clone)]
+/// A validated submission, sealed, ready to store: the campaign, the link's spent key and the
+/// sealed bytes. Its `Debug` shows neither.
+#[derive(Clone)]
 pub struct Prepared {
-    invitation_id: i64,
     campaign_id: i64,
-    strata: (String, String, String),
-    ratings: Vec<PreparedRating>,
+    spent_key: SpentKey,
+    sealed: SealedBallot,
 }
 
-#[derive(Debug, Clone)]
-struct PreparedRating {
-    unit_id: i64,
-    self_selected: bool,
-    answers: String,
-    problems: String,
-    comment: Option<String>,
+impl std::fmt::Debug for Prepared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Prepared(campaign {}, ***)", self.campaign_id)
+    }
 }
 
-/// Looks the link up and validates the submission against its questionnaire and the registry.
+/// Looks the link up, validates the submission against its questionnaire and the registry, and
+/// seals it.
 pub fn prepare(
     conn: &mut Conn,
-    cache: &TemplateCache,
+    cache: &SurveyContext,
     token: &str,
     submission: &RawSubmission,
 ) -> Result<Prepared, SubmitError> {
     match conn {
         // One read transaction for the half-dozen reads: SQLite then looks for new commits (and,
         // finding some, empties the connection's page cache) once instead of before every read.
-        Conn::Sqlite(_) => conn.transaction(|c| read_and_validate(c, cache, token, submission)),
+        Conn::Sqlite(_) => conn.transaction(|c| read_and_seal(c, cache, token, submission)),
         // PostgreSQL would pay two more round trips for it.
-        Conn::Postgres(_) => read_and_validate(conn, cache, token, submission),
+        Conn::Postgres(_) => read_and_seal(conn, cache, token, submission),
     }
 }
 
-fn read_and_validate(
+fn read_and_seal(
     conn: &mut Conn,
-    cache: &TemplateCache,
+    cache: &SurveyContext,
     token: &str,
     submission: &RawSubmission,
 ) -> Result<Prepared, SubmitError> {
@@ -81,33 +80,50 @@ fn read_and_validate(
             .into_iter()
             .map(|u| u.id)
             .collect();
-    let strata = rows::strata_of(conn, link.invitation.enterprise_id)?;
-    let mut ratings = Vec::with_capacity(valid.ratings.len());
-    for r in valid.ratings {
+    let mut units = Vec::with_capacity(valid.ratings.len());
+    for r in &valid.ratings {
         let unit_id = *known
             .get(&r.unit_code)
             .ok_or_else(|| SubmitError::Internal("validated unit vanished".into()))?;
-        ratings.push(PreparedRating {
+        units.push(UnitAnswers {
             unit_id,
             self_selected: !asked.contains(&unit_id),
-            answers: serde_json::to_string(&r.answers)
-                .map_err(|e| SubmitError::Internal(e.to_string()))?,
-            problems: serde_json::to_string(&r.problems)
-                .map_err(|e| SubmitError::Internal(e.to_string()))?,
-            comment: r.comment,
+            answers: &r.answers,
+            problems: &r.problems,
+            comment: r.comment.as_deref(),
         });
     }
+    let added = units.iter().filter(|u| u.self_selected).count();
+    if added > MAX_ADDED_UNITS {
+        return Err(SubmitError::Invalid(vec![AnswerError::new(
+            "ratings",
+            format!("除邀请中列出的单位外,最多可自行添加 {MAX_ADDED_UNITS} 个单位,现为 {added} 个"),
+        )]));
+    }
+    let internal = |e: super::ServiceError| SubmitError::Internal(e.to_string());
+    let public = ballots::public_key(&link.campaign).map_err(internal)?;
+    let layout = ballots::layout(&link.campaign, &link.template).map_err(internal)?;
+    let content = ballots::content_of(&link.template, &units);
+    let spent_key = cache
+        .spent_keys()?
+        .spent_key(link.campaign.id, link.invitation.id);
+    let sealed = sealing::seal(&public, link.campaign.id, &spent_key, &content, &layout)
+        .map_err(|e| match e {
+            SealError::Content(e) => {
+                SubmitError::Invalid(vec![AnswerError::new("ratings", e.to_string())])
+            }
+            e => SubmitError::Internal(e.to_string()),
+        })?;
     Ok(Prepared {
-        invitation_id: link.invitation.id,
         campaign_id: link.campaign.id,
-        strata,
-        ratings,
+        spent_key,
+        sealed,
     })
 }
 
-/// Writes one prepared submission. Call it inside a write transaction: the campaign is checked
-/// again and the invitation completed with the conditional update, so of two racing submissions
-/// exactly one stores anything.
+/// Writes one prepared ballot. Call it inside a write transaction: the campaign is checked again
+/// (on PostgreSQL read `FOR SHARE`, so a close waits for it) and the ballot inserted unless its
+/// spent key is there already.
 pub fn store(conn: &mut Conn, prepared: &Prepared) -> Result<(), SubmitError> {
     store_in(conn, &mut OpenCampaigns::default(), prepared)
 }
@@ -124,11 +140,10 @@ pub fn store_in(
     open: &mut OpenCampaigns,
     prepared: &Prepared,
 ) -> Result<(), SubmitError> {
-    let at = now();
-    let today = time::local_day(at);
     let accepts = match open.0.get(&prepared.campaign_id) {
         Some(accepts) => *accepts,
         None => {
+            let today = time::local_day(now());
             let (state, closes_on) = rows::campaign_state(conn, prepared.campaign_id)?;
             let accepts = accepts_answers(&state, closes_on, today);
             open.0.insert(prepared.campaign_id, accepts);
@@ -138,55 +153,23 @@ pub fn store_in(
     if !accepts {
         return Err(SubmitError::Closed);
     }
-    // The invitation records only the day it was completed, so its time cannot be matched to a
-    // response either.
-    let completed_on = time::start_of_local_day(today).unwrap_or(at);
-    if !invitations::complete_once(conn, prepared.invitation_id, completed_on)? {
-        return Err(SubmitError::Used);
-    }
-    let key = hex::encode(random_bytes::<16>()?);
-    let response_id = random_id()?;
-    let (size, industry, district) = &prepared.strata;
-    rows::insert_response(
+    let stored = crate::db::ballots::insert(
         conn,
-        &NewResponse {
-            id: response_id,
-            campaign_id: prepared.campaign_id,
-            respondent_key: &key,
-            size,
-            industry,
-            district,
-            submitted_on: today,
-        },
+        prepared.spent_key.as_bytes(),
+        prepared.campaign_id,
+        &prepared.sealed.0,
     )?;
-    let mut new_ratings = Vec::with_capacity(prepared.ratings.len());
-    for r in &prepared.ratings {
-        new_ratings.push(NewRating {
-            // Random on its own, not derived from the response's id: the admin's moderation
-            // page shows a comment by its rating's id, and ids sharing a prefix would group one
-            // enterprise's comments (issue 38).
-            id: random_id()?,
-            response_id,
-            campaign_id: prepared.campaign_id,
-            unit_id: r.unit_id,
-            self_selected: r.self_selected,
-            answers: &r.answers,
-            problems: &r.problems,
-            comment: r.comment.as_deref(),
-            size,
-            industry,
-            district,
-        });
+    if stored {
+        Ok(())
+    } else {
+        Err(SubmitError::Used)
     }
-    rows::insert_ratings(conn, &new_ratings)
-        .map_err(SubmitError::from)
-        .map(drop)
 }
 
 /// Validates and stores a submission in one transaction (SQLite: `BEGIN IMMEDIATE`).
 pub fn submit(
     conn: &mut Conn,
-    cache: &TemplateCache,
+    cache: &SurveyContext,
     token: &str,
     submission: &RawSubmission,
 ) -> Result<(), SubmitError> {
@@ -194,24 +177,9 @@ pub fn submit(
     write_transaction(conn, |conn| store(conn, &prepared))
 }
 
-/// Deletes every answer stored for a campaign (its discard); returns how many there were. Call it
-/// inside the discard's transaction.
+/// Deletes every answer stored for a campaign (its discard): its ballots and anything already
+/// opened. Returns how many ballots there were. Call it inside the discard's transaction.
 pub fn discard_answers(conn: &mut Conn, campaign_id: i64) -> diesel::QueryResult<usize> {
-    rows::delete_of_campaign(conn, campaign_id)
-}
-
-/// `N` bytes from the operating system's random source.
-fn random_bytes<const N: usize>() -> Result<[u8; N], SubmitError> {
-    let mut bytes = [0u8; N];
-    SysRng
-        .try_fill_bytes(&mut bytes)
-        .map_err(|e| SubmitError::Internal(format!("OS RNG: {e}")))?;
-    Ok(bytes)
-}
-
-/// A random positive id below 2^63 (a response's or a rating's): sequential ids would reveal the
-/// order of submissions, which could be lined up with the order invitations were opened.
-fn random_id() -> Result<i64, SubmitError> {
-    let n = i64::from_le_bytes(random_bytes::<8>()?) & i64::MAX;
-    Ok(n.max(1))
+    rows::delete_of_campaign(conn, campaign_id)?;
+    crate::db::ballots::delete_of_campaign(conn, campaign_id)
 }

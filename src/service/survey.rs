@@ -6,8 +6,9 @@ use std::sync::{Arc, Mutex, mpsc};
 
 use chrono::NaiveDate;
 
-use super::links::{is_well_formed, token_hash};
+use super::links::{LinkSecret, is_well_formed, token_hash};
 use super::templates;
+use crate::ballot::SpentKeys;
 use crate::db::campaigns;
 use crate::db::campaigns::CampaignRow;
 use crate::db::invitations::{self, InvitationRow};
@@ -36,16 +37,46 @@ pub enum LinkError {
     Internal(String),
 }
 
-/// Parsed questionnaires by campaign id: a campaign's stored template never changes, so each is
-/// parsed once per process rather than once per request.
-#[derive(Debug, Default, Clone)]
-pub struct TemplateCache(Arc<Mutex<HashMap<i64, Arc<SurveyTemplate>>>>);
+/// What every survey request of one process shares: the parsed questionnaires by campaign id (a
+/// campaign's stored template never changes, so each is parsed once per process) and the key
+/// spent keys are made with (from `link_secret`), which tells whether a link has answered.
+#[derive(Debug, Clone)]
+pub struct SurveyContext {
+    templates: Arc<Mutex<HashMap<i64, Arc<SurveyTemplate>>>>,
+    spent: Option<Arc<SpentKeys>>,
+}
 
-impl TemplateCache {
+impl SurveyContext {
+    /// A context for links made with `secret`.
+    pub fn new(secret: &LinkSecret) -> Self {
+        Self {
+            templates: Arc::default(),
+            spent: Some(Arc::new(secret.spent_keys())),
+        }
+    }
+
+    /// A context for a server without `link_secret`: no link can be answered (its ballot could
+    /// not be told apart from a second one of the same link).
+    pub fn without_secret() -> Self {
+        Self {
+            templates: Arc::default(),
+            spent: None,
+        }
+    }
+
+    /// The spent keys of this server's links.
+    pub fn spent_keys(&self) -> Result<&SpentKeys, LinkError> {
+        self.spent.as_deref().ok_or_else(|| {
+            LinkError::Internal(
+                "未配置问卷链接密钥(link_secret),无法接收答卷".into(),
+            )
+        })
+    }
+
     /// The parsed template of a campaign.
-    pub fn get(&self, campaign: &CampaignRow) -> Result<Arc<SurveyTemplate>, LinkError> {
+    pub fn template(&self, campaign: &CampaignRow) -> Result<Arc<SurveyTemplate>, LinkError> {
         let mut map = self
-            .0
+            .templates
             .lock()
             .map_err(|_| LinkError::Internal("template cache poisoned".into()))?;
         if let Some(t) = map.get(&campaign.id) {
@@ -95,7 +126,7 @@ pub fn accepts_answers(state: &str, closes_on: NaiveDate, today: NaiveDate) -> b
 
 /// Resolves a token to a link that can be answered now, or why not. The checks are the same for
 /// every caller so the page, the JSON and a submission never disagree.
-pub fn resolve(conn: &mut Conn, cache: &TemplateCache, token: &str) -> Result<OpenLink, LinkError> {
+pub fn resolve(conn: &mut Conn, cache: &SurveyContext, token: &str) -> Result<OpenLink, LinkError> {
     if !is_well_formed(token) {
         return Err(LinkError::Unknown);
     }
@@ -105,10 +136,12 @@ pub fn resolve(conn: &mut Conn, cache: &TemplateCache, token: &str) -> Result<Op
     if !accepts_answers(&campaign.state, campaign.closes_on, time::local_day(now())) {
         return Err(LinkError::Closed);
     }
-    if invitation.completed_at.is_some() {
+    // Answered: the close marked it, or — while open — a ballot carries its spent key. Nothing
+    // is read or written on the invitation row for it.
+    if super::ballots::has_answered(conn, cache.spent_keys()?, &invitation)? {
         return Err(LinkError::Used);
     }
-    let template = cache.get(&campaign)?;
+    let template = cache.template(&campaign)?;
     Ok(OpenLink {
         invitation,
         campaign,
@@ -121,7 +154,7 @@ pub fn resolve(conn: &mut Conn, cache: &TemplateCache, token: &str) -> Result<Op
 /// there, for its campaign and day only ([`ViewCounter`]).
 pub fn view(
     conn: &mut Conn,
-    cache: &TemplateCache,
+    cache: &SurveyContext,
     token: &str,
     extra_codes: &[String],
     views: Option<&ViewCounter>,

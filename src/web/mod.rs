@@ -20,7 +20,7 @@ use actix_web::{App, HttpResponse, HttpServer, web};
 use crate::config::Config;
 use crate::db::{Conn, Pool};
 use crate::service::response_writer::ResponseWriter;
-use crate::service::survey::{TemplateCache, ViewCounter};
+use crate::service::survey::{SurveyContext, ViewCounter};
 use crate::service::tasks::TaskBoard;
 use error::WebError;
 use rate_limit::RateLimiter;
@@ -43,7 +43,8 @@ pub struct AppState {
 /// Shared by every worker of one process (so the rate limit and the writer are per process).
 #[derive(Clone, Debug)]
 pub struct SurveyRuntime {
-    pub templates: TemplateCache,
+    /// Parsed questionnaires and the spent-key derivation.
+    pub templates: SurveyContext,
     pub writer: ResponseWriter,
     pub limiter: RateLimiter,
     /// Survey views, counted in memory and written about once a second.
@@ -54,7 +55,12 @@ impl AppState {
     /// The state of one server process; starts the response writer thread on `pool`.
     pub fn new(pool: Pool, config: Config) -> std::io::Result<Self> {
         let survey = SurveyRuntime {
-            templates: TemplateCache::default(),
+            templates: match crate::service::links::LinkSecret::from_config(
+                config.link_secret.as_deref(),
+            ) {
+                Ok(secret) => SurveyContext::new(&secret),
+                Err(_) => SurveyContext::without_secret(),
+            },
             writer: ResponseWriter::start(pool.clone())?,
             limiter: RateLimiter::new(config.server.submit_rate_per_minute),
             views: ViewCounter::start(pool.clone())?,

@@ -98,8 +98,20 @@ pub const ROUTES: &[RouteSpec] = &[
     RouteSpec {
         verb: Verb::Post,
         path: "/admin/campaigns/{period}/actions/{action}",
-        example: "/admin/campaigns/2019H2/actions/close",
+        example: "/admin/campaigns/2019H2/actions/remind",
         handler: |r| r.to(pages::admin::action),
+    },
+    RouteSpec {
+        verb: Verb::Post,
+        path: "/admin/campaigns/{period}/key-check",
+        example: "/admin/campaigns/2019H2/key-check",
+        handler: |r| r.to(pages::admin::confirm_key),
+    },
+    RouteSpec {
+        verb: Verb::Post,
+        path: "/admin/campaigns/{period}/close",
+        example: "/admin/campaigns/2019H2/close",
+        handler: |r| r.to(pages::admin::close),
     },
     RouteSpec {
         verb: Verb::Get,

@@ -97,7 +97,15 @@ fn the_same_action_from_the_cli_and_the_web_leaves_the_same_row_apart_from_the_a
         qiping(
             dir,
             db,
-            &["--actor", "王科长", "campaign", "open", "2020H1"],
+            &[
+                "--actor",
+                "王科长",
+                "campaign",
+                "open",
+                "2020H1",
+                "--ballot-key-out",
+                "ballot.key",
+            ],
         );
         qiping(dir, db, &["flags", "--json"]);
 

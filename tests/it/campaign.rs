@@ -8,7 +8,6 @@ use common::on_each_backend;
 use common::scenario::{create_campaign, fixture_registry, secret};
 use diesel::prelude::*;
 use qiping::db::schema::outbox;
-use qiping::service::Actor;
 use qiping::service::ServiceError;
 use qiping::service::campaign;
 use qiping::service::links::token_hash;
@@ -20,7 +19,7 @@ fn opening_invites_every_mailable_enterprise_and_queues_one_message_each() {
         fixture_registry(&mut conn);
         create_campaign(&mut conn, "2019H2", None);
         let period = "2019H2".parse().unwrap();
-        let report = campaign::open(&mut conn, &Actor::cli(), &secret(), &period).unwrap();
+        let report = crate::common::keys::open(&mut conn, &period).unwrap();
         let with_email = qiping::db::enterprises::mailable(&mut conn).unwrap().len();
         assert!(with_email > 0);
         assert_eq!(report.invited, with_email, "{}", db.backend);
@@ -44,7 +43,7 @@ fn opening_invites_every_mailable_enterprise_and_queues_one_message_each() {
             assert_ne!(inv.token_hash, token);
         }
 
-        let again = campaign::open(&mut conn, &Actor::cli(), &secret(), &period).unwrap_err();
+        let again = crate::common::keys::open(&mut conn, &period).unwrap_err();
         assert!(matches!(again, ServiceError::Transition(_)), "{again}");
     });
 }

@@ -10,14 +10,14 @@ use crate::common::accounts;
 use crate::common::count;
 use crate::survey_support;
 
-use common::scenario::{complete, open_survey_campaign, secret};
+use common::scenario::{complete, open_survey_campaign};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
 use qiping::db::{Conn, DatabaseUrl, invitations::InvitationRow, schema};
 use qiping::domain::Period;
 use qiping::service::audit as audit_rows;
 use qiping::service::campaign::{self, CreateCampaign};
-use qiping::service::survey::{self, LinkError, TemplateCache, ViewCounter};
+use qiping::service::survey::{self, LinkError, SurveyContext, ViewCounter};
 use qiping::service::{Actor, ServiceError, aggregate, response};
 use survey_support::{PERIOD, asked_codes};
 
@@ -31,7 +31,7 @@ fn period() -> Period {
 /// with a comment carrying [`MARK`].
 fn answered(conn: &mut Conn, n: usize, answers: usize) -> Vec<String> {
     let tokens = open_survey_campaign(conn, n);
-    let cache = TemplateCache::default();
+    let cache = SurveyContext::new(&crate::common::scenario::secret());
     for token in &tokens[..answers] {
         let mut submission = complete(&asked_codes());
         submission.ratings[0].comment = Some(MARK.to_owned());
@@ -101,7 +101,7 @@ fn a_discarded_campaign_loses_its_answers_and_frees_its_period() {
         assert!(matches!(agg, ServiceError::Conflict(_)), "{tag}: {agg}");
 
         // Its links answer 「评议已结束」, for a view and a submission alike.
-        let cache = TemplateCache::default();
+        let cache = SurveyContext::new(&crate::common::scenario::secret());
         assert!(matches!(
             survey::view(&mut conn, &cache, &tokens[4], &[], None),
             Err(LinkError::Closed)
@@ -130,7 +130,7 @@ fn a_discarded_campaign_loses_its_answers_and_frees_its_period() {
         assert_eq!(shown.state, "discarded");
         assert_eq!(shown.discard_reason.as_deref(), Some("选票密钥全部遗失"));
         create(&mut conn, &p).unwrap();
-        let report = campaign::open(&mut conn, &Actor::cli(), &secret(), &p).unwrap();
+        let report = crate::common::keys::open(&mut conn, &p).unwrap();
         assert_eq!(report.invited, 6, "{tag}");
         let shown = campaign::show(&mut conn, &p).unwrap();
         assert_eq!(
@@ -160,7 +160,7 @@ fn only_one_campaign_is_under_way_at_a_time() {
         open_survey_campaign(&mut conn, 3);
         let next: Period = "2020H1".parse().unwrap();
         create(&mut conn, &next).unwrap();
-        let err = campaign::open(&mut conn, &Actor::cli(), &secret(), &next).unwrap_err();
+        let err = crate::common::keys::open(&mut conn, &next).unwrap_err();
         match &err {
             ServiceError::Conflict(text) => assert!(text.contains(PERIOD), "{tag}: {text}"),
             other => panic!("{tag}: {other}"),
@@ -177,8 +177,8 @@ fn only_one_campaign_is_under_way_at_a_time() {
         ))
         .execute(&mut conn);
         assert!(raw.is_err(), "{tag}: a second open campaign was stored");
-        aggregate::close(&mut conn, &Actor::cli(), &period()).unwrap();
-        campaign::open(&mut conn, &Actor::cli(), &secret(), &next).unwrap();
+        crate::common::keys::close(&mut conn, &period()).unwrap();
+        crate::common::keys::open(&mut conn, &next).unwrap();
     });
 }
 
@@ -248,7 +248,7 @@ fn viewing_a_survey_writes_nothing_to_the_invitation() {
         let before_system = (tag == "postgres").then(|| system(&mut conn));
         let pool = DatabaseUrl::parse(&db.url).unwrap().pool(2).unwrap();
         let views = ViewCounter::start(pool).unwrap();
-        let cache = TemplateCache::default();
+        let cache = SurveyContext::new(&crate::common::scenario::secret());
         for token in [&tokens[0], &tokens[0], &tokens[1]] {
             survey::view(&mut conn, &cache, token, &[], Some(&views)).unwrap();
         }
@@ -356,7 +356,7 @@ async fn the_campaign_page_discards_with_a_reason_and_says_so() {
     );
     // A page left open on the discarded campaign cannot discard the period's next one.
     create(&mut conn, &period()).unwrap();
-    campaign::open(&mut conn, &Actor::cli(), &secret(), &period()).unwrap();
+    crate::common::keys::open(&mut conn, &period()).unwrap();
     let (status, body) = accounts::post_form(
         &app,
         &admin,
@@ -433,7 +433,7 @@ fn a_submission_in_flight_is_not_left_behind_by_a_discard() {
     };
     let mut conn = db.conn();
     let tokens = answered(&mut conn, 4, 1);
-    let cache = TemplateCache::default();
+    let cache = SurveyContext::new(&crate::common::scenario::secret());
     let prepared =
         response::prepare(&mut conn, &cache, &tokens[1], &complete(&asked_codes())).unwrap();
     let Conn::Postgres(pg) = &mut conn else {

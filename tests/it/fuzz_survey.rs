@@ -18,7 +18,7 @@ use diesel::prelude::*;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use qiping::db::Conn;
-use qiping::db::schema::{invitations, ratings, responses};
+use qiping::db::schema::{ratings, responses};
 use serde_json::{Value, json};
 use survey_support::http::Http;
 use survey_support::server::{self, Served};
@@ -29,23 +29,19 @@ const ENTERPRISES: usize = 60;
 /// each test to a few seconds.
 const CASES: u32 = 96;
 
-/// The two invariants of a submission path that stores whole responses or nothing.
+/// The invariants of a submission path that stores whole ballots or nothing: every stored ballot
+/// opens with the campaign's key to a ballot that rates at least one unit, and nothing is stored
+/// unsealed while the campaign is open.
 fn whole_or_nothing(conn: &mut Conn) -> Result<(), String> {
-    let stored: i64 = responses::table.count().get_result(conn).unwrap();
-    let completed: i64 = invitations::table
-        .filter(invitations::completed_at.is_not_null())
-        .count()
-        .get_result(conn)
-        .unwrap();
-    let bare: i64 = responses::table
-        .left_join(ratings::table)
-        .filter(ratings::id.is_null())
-        .count()
-        .get_result(conn)
-        .unwrap();
-    if stored != completed || bare != 0 {
+    let stored = crate::common::keys::ballots(conn);
+    let opened = crate::common::keys::peek(conn);
+    let bare = opened.iter().filter(|b| b.units.is_empty()).count();
+    let unsealed: i64 = ratings::table.count().get_result(conn).unwrap();
+    let responses: i64 = responses::table.count().get_result(conn).unwrap();
+    if stored != opened.len() as i64 || bare != 0 || unsealed != 0 || responses != 0 {
         return Err(format!(
-            "{stored} responses, {completed} completed invitations, {bare} without ratings"
+            "{stored} ballots, {} opened, {bare} without units, {unsealed} ratings and {responses} responses stored in the clear",
+            opened.len()
         ));
     }
     Ok(())

@@ -49,7 +49,11 @@ fn a_sampled_campaign_is_mailed_to_eml_files_and_reported() {
             "campaign", "create", "2019H2", "--sample", "3", "--seed", "5",
         ],
     );
-    qiping(dir.path(), &db, &["campaign", "open", "2019H2"]);
+    qiping(
+        dir.path(),
+        &db,
+        &["campaign", "open", "2019H2", "--ballot-key-out", "ballot.key"],
+    );
     let shown = show(dir.path(), &db);
     assert_eq!(shown["sample_seed"], 5);
     let invited = shown["invited"].as_i64().unwrap();

@@ -176,7 +176,11 @@ fn a_line_break_written_into_the_database_fails_that_message_alone_and_serve_sen
             .execute(&mut conn)
             .unwrap();
         ok(dir.path(), &db.url, &["campaign", "create", "2019H2"]);
-        ok(dir.path(), &db.url, &["campaign", "open", "2019H2"]);
+        ok(
+            dir.path(),
+            &db.url,
+            &["campaign", "open", "2019H2", "--ballot-key-out", "ballot.key"],
+        );
 
         let (mut server, addr) = serve(dir.path(), &db.url, sink.addr);
         wait_until("the four good invitations", 60, || {

@@ -17,7 +17,7 @@ use qiping::config::Config;
 use qiping::domain::Period;
 use qiping::service::Actor;
 use qiping::service::response;
-use qiping::service::survey::TemplateCache;
+use qiping::service::survey::SurveyContext;
 use qiping::service::{aggregate, publication};
 use qiping::stats::{METHOD_VERSION, Settings, method_name_zh};
 use sha2::{Digest, Sha256};
@@ -50,12 +50,12 @@ fn second_settings() -> Settings {
 fn publish_twice(db: &TestDb, reports: &std::path::Path) -> Period {
     let mut conn = db.conn();
     let tokens = open_survey_campaign(&mut conn, 12);
-    let cache = TemplateCache::default();
+    let cache = SurveyContext::new(&crate::common::scenario::secret());
     for token in &tokens {
         response::submit(&mut conn, &cache, token, &complete(&asked_codes())).unwrap();
     }
     let period: Period = PERIOD.parse().unwrap();
-    aggregate::close(&mut conn, &Actor::cli(), &period).unwrap();
+    crate::common::keys::close(&mut conn, &period).unwrap();
     aggregate::aggregate(
         &mut conn,
         &Actor::cli(),

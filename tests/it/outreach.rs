@@ -15,7 +15,7 @@ use qiping::config::RemindersConfig;
 use qiping::db::{Conn, enterprises, invitations, leases, now};
 use qiping::service::links::token_hash;
 use qiping::service::outreach;
-use qiping::service::{aggregate, campaign};
+use qiping::service::campaign;
 
 fn invited(conn: &mut Conn, period: &str) -> Vec<invitations::InvitationRow> {
     let id = campaign::find(conn, &period.parse().unwrap()).unwrap().id;
@@ -49,7 +49,7 @@ fn the_sample_is_stratified_and_reproducible_from_its_seed() {
         // One campaign is open at a time: each closes before the next opens.
         for (period, seed) in [("2019H1", 7), ("2019H2", 7), ("2020H1", 8)] {
             mailing::open(&mut conn, period, Some((24, seed)));
-            aggregate::close(&mut conn, &Actor::cli(), &period.parse().unwrap()).unwrap();
+            crate::common::keys::close(&mut conn, &period.parse().unwrap()).unwrap();
         }
         let shown = campaign::show(&mut conn, &"2019H1".parse().unwrap()).unwrap();
         assert_eq!((shown.sample_size, shown.sample_seed), (Some(24), Some(7)));
@@ -147,7 +147,7 @@ fn reminders_go_only_to_those_who_have_not_completed_and_respect_the_maximum() {
         let settings = smtp_settings(sink.addr);
         dispatch(&mut conn, &settings);
         let rows = invited(&mut conn, "2019H2");
-        assert!(invitations::complete_once(&mut conn, rows[0].id, now()).unwrap());
+        crate::common::keys::ballot_for(&mut conn, &rows[0]);
         let completed = enterprises::by_id(&mut conn, rows[0].enterprise_id)
             .unwrap()
             .unwrap()
@@ -155,7 +155,7 @@ fn reminders_go_only_to_those_who_have_not_completed_and_respect_the_maximum() {
             .unwrap();
         let period = "2019H2".parse().unwrap();
         let queued =
-            outreach::remind(&mut conn, &Actor::cli(), &period, &no_gap(), None, now()).unwrap();
+            outreach::remind(&mut conn, &Actor::cli(), &crate::common::scenario::secret(), &period, &no_gap(), None, now()).unwrap();
         assert_eq!(queued.queued, 4, "{}", db.backend);
         let before = sink.received().len();
         dispatch(&mut conn, &settings);
@@ -172,19 +172,19 @@ fn reminders_go_only_to_those_who_have_not_completed_and_respect_the_maximum() {
             ..no_gap()
         };
         assert_eq!(
-            outreach::remind(&mut conn, &Actor::cli(), &period, &gap, None, now())
+            outreach::remind(&mut conn, &Actor::cli(), &crate::common::scenario::secret(), &period, &gap, None, now())
                 .unwrap()
                 .queued,
             0
         );
         assert_eq!(
-            outreach::remind(&mut conn, &Actor::cli(), &period, &no_gap(), None, now())
+            outreach::remind(&mut conn, &Actor::cli(), &crate::common::scenario::secret(), &period, &no_gap(), None, now())
                 .unwrap()
                 .queued,
             4
         );
         assert_eq!(
-            outreach::remind(&mut conn, &Actor::cli(), &period, &no_gap(), None, now())
+            outreach::remind(&mut conn, &Actor::cli(), &crate::common::scenario::secret(), &period, &no_gap(), None, now())
                 .unwrap()
                 .queued,
             0
@@ -229,12 +229,12 @@ fn bounced_addresses_are_skipped_and_counted() {
         // Not reminded in this campaign, not invited again in the next.
         let period = "2019H2".parse().unwrap();
         assert_eq!(
-            outreach::remind(&mut conn, &Actor::cli(), &period, &no_gap(), None, now())
+            outreach::remind(&mut conn, &Actor::cli(), &crate::common::scenario::secret(), &period, &no_gap(), None, now())
                 .unwrap()
                 .queued,
             3
         );
-        aggregate::close(&mut conn, &Actor::cli(), &period).unwrap();
+        crate::common::keys::close(&mut conn, &period).unwrap();
         mailing::open(&mut conn, "2020H1", None);
         assert_eq!(invited(&mut conn, "2020H1").len(), 3);
     });
@@ -249,16 +249,16 @@ fn extending_moves_the_deadline_and_tells_those_who_have_not_answered() {
         let sink = SmtpSink::start();
         dispatch(&mut conn, &smtp_settings(sink.addr));
         let rows = invited(&mut conn, "2019H2");
-        invitations::complete_once(&mut conn, rows[0].id, now()).unwrap();
+        crate::common::keys::ballot_for(&mut conn, &rows[0]);
         let period = "2019H2".parse().unwrap();
         let closes = campaign::show(&mut conn, &period).unwrap().closes;
         assert!(
-            outreach::extend(&mut conn, &Actor::cli(), &period, closes).is_err(),
+            outreach::extend(&mut conn, &Actor::cli(), &crate::common::scenario::secret(), &period, closes).is_err(),
             "must be later"
         );
         let later = closes + chrono::Duration::days(10);
         assert_eq!(
-            outreach::extend(&mut conn, &Actor::cli(), &period, later)
+            outreach::extend(&mut conn, &Actor::cli(), &crate::common::scenario::secret(), &period, later)
                 .unwrap()
                 .queued,
             2

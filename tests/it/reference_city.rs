@@ -71,11 +71,7 @@ fn load(conn: &mut Conn, city: &Value) -> i64 {
         },
     )
     .unwrap();
-    let secret = qiping::service::links::LinkSecret::from_config(Some(
-        "cmVmZXJlbmNlLWNpdHktc2VjcmV0LWZvci10ZXN0cw",
-    ))
-    .unwrap();
-    campaign::open(conn, &Actor::cli(), &secret, &period).unwrap();
+    crate::common::keys::open(conn, &period).unwrap();
     let campaign_id: i64 = campaigns::table.select(campaigns::id).first(conn).unwrap();
     for (i, r) in city["ratings"].as_array().unwrap().iter().enumerate() {
         let unit_id: i64 = units::table
@@ -118,7 +114,7 @@ fn the_reference_city_published_through_the_database_matches_numpy_and_scipy() {
         let mut conn = db.conn();
         load(&mut conn, &city);
         let period: Period = PERIOD.parse().unwrap();
-        aggregate::close(&mut conn, &Actor::cli(), &period).unwrap();
+        crate::common::keys::close(&mut conn, &period).unwrap();
         aggregate::aggregate(
             &mut conn,
             &Actor::cli(),
@@ -195,7 +191,7 @@ fn shuffling_the_ratings_ids_and_storage_order_changes_no_published_figure() {
         let mut conn = db.conn();
         let campaign_id = load(&mut conn, &city);
         let period: Period = PERIOD.parse().unwrap();
-        aggregate::close(&mut conn, &Actor::cli(), &period).unwrap();
+        crate::common::keys::close(&mut conn, &period).unwrap();
         let before = aggregate::aggregate(
             &mut conn,
             &Actor::cli(),
@@ -206,7 +202,7 @@ fn shuffling_the_ratings_ids_and_storage_order_changes_no_published_figure() {
         )
         .unwrap()
         .aggregation_id;
-        let rows: Vec<(i64, Row)> = ratings::table
+        let rows: Vec<(Option<i64>, Row)> = ratings::table
             .order(ratings::id)
             .select((
                 ratings::response_id,

@@ -13,45 +13,50 @@ use common::scenario::{complete, counts, expire, open_survey_campaign};
 use diesel::prelude::*;
 use diesel::sql_types::Text;
 use qiping::db::DatabaseUrl;
-use qiping::db::schema::{enterprises, invitations, ratings, responses};
+use qiping::db::schema::{enterprises, ratings, responses};
 use qiping::service::links::token_hash;
 use qiping::service::response::{self, SubmitError};
 use qiping::service::response_writer::ResponseWriter;
-use qiping::service::survey::TemplateCache;
+use qiping::service::survey::SurveyContext;
 use survey_support::asked_codes;
 
 #[test]
-fn a_submission_stores_one_anonymous_response_and_completes_the_invitation() {
+fn a_submission_stores_one_sealed_ballot_and_leaves_the_invitation_untouched() {
     on_each_backend(|db| {
         let mut conn = db.conn();
         let tokens = open_survey_campaign(&mut conn, 2);
         let mut codes = asked_codes();
         codes.push("D03-O2".into()); // a unit the enterprise adds itself
-        let cache = TemplateCache::default();
+        let cache = SurveyContext::new(&crate::common::scenario::secret());
+        let invitation = |conn: &mut qiping::db::Conn| {
+            qiping::db::invitations::by_token_hash(conn, &token_hash(&tokens[0]))
+                .unwrap()
+                .unwrap()
+        };
+        let before = invitation(&mut conn);
         response::submit(&mut conn, &cache, &tokens[0], &complete(&codes)).unwrap();
         assert_eq!(counts(&mut conn), (1, 5), "{}", db.backend);
-
-        let (size, submitted_on): (String, chrono::NaiveDate) = responses::table
-            .select((responses::size, responses::submitted_on))
-            .first(&mut conn)
-            .unwrap();
-        assert_eq!(size, "small", "strata copied from enterprise 1");
+        assert_eq!(invitation(&mut conn), before, "{}: the invitation row is not written", db.backend);
+        // Nothing readable is stored while the campaign is open.
+        let clear: i64 = ratings::table.count().get_result(&mut conn).unwrap();
+        let responses: i64 = responses::table.count().get_result(&mut conn).unwrap();
+        assert_eq!((clear, responses), (0, 0), "{}", db.backend);
+        let opened = crate::common::keys::peek(&mut conn);
         assert_eq!(
-            submitted_on,
-            qiping::domain::time::local_day(qiping::db::now())
+            opened[0].units.iter().filter(|u| u.self_selected).count(),
+            1,
+            "{}",
+            db.backend
         );
-        let self_selected: Vec<bool> = ratings::table
-            .order(ratings::unit_id)
-            .select(ratings::self_selected)
-            .load(&mut conn)
-            .unwrap();
-        assert_eq!(self_selected.iter().filter(|s| **s).count(), 1);
-        let completed: i64 = invitations::table
-            .filter(invitations::completed_at.is_not_null())
-            .count()
-            .get_result(&mut conn)
-            .unwrap();
-        assert_eq!(completed, 1);
+        // The link now reads "already answered" — found through the spent key, not the row.
+        let again = response::submit(&mut conn, &cache, &tokens[0], &complete(&codes));
+        assert!(matches!(again, Err(SubmitError::Used)), "{again:?}");
+        assert_eq!(
+            qiping::service::campaign::show(&mut conn, &survey_support::PERIOD.parse().unwrap())
+                .unwrap()
+                .completed,
+            1
+        );
     });
 }
 
@@ -97,17 +102,9 @@ fn column_names(conn: &mut qiping::db::Conn, table: &str) -> Vec<String> {
     names
 }
 
-const RESPONSE_COLUMNS: &[&str] = &[
-    "id",
-    "campaign_id",
-    "respondent_key",
-    "size",
-    "industry",
-    "district",
-    "submitted_on",
-];
 const RATING_COLUMNS: &[&str] = &[
     "id",
+    // Only answers stored before sealed ballots have one (issue 38); the close writes none.
     "response_id",
     "unit_id",
     "self_selected",
@@ -127,24 +124,41 @@ const RATING_COLUMNS: &[&str] = &[
     "district",
 ];
 
+/// Every column of `table` as hex text (sealed bytes and keys are binary).
+fn hex_cells(conn: &mut qiping::db::Conn, table: &str, columns: &[&str]) -> Vec<String> {
+    let mut cells = Vec::new();
+    for column in columns {
+        let expr = match conn {
+            qiping::db::Conn::Sqlite(_) => format!("lower(hex({column}))"),
+            qiping::db::Conn::Postgres(_) => format!("encode({column}::bytea, 'hex')"),
+        };
+        let sql = format!("SELECT {expr} AS value FROM {table}");
+        let rows: Vec<Cell> = diesel::sql_query(sql).load(conn).unwrap();
+        cells.extend(rows.into_iter().map(|c| c.value));
+    }
+    cells
+}
+
+fn hex_of(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+const BALLOT_COLUMNS: &[&str] = &["spent_key", "campaign_id", "sealed"];
+
 #[test]
 fn no_stored_column_links_the_answers_to_the_enterprise_or_its_link() {
     on_each_backend(|db| {
         let mut conn = db.conn();
-        let tokens = open_survey_campaign(&mut conn, 3);
-        let cache = TemplateCache::default();
-        let mut submission = complete(&asked_codes());
-        submission.ratings[0].comment = Some("办事很快".into());
-        response::submit(&mut conn, &cache, &tokens[1], &submission).unwrap();
-
-        // The tables have exactly the documented columns (a new column must be reviewed here).
-        let mut stored = all_cells(&mut conn, "responses", RESPONSE_COLUMNS);
-        stored.extend(all_cells(&mut conn, "ratings", RATING_COLUMNS));
-        assert_eq!(
-            column_names(&mut conn, "responses"),
-            sorted(RESPONSE_COLUMNS)
-        );
-        assert_eq!(column_names(&mut conn, "ratings"), sorted(RATING_COLUMNS));
+        let tokens = open_survey_campaign(&mut conn, 6);
+        let cache = SurveyContext::new(&crate::common::scenario::secret());
+        let unique = "窗口的王师傅办事很快独一无二的留言";
+        for (i, token) in tokens.iter().take(5).enumerate() {
+            let mut submission = complete(&asked_codes());
+            if i == 1 {
+                submission.ratings[0].comment = Some(unique.into());
+            }
+            response::submit(&mut conn, &cache, token, &submission).unwrap();
+        }
         let invitation = qiping::db::invitations::by_token_hash(&mut conn, &token_hash(&tokens[1]))
             .unwrap()
             .unwrap();
@@ -160,33 +174,42 @@ fn no_stored_column_links_the_answers_to_the_enterprise_or_its_link() {
             email.unwrap(),
             name,
         ];
+
+        // While open: a ballot row is its spent key, its campaign and sealed bytes of one length;
+        // neither the comment (UTF-8 or UTF-16) nor anything of the enterprise is in it.
+        assert_eq!(column_names(&mut conn, "ballots"), sorted(BALLOT_COLUMNS));
+        let sealed = hex_cells(&mut conn, "ballots", &["sealed"]);
+        assert_eq!(sealed.len(), 5);
+        assert!(sealed.iter().all(|c| c.len() == sealed[0].len()), "one length");
+        let utf16: Vec<u8> = unique.encode_utf16().flat_map(u16::to_be_bytes).collect();
+        let mut needles: Vec<String> = vec![hex_of(unique.as_bytes()), hex_of(&utf16)];
+        needles.extend(secrets.iter().map(|s| hex_of(s.as_bytes())));
+        for cell in hex_cells(&mut conn, "ballots", BALLOT_COLUMNS) {
+            for needle in &needles {
+                assert!(!cell.contains(needle.as_str()), "{}: a ballot leaks", db.backend);
+            }
+        }
+
+        // After the close: the ratings have exactly the documented columns, none of them names
+        // the enterprise, its link or a response, and the comment is there once.
+        let period = survey_support::PERIOD.parse().unwrap();
+        let report = crate::common::keys::close(&mut conn, &period).unwrap();
+        assert_eq!((report.ballots, report.ratings), (5, 20), "{}", db.backend);
+        assert_eq!(column_names(&mut conn, "ratings"), sorted(RATING_COLUMNS));
+        let stored = all_cells(&mut conn, "ratings", RATING_COLUMNS);
         for cell in &stored {
             for secret in &secrets {
                 assert!(!cell.contains(secret.as_str()), "{cell} leaks {secret}");
             }
         }
-        // Ids are neither the enterprise's nor the invitation's, and not sequential.
-        let (response_id, key): (i64, String) = responses::table
-            .select((responses::id, responses::respondent_key))
-            .first(&mut conn)
+        assert_eq!(stored.iter().filter(|c| c.contains(unique)).count(), 1);
+        let linked: i64 = ratings::table
+            .filter(ratings::response_id.is_not_null())
+            .count()
+            .get_result(&mut conn)
             .unwrap();
-        assert!(
-            response_id > 1_000_000,
-            "random, not sequential: {response_id}"
-        );
-        assert_eq!(key.len(), 32, "128-bit respondent key in hex");
-        // The invitation records only the day of completion (Beijing midnight), not the moment.
-        let completed = qiping::db::invitations::by_id(&mut conn, invitation.id)
-            .unwrap()
-            .unwrap()
-            .completed_at
-            .unwrap();
-        assert_eq!(
-            qiping::domain::time::local(completed)
-                .format("%H:%M:%S")
-                .to_string(),
-            "00:00:00"
-        );
+        assert_eq!(linked, 0, "{}: no rating belongs to a response", db.backend);
+        assert_eq!(crate::common::keys::ballots(&mut conn), 0, "opened ballots are deleted");
     });
 }
 
@@ -202,7 +225,7 @@ fn two_racing_submissions_with_one_link_store_exactly_one_response() {
                 let (url, token, barrier) = (url.clone(), tokens[0].clone(), barrier.clone());
                 std::thread::spawn(move || {
                     let mut conn = url.connect().unwrap();
-                    let cache = TemplateCache::default();
+                    let cache = SurveyContext::new(&crate::common::scenario::secret());
                     let submission = complete(&asked_codes());
                     // Every thread has passed the look-up before any stores.
                     let prepared = response::prepare(&mut conn, &cache, &token, &submission);
@@ -234,7 +257,7 @@ fn used_expired_and_unknown_links_are_refused_and_store_nothing() {
     on_each_backend(|db| {
         let mut conn = db.conn();
         let tokens = open_survey_campaign(&mut conn, 2);
-        let cache = TemplateCache::default();
+        let cache = SurveyContext::new(&crate::common::scenario::secret());
         let submission = complete(&asked_codes());
         response::submit(&mut conn, &cache, &tokens[0], &submission).unwrap();
         let again = response::submit(&mut conn, &cache, &tokens[0], &submission);
@@ -255,7 +278,7 @@ fn an_invalid_submission_stores_nothing_and_leaves_the_link_usable() {
     on_each_backend(|db| {
         let mut conn = db.conn();
         let tokens = open_survey_campaign(&mut conn, 1);
-        let cache = TemplateCache::default();
+        let cache = SurveyContext::new(&crate::common::scenario::secret());
         let mut submission = complete(&asked_codes());
         submission.ratings[1]
             .answers
@@ -270,15 +293,15 @@ fn an_invalid_submission_stores_nothing_and_leaves_the_link_usable() {
     });
 }
 
-/// A submission that fails half-way through being stored (here a trigger refuses the rating of
-/// one unit) is undone whole, and the submissions stored in the same group commit are kept: the
+/// A submission that fails while being stored (here a trigger refuses the ballot of one link) is
+/// undone whole, and the submissions stored in the same group commit are kept: the
 /// writer's quick pass gives up and runs the batch again with a savepoint per submission.
 #[test]
 fn a_submission_failing_half_stored_undoes_only_itself() {
     on_each_backend(|db| {
         let mut conn = db.conn();
         let tokens = open_survey_campaign(&mut conn, 3);
-        let cache = TemplateCache::default();
+        let cache = SurveyContext::new(&crate::common::scenario::secret());
         let refused_unit = "D03-O2"; // not asked: only the second enterprise adds it
         let mut with_refused = asked_codes();
         with_refused.push(refused_unit.into());
@@ -294,18 +317,25 @@ fn a_submission_failing_half_stored_undoes_only_itself() {
                 response::prepare(&mut conn, &cache, token, &complete(&codes)).unwrap()
             })
             .collect();
+        let second = qiping::db::invitations::by_token_hash(&mut conn, &token_hash(&tokens[1]))
+            .unwrap()
+            .unwrap();
+        let spent = crate::common::scenario::secret()
+            .spent_keys()
+            .spent_key(second.campaign_id, second.id);
+        let spent: String = spent.as_bytes().iter().map(|b| format!("{b:02x}")).collect();
         let refuse = match db.backend {
             "sqlite" => format!(
-                "CREATE TRIGGER refuse BEFORE INSERT ON ratings \
-                 WHEN NEW.unit_id = (SELECT id FROM units WHERE code = '{refused_unit}') \
+                "CREATE TRIGGER refuse BEFORE INSERT ON ballots \
+                 WHEN NEW.spent_key = X'{spent}' \
                  BEGIN SELECT RAISE(ABORT, 'refused by the test'); END;"
             ),
             _ => format!(
                 "CREATE FUNCTION refuse() RETURNS trigger AS $$ BEGIN \
-                 IF NEW.unit_id = (SELECT id FROM units WHERE code = '{refused_unit}') THEN \
+                 IF NEW.spent_key = '\\x{spent}'::bytea THEN \
                  RAISE EXCEPTION 'refused by the test'; END IF; RETURN NEW; END $$ \
                  LANGUAGE plpgsql; \
-                 CREATE TRIGGER refuse BEFORE INSERT ON ratings \
+                 CREATE TRIGGER refuse BEFORE INSERT ON ballots \
                  FOR EACH ROW EXECUTE FUNCTION refuse();"
             ),
         };
@@ -337,15 +367,10 @@ fn a_submission_failing_half_stored_undoes_only_itself() {
         assert!(outcomes[2].is_ok(), "{}: {outcomes:?}", db.backend);
         let asked = asked_codes().len() as i64;
         assert_eq!(counts(&mut conn), (2, 2 * asked), "{}", db.backend);
-        let completed: Vec<String> = invitations::table
-            .filter(invitations::completed_at.is_not_null())
-            .select(invitations::token_hash)
-            .load(&mut conn)
-            .unwrap();
-        assert_eq!(completed.len(), 2, "{}", db.backend);
+        let again = response::prepare(&mut conn, &cache, &tokens[1], &complete(&with_refused));
         assert!(
-            !completed.contains(&token_hash(&tokens[1])),
-            "{}: the refused submission's link stays usable",
+            again.is_ok(),
+            "{}: the refused submission's link stays usable: {again:?}",
             db.backend
         );
     });

@@ -16,7 +16,7 @@ use qiping::config::Config;
 use qiping::domain::{Period, Role, Secret};
 use qiping::service::Actor;
 use qiping::service::response;
-use qiping::service::survey::TemplateCache;
+use qiping::service::survey::SurveyContext;
 use qiping::service::{accounts as account_service, aggregate, publication};
 use qiping::stats::Settings;
 use survey_support::{PERIOD, asked_codes};
@@ -65,7 +65,7 @@ async fn check(db: &TestDb) {
         )
         .unwrap();
     }
-    let cache = TemplateCache::default();
+    let cache = SurveyContext::new(&crate::common::scenario::secret());
     for (i, token) in tokens.iter().enumerate() {
         let mut submission = complete(&asked_codes());
         if i < 6 {
@@ -98,7 +98,7 @@ async fn check(db: &TestDb) {
     ];
     for stage in ["while open", "after close and aggregation"] {
         if stage != "while open" {
-            aggregate::close(&mut conn, &Actor::cli(), &period).unwrap();
+            crate::common::keys::close(&mut conn, &period).unwrap();
             aggregate::aggregate(
                 &mut conn,
                 &Actor::cli(),
@@ -207,7 +207,7 @@ async fn a_published_unit_with_four_commenters_shows_none_of_their_comments() {
             &Secret::new(PASSWORD),
         )
         .unwrap();
-        let cache = TemplateCache::default();
+        let cache = SurveyContext::new(&crate::common::scenario::secret());
         for (i, token) in tokens.iter().enumerate() {
             let mut submission = complete(&asked_codes());
             if i < 4 {
@@ -216,7 +216,7 @@ async fn a_published_unit_with_four_commenters_shows_none_of_their_comments() {
             response::submit(&mut conn, &cache, token, &submission).unwrap();
         }
         let period: Period = PERIOD.parse().unwrap();
-        aggregate::close(&mut conn, &Actor::cli(), &period).unwrap();
+        crate::common::keys::close(&mut conn, &period).unwrap();
         aggregate::aggregate(
             &mut conn,
             &Actor::cli(),

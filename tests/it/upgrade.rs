@@ -129,7 +129,7 @@ fn upgrade(db: &TestDb) {
         ..Settings::default()
     };
     let open: Period = "2026H2".parse().unwrap();
-    aggregate::close(&mut conn, &Actor::cli(), &open).unwrap();
+    crate::common::keys::close(&mut conn, &open).unwrap();
     let report =
         aggregate::aggregate(&mut conn, &Actor::cli(), &open, &settings, false, Some(1)).unwrap();
     assert!(report.ratings > 500, "[{tag}] {} ratings", report.ratings);

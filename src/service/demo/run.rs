@@ -22,7 +22,10 @@ use crate::service::campaign::{self, CreateCampaign};
 use crate::service::dispatch::{Dispatcher, Until};
 use crate::service::links::{LinkSecret, survey_url};
 use crate::service::templates::parse_stored;
-use crate::service::{Actor, ServiceError, accounts, aggregate, import, outreach, publication};
+use crate::ballot::PrivateKey;
+use crate::service::{
+    Actor, ServiceError, accounts, aggregate, closing, import, outreach, publication,
+};
 
 /// The two published half-years, then the one left open.
 pub const PUBLISHED: [&str; 2] = ["2025H2", "2026H1"];
@@ -172,7 +175,8 @@ impl Script<'_> {
             self.opens,
             self.closes()
         ));
-        self.create_and_open(conn, city, &period, seed)?;
+        // The demo holds the ballot key in memory only, and drops it after the close.
+        let key = self.create_and_open(conn, city, &period, seed)?;
         let mut mails = self.send_mail(conn, &period, "邀请")?;
         self.answer_wave(conn, city, &period, seed, 0)?;
 
@@ -181,7 +185,8 @@ impl Script<'_> {
             ..config.reminders.clone()
         };
         let actor = self.settings.actor;
-        let queued = outreach::remind(conn, actor, &period, &reminders, Some(1), now())?.queued;
+        let queued =
+            outreach::remind(conn, actor, self.secret, &period, &reminders, Some(1), now())?.queued;
         self.progress
             .step(&format!("{period}:向 {queued} 家未作答的企业发送提醒"));
         mails += self.send_mail(conn, &period, "提醒")?;
@@ -189,7 +194,15 @@ impl Script<'_> {
 
         self.progress
             .step(&format!("{period}:截止,计算结果,公布并写入报告"));
-        aggregate::close(conn, actor, &period)?;
+        closing::close(
+            conn,
+            actor,
+            self.secret,
+            &period,
+            Some(&key),
+            closing::CloseOptions::default(),
+        )?;
+        drop(key);
         aggregate::aggregate(
             conn,
             actor,
@@ -234,7 +247,7 @@ impl Script<'_> {
         city: &City,
         period: &Period,
         seed: u64,
-    ) -> Result<(), ServiceError> {
+    ) -> Result<PrivateKey, ServiceError> {
         let actor = self.settings.actor;
         campaign::create(
             conn,
@@ -252,8 +265,9 @@ impl Script<'_> {
         let ignore = &mut |_: usize, _: usize| {};
         let interactions = city.interactions_csv(seed);
         import::import_interactions(conn, actor, period, interactions.as_bytes(), ignore)?;
-        campaign::open(conn, actor, self.secret, period)?;
-        Ok(())
+        let key = PrivateKey::generate().map_err(|e| ServiceError::internal("生成选票密钥", e))?;
+        campaign::open(conn, actor, self.secret, period, &key, |_, _| Ok(()))?;
+        Ok(key)
     }
 
     /// `qiping mail send`: every queued message, rendered and written as an `.eml` file.
@@ -311,8 +325,16 @@ impl Script<'_> {
             .collect();
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed.wrapping_add(wave as u64 + 1));
         let mut respondents = Vec::new();
-        for invitation in invitations::of_campaign(conn, campaign_row.id)? {
-            if invitation.completed_at.is_some() {
+        let invited = invitations::of_campaign(conn, campaign_row.id)?;
+        let pairs: Vec<(i64, bool)> = invited.iter().map(|i| (i.id, i.answered)).collect();
+        let answered = crate::service::ballots::answered(
+            conn,
+            Some(&self.secret.spent_keys()),
+            campaign_row.id,
+            &pairs,
+        )?;
+        for invitation in invited {
+            if answered.contains(&invitation.id) {
                 continue;
             }
             let Some(enterprise) = uscc_of

@@ -295,6 +295,8 @@ pub fn no_progress() -> impl FnMut(usize, usize) {
 
 pub mod accounts;
 
+pub mod keys;
+
 pub mod smtp;
 
 pub mod mailing;

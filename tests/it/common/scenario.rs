@@ -66,7 +66,7 @@ pub fn create_campaign(conn: &mut Conn, period: &str, sample: Option<(u64, u64)>
 /// Creates and opens the campaign of `period` (links made with [`secret`]).
 pub fn open_campaign(conn: &mut Conn, period: &str, sample: Option<(u64, u64)>) -> Period {
     let period = create_campaign(conn, period, sample);
-    campaign::open(conn, &Actor::cli(), &secret(), &period).unwrap();
+    super::keys::open(conn, &period).unwrap();
     period
 }
 
@@ -129,11 +129,15 @@ pub fn expire(conn: &mut Conn) {
         .unwrap();
 }
 
-/// Number of stored responses and ratings.
+/// Answers stored and the units they rate: sealed ballots (opened with the test's kept keys, see
+/// [`super::keys::peek`]) and their units, plus ratings already opened by a close (or written
+/// directly by [`answer_campaign`]) with their responses.
 pub fn counts(conn: &mut Conn) -> (i64, i64) {
+    let sealed = super::keys::peek(conn);
+    let units: usize = sealed.iter().map(|b| b.units.len()).sum();
     (
-        responses::table.count().get_result(conn).unwrap(),
-        ratings::table.count().get_result(conn).unwrap(),
+        sealed.len() as i64 + responses::table.count().get_result::<i64>(conn).unwrap(),
+        units as i64 + ratings::table.count().get_result::<i64>(conn).unwrap(),
     )
 }
 
@@ -323,7 +327,7 @@ pub fn run_campaign(
 ) -> Period {
     let p = open_campaign(conn, period, None);
     answer_campaign(conn, period, levels, spread);
-    aggregate::close(conn, &Actor::cli(), &p).unwrap();
+    super::keys::close(conn, &p).unwrap();
     aggregate::aggregate(
         conn,
         &Actor::cli(),

@@ -107,7 +107,12 @@ pub fn start_with(
         &["import", "interactions", super::PERIOD, "interactions.csv"],
     );
     run(d, &database_url, &["campaign", "create", super::PERIOD]);
-    run(d, &database_url, &["campaign", "open", super::PERIOD]);
+    run(
+        d,
+        &database_url,
+        &["campaign", "open", super::PERIOD, "--ballot-key-out", "ballot.key"],
+    );
+    crate::common::keys::remember_file(&d.join("ballot.key"));
     let env: Vec<(String, String)> = env
         .iter()
         .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))

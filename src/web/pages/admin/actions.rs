@@ -3,7 +3,8 @@
 //! with what it did.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
+use zeroize::Zeroizing;
 use chrono::NaiveDate;
 use serde::Deserialize;
 
@@ -13,10 +14,13 @@ use crate::db::{Conn, now};
 use crate::domain::Period;
 use crate::service::campaign as campaigns;
 use crate::service::links::LinkSecret;
+use crate::ballot::keyfile;
+use crate::service::closing::{self, CloseOptions};
 use crate::service::{Actor, ServiceError, aggregate, outreach, publication};
 use crate::web::AppState;
 use crate::web::auth::{Admin, RequireRole, csrf};
 use crate::web::error::WebError;
+use crate::web::upload::{self, UploadForm};
 use crate::web::pages::Chrome;
 
 /// The fields any campaign action may use.
@@ -32,7 +36,8 @@ pub struct ActionForm {
     seed: String,
     /// `publish`: a correction's reason (supersedes the current version); `discard`: why.
     reason: String,
-    /// `discard`: the campaign the page showed (a stale page must not discard the period's next).
+    /// `discard`, `open`: the campaign the page showed (a stale page must not act on the period's
+    /// next).
     campaign_id: String,
 }
 
@@ -55,6 +60,9 @@ pub async fn action(
     let actor = admin.user().actor();
     let config = state.config.clone();
     let back_url = format!("/admin/campaigns/{period}");
+    if action == CampaignAction::Open {
+        return issue_key(&state, chrome, actor, period, &form, &back_url).await;
+    }
     let outcome = state
         .with_conn(move |conn| Ok(action.run(conn, &config, &actor, &period, &form)))
         .await?;
@@ -72,7 +80,6 @@ enum CampaignAction {
     Remind,
     Extend,
     Reissue,
-    Close,
     Discard,
     Aggregate,
     Publish,
@@ -85,7 +92,6 @@ impl CampaignAction {
             "remind" => Self::Remind,
             "extend" => Self::Extend,
             "reissue" => Self::Reissue,
-            "close" => Self::Close,
             "discard" => Self::Discard,
             "aggregate" => Self::Aggregate,
             "publish" => Self::Publish,
@@ -99,7 +105,6 @@ impl CampaignAction {
             Self::Remind => "发送提醒",
             Self::Extend => "延长截止日期",
             Self::Reissue => "重新发放链接",
-            Self::Close => "截止评议",
             Self::Discard => "作废本期评议",
             Self::Aggregate => "计算结果",
             Self::Publish => "公布结果",
@@ -116,16 +121,18 @@ impl CampaignAction {
         form: &ActionForm,
     ) -> Result<Vec<String>, ServiceError> {
         match self {
-            Self::Open => {
-                let secret = LinkSecret::from_config(config.link_secret.as_deref())?;
-                let r = campaigns::open(conn, actor, &secret, period)?;
-                Ok(vec![format!(
-                    "{period} 评议活动已开始:已生成 {} 份邀请,邮件已排队,由发送程序陆续发出",
-                    r.invited
-                )])
-            }
+            Self::Open => Err(ServiceError::internal("开始评议", "handled by issue_key")),
             Self::Remind => {
-                let r = outreach::remind(conn, actor, period, &config.reminders, None, now())?;
+                let secret = LinkSecret::from_config(config.link_secret.as_deref())?;
+                let r = outreach::remind(
+                    conn,
+                    actor,
+                    &secret,
+                    period,
+                    &config.reminders,
+                    None,
+                    now(),
+                )?;
                 Ok(vec![format!(
                     "已为 {} 家未作答的企业排队提醒邮件(每家最多 {} 次,间隔至少 {} 天)",
                     r.queued, config.reminders.max_per_enterprise, config.reminders.min_gap_days
@@ -138,7 +145,8 @@ impl CampaignAction {
                         form.closes.trim()
                     ))
                 })?;
-                let r = outreach::extend(conn, actor, period, closes)?;
+                let secret = LinkSecret::from_config(config.link_secret.as_deref())?;
+                let r = outreach::extend(conn, actor, &secret, period, closes)?;
                 Ok(vec![format!(
                     "截止日期已延至 {closes};已为 {} 家未作答的企业排队延期通知",
                     r.queued
@@ -150,12 +158,6 @@ impl CampaignAction {
                 Ok(vec![format!(
                     "已为 {} 重新生成问卷链接(第 {version} 版),原链接已失效;新邀请邮件已排队",
                     form.uscc.trim().to_uppercase()
-                )])
-            }
-            Self::Close => {
-                aggregate::close(conn, actor, period)?;
-                Ok(vec![format!(
-                    "{period} 评议活动已截止:问卷链接全部失效,不再接受答卷"
                 )])
             }
             Self::Discard => {
@@ -211,4 +213,176 @@ impl CampaignAction {
             }
         }
     }
+}
+
+/// The web's open, first half: the ballot key comes back as a file download in the response to
+/// this POST and is written nowhere on the server; the campaign then waits 「待核对密钥」 until the
+/// file is uploaded back ([`confirm_key`]).
+async fn issue_key(
+    state: &AppState,
+    chrome: Chrome,
+    actor: Actor,
+    period: Period,
+    form: &ActionForm,
+    back_url: &str,
+) -> Result<HttpResponse, WebError> {
+    let expected = match optional::<i64>(&form.campaign_id, "评议活动编号") {
+        Ok(expected) => expected,
+        Err(e) => return failed(chrome, "开始评议", e, (back_url, "返回该评议活动")),
+    };
+    let issued = state
+        .with_conn(move |conn| Ok(campaigns::issue_key(conn, &actor, &period, expected)))
+        .await?;
+    match issued {
+        Ok(key) => Ok(HttpResponse::Ok()
+            .content_type("application/octet-stream")
+            .insert_header((
+                "Content-Disposition",
+                format!("attachment; filename=\"{}\"", key.file_name),
+            ))
+            .insert_header(("Cache-Control", "no-store"))
+            .body(key.bytes.to_vec())),
+        Err(e) => failed(chrome, "开始评议", e, (back_url, "返回该评议活动")),
+    }
+}
+
+/// `POST /admin/campaigns/{period}/key-check` (multipart: `ballot_key`, `campaign_id`): the
+/// uploaded key file must match the stored public key; then the invitations are created and the
+/// campaign is open.
+pub async fn confirm_key(
+    state: web::Data<AppState>,
+    admin: RequireRole<Admin>,
+    period: web::Path<String>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, WebError> {
+    let form = upload::read(&req, payload).await.map_err(upload::refused)?;
+    csrf::check(admin.user(), form.field("csrf_token"))?;
+    let period = parse_period(&period)?;
+    let chrome = Chrome::of(admin.user());
+    let back_url = format!("/admin/campaigns/{period}");
+    let back = (back_url.as_str(), "返回该评议活动");
+    let title = "核对选票密钥并开始评议";
+    let Some(key) = key_file(&form) else {
+        return missing_key(chrome, title, back);
+    };
+    let expected = match optional::<i64>(form.field("campaign_id").unwrap_or(""), "评议活动编号") {
+        Ok(expected) => expected,
+        Err(e) => return failed(chrome, title, e, back),
+    };
+    let actor = admin.user().actor();
+    let config = state.config.clone();
+    let outcome = state
+        .with_conn(move |conn| {
+            let secret = match LinkSecret::from_config(config.link_secret.as_deref()) {
+                Ok(secret) => secret,
+                Err(e) => return Ok(Err(e)),
+            };
+            Ok(campaigns::confirm_key(conn, &actor, &secret, &period, &key, expected))
+        })
+        .await?;
+    match outcome {
+        Ok(r) => Outcome::done(
+            chrome,
+            title,
+            vec![
+                format!(
+                    "密钥核对无误(指纹 {}),{} 评议活动已开始:已生成 {} 份邀请,邮件已排队,由发送程序陆续发出",
+                    r.key_fingerprint, r.period, r.invited
+                ),
+                "服务器上没有保存这把密钥。请把下载的密钥文件存到不做备份的移动介质上,另存一份离线副本,并删除电脑上下载的那一份;截止时需要上传它来开启答卷,全部遗失则本期答卷无法开启。".to_owned(),
+            ],
+            back,
+        )
+        .respond(StatusCode::OK),
+        Err(e) => failed(chrome, title, e, back),
+    }
+}
+
+/// `POST /admin/campaigns/{period}/close` (multipart: `ballot_key`, optional
+/// `exclude_unopenable`): closes the campaign and opens its ballots with the uploaded key, which
+/// is held only for this request.
+pub async fn close(
+    state: web::Data<AppState>,
+    admin: RequireRole<Admin>,
+    period: web::Path<String>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, WebError> {
+    let form = upload::read(&req, payload).await.map_err(upload::refused)?;
+    csrf::check(admin.user(), form.field("csrf_token"))?;
+    let period = parse_period(&period)?;
+    let chrome = Chrome::of(admin.user());
+    let back_url = format!("/admin/campaigns/{period}");
+    let back = (back_url.as_str(), "返回该评议活动");
+    let title = "截止评议";
+    let exclude_unopenable = form.field("exclude_unopenable").is_some();
+    let key = match key_file(&form) {
+        Some(bytes) => match keyfile::from_bytes(&bytes) {
+            Ok((_, key)) => Some(key),
+            Err(e) => return failed(chrome, title, ServiceError::Invalid(e.to_string()), back),
+        },
+        None => None,
+    };
+    let actor = admin.user().actor();
+    let config = state.config.clone();
+    let outcome = state
+        .with_conn(move |conn| {
+            let secret = match LinkSecret::from_config(config.link_secret.as_deref()) {
+                Ok(secret) => secret,
+                Err(e) => return Ok(Err(e)),
+            };
+            Ok(closing::close(
+                conn,
+                &actor,
+                &secret,
+                &period,
+                key.as_ref(),
+                CloseOptions { exclude_unopenable },
+            ))
+        })
+        .await?;
+    match outcome {
+        Ok(r) => {
+            let mut lines = vec![format!(
+                "{} 评议活动已截止:问卷链接全部失效;已开启 {} 份密封答卷,保存 {} 条评价",
+                r.period, r.ballots, r.ratings
+            )];
+            if r.withheld_units > 0 {
+                lines.push(format!(
+                    "{} 个单位的评价企业不足 5 家,只保留份数,评价内容不保存",
+                    r.withheld_units
+                ));
+            }
+            if r.excluded > 0 {
+                lines.push(format!("舍弃无法开启的答卷 {} 份(已记入审计日志)", r.excluded));
+            }
+            if !r.scrubbed {
+                lines.push("数据库文件清理尚未完成,请稍后再次提交「截止评议」完成清理".to_owned());
+            }
+            lines.push("请销毁这把密钥的所有副本(下载的文件、U 盘、离线副本):销毁之后,任何人都无法再开启本期答卷的副本。".to_owned());
+            Outcome::done(chrome, title, lines, back).respond(StatusCode::OK)
+        }
+        Err(e) => failed(chrome, title, e, back),
+    }
+}
+
+/// The uploaded key file, if one was chosen; its bytes are zeroed when dropped.
+fn key_file(form: &UploadForm) -> Option<Zeroizing<Vec<u8>>> {
+    form.files
+        .get("ballot_key")
+        .filter(|b| !b.is_empty())
+        .map(|b| Zeroizing::new(b.clone()))
+}
+
+fn missing_key(
+    chrome: Chrome,
+    title: &'static str,
+    back: (&str, &'static str),
+) -> Result<HttpResponse, WebError> {
+    Outcome {
+        ok: false,
+        ..Outcome::done(chrome, title, vec!["请选择选票密钥文件(.key)".into()], back)
+    }
+    .respond(StatusCode::BAD_REQUEST)
 }

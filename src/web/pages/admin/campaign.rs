@@ -60,9 +60,10 @@ pub async fn show(
 ) -> Result<HttpResponse, WebError> {
     let period = parse_period(&period)?;
     let reports_dir = state.config.reports_dir.clone();
+    let survey = state.survey.templates.clone();
     let (progress, results, results_error) = state
         .with_conn(move |conn| {
-            let progress = progress::of_campaign(conn, &period)?;
+            let progress = progress::of_campaign(conn, &period, survey.spent_keys().ok())?;
             // A stored publication that cannot be read is said on the page, not fatal to it.
             let (results, error) = match publication::public_results(conn, &period, None) {
                 Ok(mut r) => {

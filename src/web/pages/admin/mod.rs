@@ -10,7 +10,7 @@ mod moderation;
 mod outcome;
 mod registry;
 
-pub use actions::action;
+pub use actions::{action, close, confirm_key};
 pub use campaign::{create, import_interactions, show};
 pub use files::download;
 pub use moderation::{comments, hide_comment};
