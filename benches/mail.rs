@@ -48,7 +48,16 @@ fn open(conn: &mut Conn, secret: &LinkSecret, period: &str) {
         },
     )
     .unwrap();
-    campaign::open(conn, &Actor::cli(), secret, &period.parse().unwrap()).unwrap();
+    let key = qiping::ballot::PrivateKey::generate().unwrap();
+    campaign::open(
+        conn,
+        &Actor::cli(),
+        secret,
+        &period.parse().unwrap(),
+        &key,
+        |_, _| Ok(()),
+    )
+    .unwrap();
 }
 
 fn run(conn: &mut Conn, mailer: &Mailer, secret: &LinkSecret, settings: &MailConfig) -> f64 {

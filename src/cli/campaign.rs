@@ -145,10 +145,17 @@ pub fn run(ctx: &Context, command: CampaignCommand) -> anyhow::Result<()> {
             let secret = LinkSecret::from_config(ctx.config.link_secret.as_deref())?;
             let key = crate::ballot::PrivateKey::generate()
                 .map_err(|e| anyhow::anyhow!("无法生成选票密钥:{e}"))?;
-            let report = campaign::open(&mut conn, &ctx.actor, &secret, &period, &key, |info, key| {
-                crate::ballot::keyfile::write_new(&ballot_key_out, info, key)
-                    .map_err(|e| crate::service::ServiceError::Invalid(e.to_string()))
-            })?;
+            let report = campaign::open(
+                &mut conn,
+                &ctx.actor,
+                &secret,
+                &period,
+                &key,
+                |info, key| {
+                    crate::ballot::keyfile::write_new(&ballot_key_out, info, key)
+                        .map_err(|e| crate::service::ServiceError::Invalid(e.to_string()))
+                },
+            )?;
             eprintln!(
                 "{} 评议活动已开始:已生成 {} 份邀请,等待发送(qiping mail send)",
                 report.period, report.invited

@@ -1,8 +1,8 @@
 //! `qiping campaign close|aggregate|publish|report`.
 
 use super::Context;
-use crate::domain::Period;
 use crate::ballot::keyfile;
+use crate::domain::Period;
 use crate::service::closing::{self, CloseOptions};
 use crate::service::links::LinkSecret;
 use crate::service::{aggregate, publication};
@@ -32,7 +32,10 @@ pub fn close(
         report.ballots,
         report.ratings,
         if report.withheld_units > 0 {
-            format!(",{} 个单位因评价企业不足 5 家只保留份数", report.withheld_units)
+            format!(
+                ",{} 个单位因评价企业不足 5 家只保留份数",
+                report.withheld_units
+            )
         } else {
             String::new()
         },

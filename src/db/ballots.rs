@@ -25,7 +25,12 @@ impl std::fmt::Debug for BallotRow {
 /// Stores a ballot unless one with its spent key is there already: `ON CONFLICT DO NOTHING`, so
 /// that on PostgreSQL a second ballot of one link does not abort the batch's transaction. Returns
 /// whether it was stored.
-pub fn insert(conn: &mut Conn, spent_key: &[u8], campaign_id: i64, sealed: &[u8]) -> QueryResult<bool> {
+pub fn insert(
+    conn: &mut Conn,
+    spent_key: &[u8],
+    campaign_id: i64,
+    sealed: &[u8],
+) -> QueryResult<bool> {
     let inserted = crate::on_backend!(conn, |c| diesel::insert_into(ballots::table)
         .values((
             ballots::spent_key.eq(spent_key),

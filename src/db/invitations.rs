@@ -135,9 +135,8 @@ pub fn mark_answered(conn: &mut Conn, ids: &[i64]) -> QueryResult<usize> {
     ids.sort_unstable();
     // One bound JSON array rather than one bind per id: 10,000 ids stay one statement on both
     // backends (SQLite's and PostgreSQL's bind limits are lower).
-    let list = serde_json::to_string(&ids).map_err(|e| {
-        diesel::result::Error::SerializationError(Box::new(e))
-    })?;
+    let list = serde_json::to_string(&ids)
+        .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
     match conn {
         super::Conn::Sqlite(c) => diesel::sql_query(
             "UPDATE invitations SET answered = 1 WHERE id IN (SELECT value FROM json_each(?))",
@@ -262,4 +261,3 @@ pub fn with_strata(
         ))
         .load(conn)
 }
-

@@ -4,6 +4,7 @@
 //! goes through [`write_transaction`], which on SQLite begins with `BEGIN IMMEDIATE` so that
 //! concurrent writers queue on the busy timeout instead of failing with `SQLITE_BUSY` half-way.
 
+pub mod answers;
 pub mod audit;
 pub mod ballots;
 pub mod campaigns;
@@ -19,7 +20,6 @@ pub mod progress;
 pub mod purge;
 pub mod ratings;
 pub mod registry_search;
-pub mod responses;
 pub mod results;
 pub mod schema;
 pub mod scrub;

@@ -101,7 +101,7 @@ pub fn aggregate(
     };
     let seed = seed.unwrap_or_else(|| rand::rng().random());
     // Units whose answers the close withheld (fewer than the smallest crowd) keep their count.
-    let withheld: HashMap<i64, i64> = crate::db::responses::withheld(conn, campaign.id)?
+    let withheld: HashMap<i64, i64> = crate::db::answers::withheld(conn, campaign.id)?
         .into_iter()
         .collect();
     let mut result = preparer

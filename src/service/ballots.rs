@@ -15,14 +15,20 @@ use crate::domain::SurveyTemplate;
 /// The public key a campaign's ballots are sealed to, or why there is none.
 pub fn public_key(campaign: &CampaignRow) -> Result<PublicKey, ServiceError> {
     let bytes = campaign.ballot_public_key.as_deref().ok_or_else(|| {
-        ServiceError::Conflict(format!("{} 的评议活动没有选票公钥(尚未开始)", campaign.period))
+        ServiceError::Conflict(format!(
+            "{} 的评议活动没有选票公钥(尚未开始)",
+            campaign.period
+        ))
     })?;
     PublicKey::from_bytes(bytes)
         .map_err(|_| ServiceError::internal(&format!("{} 的选票公钥", campaign.period), "无法读取"))
 }
 
 /// The layout every ballot of a campaign is padded to, from its template and stored numbers.
-pub fn layout(campaign: &CampaignRow, template: &SurveyTemplate) -> Result<BallotLayout, ServiceError> {
+pub fn layout(
+    campaign: &CampaignRow,
+    template: &SurveyTemplate,
+) -> Result<BallotLayout, ServiceError> {
     let (Some(units), Some(chars)) = (campaign.ballot_units, campaign.ballot_comment_chars) else {
         return Err(ServiceError::Conflict(format!(
             "{} 的评议活动没有选票格式(尚未开始)",
@@ -140,7 +146,9 @@ pub fn answered(
     let Some(spent) = spent else {
         return Ok(answered);
     };
-    let stored: HashSet<Vec<u8>> = ballots::spent_keys(conn, campaign_id)?.into_iter().collect();
+    let stored: HashSet<Vec<u8>> = ballots::spent_keys(conn, campaign_id)?
+        .into_iter()
+        .collect();
     if !stored.is_empty() {
         for &(id, _) in invitations.iter().filter(|(_, marked)| !marked) {
             let key = spent.spent_key(campaign_id, id);

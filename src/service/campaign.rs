@@ -8,9 +8,9 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::links::{LinkSecret, token_hash};
+use super::{Actor, ServiceError, audit, templates};
 use crate::ballot::keyfile::{self, KeyFileInfo};
 use crate::ballot::{BallotLayout, PrivateKey};
-use super::{Actor, ServiceError, audit, templates};
 use crate::db::campaigns::{self as rows, CampaignRow, NewCampaign};
 use crate::db::invitations::{self, InvitationRow, NewInvitation, NewOutboxMessage};
 use crate::db::units::UnitRow;
@@ -345,7 +345,8 @@ pub fn confirm_key(
     uploaded: &[u8],
     expected_id: Option<i64>,
 ) -> Result<OpenReport, ServiceError> {
-    let (_, key) = keyfile::from_bytes(uploaded).map_err(|e| ServiceError::Invalid(e.to_string()))?;
+    let (_, key) =
+        keyfile::from_bytes(uploaded).map_err(|e| ServiceError::Invalid(e.to_string()))?;
     audit::change(
         conn,
         actor,

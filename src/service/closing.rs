@@ -28,8 +28,8 @@ use super::campaign::{self, state_of};
 use super::links::LinkSecret;
 use super::{Actor, ServiceError, audit, ballots, templates};
 use crate::ballot::{self as sealing, PrivateKey, SpentKey};
+use crate::db::answers::{self as rating_rows, NewRating};
 use crate::db::campaigns::{self as campaign_rows, CampaignRow};
-use crate::db::responses::{self as rating_rows, NewRating};
 use crate::db::{Conn, ballots as ballot_rows, invitations, now, scrub};
 use crate::domain::{CampaignAction, CampaignState, MIN_CROWD, Period};
 
@@ -82,10 +82,21 @@ pub fn close(
         });
     }
     state.apply(CampaignAction::Close)?;
-    let key = key.ok_or_else(|| {
-        ServiceError::Invalid("截止评议需要本期的选票密钥文件(--ballot-key)".into())
-    })?;
-    check_key(&campaign, key)?;
+    // A campaign opened by a release before sealed ballots has no ballot key and no ballots: its
+    // answers were stored the old way, and there is nothing to open.
+    let legacy = campaign.ballot_public_key.is_none();
+    let key = match key {
+        Some(key) if !legacy => {
+            check_key(&campaign, key)?;
+            Some(key)
+        }
+        None if !legacy => {
+            return Err(ServiceError::Invalid(
+                "截止评议需要本期的选票密钥文件(--ballot-key)".into(),
+            ));
+        }
+        _ => None,
+    };
     if state == CampaignState::Open {
         audit::change(
             conn,
@@ -153,7 +164,7 @@ fn unseal(
     conn: &mut Conn,
     secret: &LinkSecret,
     campaign: &CampaignRow,
-    key: &PrivateKey,
+    key: Option<&PrivateKey>,
     options: CloseOptions,
 ) -> Result<CloseReport, ServiceError> {
     let row = campaign_rows::by_id(conn, campaign.id)?
@@ -164,6 +175,25 @@ fn unseal(
             row.period
         )));
     }
+    let Some(key) = key else {
+        // Opened before sealed ballots: nothing sealed to open.
+        if ballot_rows::count(conn, row.id)? > 0 {
+            return Err(ServiceError::internal(
+                "截止",
+                "没有选票公钥的评议活动却存有密封答卷",
+            ));
+        }
+        let next = CampaignState::Closing.apply(CampaignAction::FinishClose)?;
+        campaign_rows::set_state(conn, row.id, next.as_str(), now())?;
+        return Ok(CloseReport {
+            period: row.period,
+            ballots: 0,
+            ratings: 0,
+            withheld_units: 0,
+            excluded: 0,
+            scrubbed: true,
+        });
+    };
     let template = templates::parse_stored(&row.template_toml)?;
     let layout = ballots::layout(&row, &template)?;
     let invited = invitations::with_strata(conn, row.id)?;
@@ -185,7 +215,8 @@ fn unseal(
     let mut answered: Vec<i64> = Vec::with_capacity(sealed.len());
     let mut unopenable = 0usize;
     for ballot in &sealed {
-        let owner = SpentKey::from_slice(&ballot.spent_key).and_then(|k| owners.get(&k).map(|&o| (k, o)));
+        let owner =
+            SpentKey::from_slice(&ballot.spent_key).and_then(|k| owners.get(&k).map(|&o| (k, o)));
         let Some((spent, invitation)) = owner else {
             unopenable += 1;
             continue;

@@ -111,7 +111,8 @@ fn tick(
         hook();
     }
     let actor = Actor::system(ACTOR);
-    let reminded = outreach::remind_on_schedule(&mut conn, &actor, secret, &config.reminders, now())?;
+    let reminded =
+        outreach::remind_on_schedule(&mut conn, &actor, secret, &config.reminders, now())?;
     if reminded > 0 {
         tracing::info!(reminded, "按计划排队提醒邮件");
     }

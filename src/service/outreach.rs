@@ -141,7 +141,16 @@ pub fn remind(
     target: Option<u32>,
     at: NaiveDateTime,
 ) -> Result<QueuedReport, ServiceError> {
-    queue_reminders(conn, actor, secret, period, settings, target, at, Record::Always)
+    queue_reminders(
+        conn,
+        actor,
+        secret,
+        period,
+        settings,
+        target,
+        at,
+        Record::Always,
+    )
 }
 
 /// When a reminder run writes its audit row.
@@ -323,8 +332,7 @@ fn awaiting_answer(
 ) -> Result<Vec<invitations::InvitationRow>, ServiceError> {
     let candidates = invitations::awaiting_answer(conn, campaign_id)?;
     let pairs: Vec<(i64, bool)> = candidates.iter().map(|i| (i.id, i.answered)).collect();
-    let answered =
-        super::ballots::answered(conn, Some(&secret.spent_keys()), campaign_id, &pairs)?;
+    let answered = super::ballots::answered(conn, Some(&secret.spent_keys()), campaign_id, &pairs)?;
     Ok(candidates
         .into_iter()
         .filter(|i| !answered.contains(&i.id))

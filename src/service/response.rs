@@ -17,7 +17,7 @@ use diesel::Connection;
 use super::ballots::{self, UnitAnswers};
 use super::survey::{SurveyContext, accepts_answers, resolve};
 use crate::ballot::{self as sealing, MAX_ADDED_UNITS, SealError, SealedBallot, SpentKey};
-use crate::db::responses as rows;
+use crate::db::answers as rows;
 use crate::db::survey_units;
 use crate::db::{Conn, now, write_transaction};
 use crate::domain::{AnswerError, RawSubmission, time};
@@ -107,13 +107,14 @@ fn read_and_seal(
     let spent_key = cache
         .spent_keys()?
         .spent_key(link.campaign.id, link.invitation.id);
-    let sealed = sealing::seal(&public, link.campaign.id, &spent_key, &content, &layout)
-        .map_err(|e| match e {
+    let sealed = sealing::seal(&public, link.campaign.id, &spent_key, &content, &layout).map_err(
+        |e| match e {
             SealError::Content(e) => {
                 SubmitError::Invalid(vec![AnswerError::new("ratings", e.to_string())])
             }
             e => SubmitError::Internal(e.to_string()),
-        })?;
+        },
+    )?;
     Ok(Prepared {
         campaign_id: link.campaign.id,
         spent_key,

@@ -67,9 +67,7 @@ impl SurveyContext {
     /// The spent keys of this server's links.
     pub fn spent_keys(&self) -> Result<&SpentKeys, LinkError> {
         self.spent.as_deref().ok_or_else(|| {
-            LinkError::Internal(
-                "未配置问卷链接密钥(link_secret),无法接收答卷".into(),
-            )
+            LinkError::Internal("未配置问卷链接密钥(link_secret),无法接收答卷".into())
         })
     }
 

@@ -12,7 +12,7 @@ use crate::common::accounts;
 use qiping::service::Actor;
 use std::collections::BTreeMap;
 
-use accounts::{Browser, PASSWORD, add_response, app, exec, get, seeded, sign_in, state};
+use accounts::{Browser, PASSWORD, add_response, app, get, seeded, sign_in, state};
 use actix_web::body::MessageBody;
 use actix_web::dev::{Service, ServiceResponse};
 use actix_web::test;
@@ -49,6 +49,48 @@ fn multipart(csrf: &str, file: &[u8]) -> Vec<u8> {
     body.extend_from_slice(file);
     body.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
     body
+}
+
+/// A multipart form with a ballot key file and other fields.
+fn key_multipart(csrf: &str, fields: &[(&str, &str)], key: &[u8]) -> Vec<u8> {
+    let mut body = format!(
+        "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n{csrf}\r\n"
+    );
+    for (name, value) in fields {
+        body.push_str(&format!(
+            "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+        ));
+    }
+    body.push_str(&format!(
+        "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"ballot_key\"; filename=\"2019H1.key\"\r\n\
+         Content-Type: application/octet-stream\r\n\r\n"
+    ));
+    let mut body = body.into_bytes();
+    body.extend_from_slice(key);
+    body.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
+    body
+}
+
+async fn upload_key<S, B>(
+    app: &S,
+    browser: &Browser,
+    uri: &str,
+    key: &[u8],
+    fields: &[(&str, &str)],
+) -> Answer
+where
+    S: Service<accounts::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    let request = test::TestRequest::post()
+        .uri(uri)
+        .cookie(session(browser))
+        .insert_header((
+            "content-type",
+            format!("multipart/form-data; boundary={BOUNDARY}"),
+        ))
+        .set_payload(key_multipart(&browser.csrf, fields, key));
+    send(app, request).await
 }
 
 struct Answer {
@@ -411,7 +453,7 @@ async fn run_campaign_end_to_end(db: &TestDb) {
     add_admin(&mut conn);
     let reports = tempfile::tempdir().unwrap();
     let mut config = Config {
-        link_secret: Some("ZGFzaGJvYXJkLXRlc3Qtc2VjcmV0LWxpbmtzLTAwMDE".into()),
+        link_secret: Some(crate::survey_support::server::SECRET.into()),
         reports_dir: reports.path().to_owned(),
         ..Config::default()
     };
@@ -459,31 +501,92 @@ async fn run_campaign_end_to_end(db: &TestDb) {
         .await,
         "interactions",
     );
-    let opened = post(&app, &admin, "/admin/campaigns/2019H1/actions/open", &[]).await;
-    ok(&opened, "open");
+    // Opening hands the ballot key over as a download and waits for it to come back; no
+    // invitation exists until then.
+    let campaign_id = campaign::find(&mut conn, &"2019H1".parse().unwrap())
+        .unwrap()
+        .id
+        .to_string();
+    let id_field = [("campaign_id", campaign_id.as_str())];
+    let opened = post(
+        &app,
+        &admin,
+        "/admin/campaigns/2019H1/actions/open",
+        &id_field,
+    )
+    .await;
+    assert_eq!(opened.status, 200, "[{tag}] {}", opened.body);
     assert!(
-        opened
+        opened.disposition.starts_with("attachment") && opened.disposition.contains(".key"),
+        "[{tag}] {}",
+        opened.disposition
+    );
+    let key = opened.bytes.clone();
+    let waiting = fetch(&app, &admin, "/admin/campaigns/2019H1").await;
+    assert!(waiting.body.contains("待核对密钥") && waiting.body.contains("key-check"));
+    assert_eq!(
+        common::count(&mut conn, "SELECT COUNT(*) AS n FROM invitations"),
+        0
+    );
+    let wrong = upload_key(
+        &app,
+        &admin,
+        "/admin/campaigns/2019H1/key-check",
+        b"qiping-ballot-key 1\nnot a key\n",
+        &id_field,
+    )
+    .await;
+    assert!(wrong.body.contains("操作未完成"), "[{tag}] {}", wrong.body);
+    assert_eq!(
+        common::count(&mut conn, "SELECT COUNT(*) AS n FROM invitations"),
+        0
+    );
+    let confirmed = upload_key(
+        &app,
+        &admin,
+        "/admin/campaigns/2019H1/key-check",
+        &key,
+        &id_field,
+    )
+    .await;
+    ok(&confirmed, "key check");
+    assert!(
+        confirmed
             .body
             .contains(&format!("已生成 {ENTERPRISES} 份邀请"))
     );
     // Opening twice is refused with the reason, and not audited.
-    let again = post(&app, &admin, "/admin/campaigns/2019H1/actions/open", &[]).await;
+    let again = post(
+        &app,
+        &admin,
+        "/admin/campaigns/2019H1/actions/open",
+        &id_field,
+    )
+    .await;
     assert_eq!(again.status, 409, "[{tag}] {}", again.body);
     assert!(again.body.contains("操作未完成"));
 
-    // Progress for a known fixture: enterprises 0, 1, 2, 4 and 6 answered.
-    exec(
-        &mut conn,
-        &format!(
-            "UPDATE invitations SET completed_at = '2019-06-02 01:00:00' WHERE enterprise_id IN \
-             (SELECT id FROM enterprises WHERE uscc IN ('{}', '{}', '{}', '{}', '{}'))",
-            uscc(0),
-            uscc(1),
-            uscc(2),
-            uscc(4),
-            uscc(6)
-        ),
-    );
+    // Progress for a known fixture: enterprises 0, 1, 2, 4 and 6 answered (sealed ballots: the
+    // page works out who answered from their spent keys).
+    let survey = qiping::service::survey::SurveyContext::new(&crate::common::scenario::secret());
+    let row = campaign::find(&mut conn, &"2019H1".parse().unwrap()).unwrap();
+    for n in [0, 1, 2, 4, 6] {
+        let enterprise = qiping::db::enterprises::by_uscc(&mut conn, &uscc(n))
+            .unwrap()
+            .unwrap();
+        let invitation = qiping::db::invitations::of_enterprise(&mut conn, row.id, enterprise.id)
+            .unwrap()
+            .unwrap();
+        let token = crate::common::scenario::secret().token(invitation.id, invitation.link_version);
+        let codes: Vec<String> = (1..=8).map(|d| format!("D{d:02}")).collect();
+        qiping::service::response::submit(
+            &mut conn,
+            &survey,
+            &token,
+            &crate::common::scenario::complete(&codes),
+        )
+        .unwrap();
+    }
     let live = fetch(&app, &admin, "/admin/campaigns/2019H1").await;
     assert_eq!(live.status, 200);
     for expected in [
@@ -534,9 +637,18 @@ async fn run_campaign_end_to_end(db: &TestDb) {
     assert!(reissued.body.contains("第 2 版"));
 
     answer(&mut conn, "2019H1");
-    ok(
-        &post(&app, &admin, "/admin/campaigns/2019H1/actions/close", &[]).await,
-        "close",
+    let refused = upload_key(&app, &admin, "/admin/campaigns/2019H1/close", b"junk", &[]).await;
+    assert!(
+        refused.body.contains("操作未完成"),
+        "[{tag}] {}",
+        refused.body
+    );
+    let closed = upload_key(&app, &admin, "/admin/campaigns/2019H1/close", &key, &[]).await;
+    ok(&closed, "close");
+    assert!(
+        closed.body.contains("已开启 5 份密封答卷"),
+        "[{tag}] {}",
+        closed.body
     );
     let closed = fetch(&app, &admin, "/admin/campaigns/2019H1").await;
     assert!(closed.body.contains("已截止") && closed.body.contains("actions/aggregate"));
@@ -587,11 +699,13 @@ async fn run_campaign_end_to_end(db: &TestDb) {
             "import.enterprises",
             "campaign.create",
             "import.interactions",
+            "campaign.issue_key",
             "campaign.open",
             "campaign.remind",
             "campaign.extend",
             "campaign.reissue",
             "campaign.close",
+            "campaign.unseal",
             "campaign.aggregate",
             "campaign.publish",
         ],
@@ -681,15 +795,16 @@ async fn run_campaign_end_to_end(db: &TestDb) {
         assert_eq!(fetch(&app, &admin, outside).await.status, 404, "{outside}");
     }
 
-    // The unit's page: distributions (twelve respondents) and the published trend.
+    // The unit's page: distributions (seventeen respondents: twelve written directly, five sealed
+    // ballots opened at the close) and the published trend.
     let unit = fetch(&app, &admin, "/admin/units/D08").await;
     assert_eq!(unit.status, 200);
     assert!(unit.body.contains("第8局"));
-    assert!(unit.body.contains("2019H1(12 家企业评价)"), "{}", unit.body);
+    assert!(unit.body.contains("2019H1(17 家企业评价)"), "{}", unit.body);
     assert!(unit.body.contains("非常满意"));
     let own = get(&app, "/unit/D08", Some(&viewer.cookie)).await;
     assert!(
-        own.1.contains("2019H1(12 家企业评价)"),
+        own.1.contains("2019H1(17 家企业评价)"),
         "[{tag}] the viewer sees the same page once published: {}",
         own.1
     );

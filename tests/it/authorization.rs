@@ -64,6 +64,17 @@ const MATRIX: &[(&str, &str, [u16; 6])] = &[
         "/admin/campaigns/{period}/actions/{action}",
         [401, 401, 403, 403, 403, 403],
     ),
+    // The ballot key's upload back (open) and the close with it: multipart, admins only.
+    (
+        "POST",
+        "/admin/campaigns/{period}/key-check",
+        [401, 401, 403, 403, 403, 403],
+    ),
+    (
+        "POST",
+        "/admin/campaigns/{period}/close",
+        [401, 401, 403, 403, 403, 403],
+    ),
     (
         "GET",
         "/admin/campaigns/{period}/comments",

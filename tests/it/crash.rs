@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use common::TestDb;
 use diesel::prelude::*;
 use qiping::db::Conn;
-use qiping::db::schema::{ratings, responses};
+use qiping::db::schema::ratings;
 use survey_support::http::Http;
 use survey_support::server::{self, Served};
 use survey_support::{ASKED, asked_codes, data};
@@ -83,11 +83,9 @@ fn completed(conn: &mut Conn) -> i64 {
     crate::common::keys::ballots(conn)
 }
 
+/// Answers stored (sealed ballots, each opened with the test's kept key) and the units they rate.
 fn stored(conn: &mut Conn) -> (i64, i64) {
-    (
-        responses::table.count().get_result(conn).unwrap(),
-        ratings::table.count().get_result(conn).unwrap(),
-    )
+    crate::common::scenario::counts(conn)
 }
 
 /// SQLite's own checks (pages, indexes, foreign keys); on PostgreSQL, which checks its pages
@@ -115,18 +113,19 @@ fn assert_integrity(conn: &mut Conn, backend: &str) {
         let tables: Vec<String> = violations.into_iter().map(|v| v.table).collect();
         assert!(tables.is_empty(), "foreign key violations in {tables:?}");
     }
-    let orphans: i64 = ratings::table
-        .left_join(responses::table)
-        .filter(responses::id.is_null())
-        .count()
-        .get_result(conn)
-        .unwrap();
-    assert_eq!(orphans, 0, "{backend}: ratings without their response");
+    // Every stored ballot opens with the campaign's key (a torn one would not).
+    let ballots = crate::common::keys::peek(conn).len() as i64;
+    assert_eq!(
+        ballots,
+        crate::common::keys::ballots(conn),
+        "{backend}: every ballot opens"
+    );
 }
 
 fn crash_under_load(database_url: Option<String>, backend: &str) {
     let started = Instant::now();
     let mut served = server::start_on(database_url, ENTERPRISES, ASKED, 0);
+    crate::common::keys::remember_file(&served.key_file());
     let tokens = served.tokens();
     let acknowledged = Arc::new(AtomicUsize::new(0));
 
@@ -206,6 +205,23 @@ fn crash_under_load(database_url: Option<String>, backend: &str) {
     assert_eq!(completed(&mut conn), ENTERPRISES as i64);
     assert_eq!(ratings_now, ENTERPRISES as i64 * ASKED as i64);
     assert_integrity(&mut conn, backend);
+
+    // The close opens every ballot: each answer is a rating once, none twice, and the key file
+    // the close read is gone.
+    served.run(&[
+        "campaign",
+        "close",
+        survey_support::PERIOD,
+        "--ballot-key",
+        "ballot.key",
+    ]);
+    let opened: i64 = ratings::table.count().get_result(&mut conn).unwrap();
+    assert_eq!(opened, ENTERPRISES as i64 * ASKED as i64, "{backend}");
+    assert_eq!(crate::common::keys::ballots(&mut conn), 0, "{backend}");
+    assert!(
+        !served.dir.path().join("ballot.key").exists(),
+        "{backend}: key file destroyed"
+    );
     eprintln!(
         "{backend}: killed after {} acknowledged, {cut_off} cut off, {responses_after_crash} \
          stored at restart; {:.1} s",

@@ -157,7 +157,12 @@ fn check(database_url: Option<&str>, backend: &str) {
         expected.push(("mail.send", "outbox".to_owned()));
         expected.push(("campaign.remind", target.clone()));
         expected.push(("mail.send", "outbox".to_owned()));
-        for action in ["campaign.close", "campaign.aggregate", "campaign.publish"] {
+        for action in [
+            "campaign.close",
+            "campaign.unseal",
+            "campaign.aggregate",
+            "campaign.publish",
+        ] {
             expected.push((action, target.clone()));
         }
     }

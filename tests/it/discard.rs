@@ -12,7 +12,7 @@ use crate::survey_support;
 
 use common::scenario::{complete, open_survey_campaign};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Text};
+use diesel::sql_types::Text;
 use qiping::db::{Conn, DatabaseUrl, invitations::InvitationRow, schema};
 use qiping::domain::Period;
 use qiping::service::audit as audit_rows;
@@ -64,7 +64,7 @@ fn a_discarded_campaign_loses_its_answers_and_frees_its_period() {
         let mut conn = db.conn();
         let tokens = answered(&mut conn, 6, 3);
         let p = period();
-        assert_eq!(count(&mut conn, "SELECT count(*) AS n FROM ratings"), 3 * 4);
+        assert_eq!(crate::common::keys::ballots(&mut conn), 3, "{tag}");
 
         // A reason is required, and the campaign must be open.
         let err = campaign::discard(&mut conn, &Actor::cli(), &p, "  ", None).unwrap_err();
@@ -79,6 +79,7 @@ fn a_discarded_campaign_loses_its_answers_and_frees_its_period() {
         );
 
         // Nothing of its answers is left, and nothing can be computed from it.
+        assert_eq!(crate::common::keys::ballots(&mut conn), 0, "{tag}");
         assert_eq!(
             count(&mut conn, "SELECT count(*) AS n FROM ratings"),
             0,
@@ -201,15 +202,29 @@ fn a_discarded_campaigns_comments_leave_the_sqlite_files() {
             .filter(|w| *w == MARK.as_bytes())
             .count()
     };
-    assert!(found(&files(&path)) > 0, "the comment is stored before");
+    // Sealed: the comment is not in the files while the campaign is open; the ballots are.
+    assert_eq!(found(&files(&path)), 0, "a sealed comment is in the clear");
+    let campaign_id = campaign::find(&mut conn, &period()).unwrap().id;
+    let sealed: Vec<Vec<u8>> = qiping::db::ballots::of_campaign(&mut conn, campaign_id)
+        .unwrap()
+        .into_iter()
+        .map(|b| b.sealed[40..104].to_vec())
+        .collect();
+    assert_eq!(sealed.len(), 2);
+    let has = |bytes: &[u8], needle: &[u8]| bytes.windows(needle.len()).any(|w| w == needle);
+    let before = files(&path);
+    assert!(
+        sealed.iter().all(|s| has(&before, s)),
+        "the ballots are stored before"
+    );
     // Another connection stays open, as a server's pool would: closing the last connection
     // would make SQLite checkpoint and delete the WAL by itself, and hide a scrub that did not run.
     let _other = db.conn();
     campaign::discard(&mut conn, &Actor::cli(), &period(), "测试作废", None).unwrap();
-    assert_eq!(
-        found(&files(&path)),
-        0,
-        "a discarded comment is still in the database file or its WAL"
+    let after = files(&path);
+    assert!(
+        sealed.iter().all(|s| !has(&after, s)),
+        "a discarded ballot is still in the database file or its WAL"
     );
 }
 
@@ -376,46 +391,49 @@ async fn the_campaign_page_discards_with_a_reason_and_says_so() {
 }
 
 #[derive(QueryableByName)]
-struct RatingIds {
-    #[diesel(sql_type = BigInt)]
-    id: i64,
-    #[diesel(sql_type = BigInt)]
-    response_id: i64,
+struct Commented {
+    #[diesel(sql_type = Text)]
+    comment: String,
+}
+
+/// The number of runs of equal labels in a sequence (`aabba` has three).
+fn runs(labels: &[String]) -> usize {
+    labels.windows(2).filter(|w| w[0] != w[1]).count() + 1
 }
 
 #[test]
-fn rating_ids_do_not_group_one_enterprises_comments() {
+fn rating_ids_and_rows_do_not_group_one_enterprises_comments() {
     common::on_each_backend(|db| {
         let tag = db.backend;
         let mut conn = db.conn();
-        answered(&mut conn, 8, 8);
-        let rows: Vec<RatingIds> =
-            diesel::sql_query("SELECT id, response_id FROM ratings ORDER BY id")
-                .load(&mut conn)
-                .unwrap();
-        assert_eq!(rows.len(), 8 * 4, "{tag}");
-        let mut by_response: std::collections::BTreeMap<i64, Vec<i64>> = Default::default();
-        for r in &rows {
-            // Not the response's id with an index appended (the scheme before), nor any prefix
-            // of it.
-            for shift in 0..=16 {
-                assert_ne!(
-                    r.id >> shift,
-                    r.response_id,
-                    "{tag}: rating id from its response"
-                );
-            }
-            by_response.entry(r.response_id).or_default().push(r.id);
+        let tokens = open_survey_campaign(&mut conn, 8);
+        let cache = SurveyContext::new(&crate::common::scenario::secret());
+        for (i, token) in tokens.iter().enumerate() {
+            let mut submission = complete(&asked_codes());
+            submission.ratings[0].comment = Some(format!("企业{i}的第一条留言"));
+            submission.ratings[1].comment = Some(format!("企业{i}的第二条留言"));
+            response::submit(&mut conn, &cache, token, &submission).unwrap();
         }
-        // One enterprise's ratings are not neighbours: sorted by id, the ratings of the 8
-        // responses interleave instead of sitting in runs of 4.
-        let order: Vec<i64> = rows.iter().map(|r| r.response_id).collect();
-        let runs = order.windows(2).filter(|w| w[0] != w[1]).count() + 1;
-        assert!(
-            runs > 8,
-            "{tag}: ratings sorted by id form {runs} runs, one per response"
-        );
-        assert_eq!(by_response.len(), 8, "{tag}");
+        crate::common::keys::close(&mut conn, &period()).unwrap();
+        // Sorted by id, and in the order the rows sit in the table (PostgreSQL: ctid; SQLite's
+        // rowid is the id), one enterprise's two comments are not neighbours: the 16 comments
+        // come in more than 8 runs (all 8 pairs adjacent by chance: about 1 in 2 million).
+        let mut orders = vec!["SELECT comment FROM ratings WHERE comment IS NOT NULL ORDER BY id"];
+        if tag == "postgres" {
+            orders.push("SELECT comment FROM ratings WHERE comment IS NOT NULL ORDER BY ctid");
+        }
+        for sql in orders {
+            let rows: Vec<Commented> = diesel::sql_query(sql).load(&mut conn).unwrap();
+            assert_eq!(rows.len(), 16, "{tag}");
+            let labels: Vec<String> = rows
+                .iter()
+                .map(|r| r.comment.split('的').next().unwrap().to_owned())
+                .collect();
+            assert!(
+                runs(&labels) > 8,
+                "{tag}: {sql} groups one enterprise: {labels:?}"
+            );
+        }
     });
 }
 
@@ -460,6 +478,7 @@ fn a_submission_in_flight_is_not_left_behind_by_a_discard() {
         report.answers_deleted, 2,
         "the answer in flight is deleted too"
     );
+    assert_eq!(crate::common::keys::ballots(&mut conn), 0);
     assert_eq!(count(&mut conn, "SELECT count(*) AS n FROM ratings"), 0);
     assert_eq!(count(&mut conn, "SELECT count(*) AS n FROM responses"), 0);
 }

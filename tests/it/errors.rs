@@ -142,9 +142,14 @@ fn a_clash_with_what_is_stored_is_a_409_and_bad_input_a_400_naming_the_field() {
             assert_eq!(status, 409, "{body}");
             assert!(body.contains("2019H2 的评议活动已存在"), "{body}");
 
-            // A published campaign cannot be closed: a state clash, 409 too.
-            let (status, body) =
-                post_form(&app, &admin, "/admin/campaigns/2019H2/actions/close", &[]).await;
+            // A published campaign cannot be discarded: a state clash, 409 too.
+            let (status, body) = post_form(
+                &app,
+                &admin,
+                "/admin/campaigns/2019H2/actions/discard",
+                &[("reason", "测试")],
+            )
+            .await;
             assert_eq!(status, 409, "{body}");
 
             // What the caller typed wrong: 400, the message names the field and the value.

@@ -468,12 +468,21 @@ fn fuzz_tokens(served: &Served, backend: &str) {
 }
 
 fn on_each_served(test: impl Fn(&Served, &str)) {
+    let keep_key = |served: Served| {
+        common::keys::remember_file(&served.key_file());
+        served
+    };
     if common::backend_enabled("sqlite") {
-        test(&server::start(ENTERPRISES, ASKED, 0), "sqlite");
+        test(&keep_key(server::start(ENTERPRISES, ASKED, 0)), "sqlite");
     }
     if let Some(db) = TestDb::postgres() {
         test(
-            &server::start_on(Some(db.url.clone()), ENTERPRISES, ASKED, 0),
+            &keep_key(server::start_on(
+                Some(db.url.clone()),
+                ENTERPRISES,
+                ASKED,
+                0,
+            )),
             "postgres",
         );
     }

@@ -52,7 +52,13 @@ fn a_sampled_campaign_is_mailed_to_eml_files_and_reported() {
     qiping(
         dir.path(),
         &db,
-        &["campaign", "open", "2019H2", "--ballot-key-out", "ballot.key"],
+        &[
+            "campaign",
+            "open",
+            "2019H2",
+            "--ballot-key-out",
+            "ballot.key",
+        ],
     );
     let shown = show(dir.path(), &db);
     assert_eq!(shown["sample_seed"], 5);

@@ -179,7 +179,13 @@ fn a_line_break_written_into_the_database_fails_that_message_alone_and_serve_sen
         ok(
             dir.path(),
             &db.url,
-            &["campaign", "open", "2019H2", "--ballot-key-out", "ballot.key"],
+            &[
+                "campaign",
+                "open",
+                "2019H2",
+                "--ballot-key-out",
+                "ballot.key",
+            ],
         );
 
         let (mut server, addr) = serve(dir.path(), &db.url, sink.addr);

@@ -13,9 +13,9 @@ use common::on_each_backend;
 use common::smtp::SmtpSink;
 use qiping::config::RemindersConfig;
 use qiping::db::{Conn, enterprises, invitations, leases, now};
+use qiping::service::campaign;
 use qiping::service::links::token_hash;
 use qiping::service::outreach;
-use qiping::service::campaign;
 
 fn invited(conn: &mut Conn, period: &str) -> Vec<invitations::InvitationRow> {
     let id = campaign::find(conn, &period.parse().unwrap()).unwrap().id;
@@ -154,8 +154,16 @@ fn reminders_go_only_to_those_who_have_not_completed_and_respect_the_maximum() {
             .email
             .unwrap();
         let period = "2019H2".parse().unwrap();
-        let queued =
-            outreach::remind(&mut conn, &Actor::cli(), &crate::common::scenario::secret(), &period, &no_gap(), None, now()).unwrap();
+        let queued = outreach::remind(
+            &mut conn,
+            &Actor::cli(),
+            &crate::common::scenario::secret(),
+            &period,
+            &no_gap(),
+            None,
+            now(),
+        )
+        .unwrap();
         assert_eq!(queued.queued, 4, "{}", db.backend);
         let before = sink.received().len();
         dispatch(&mut conn, &settings);
@@ -172,21 +180,45 @@ fn reminders_go_only_to_those_who_have_not_completed_and_respect_the_maximum() {
             ..no_gap()
         };
         assert_eq!(
-            outreach::remind(&mut conn, &Actor::cli(), &crate::common::scenario::secret(), &period, &gap, None, now())
-                .unwrap()
-                .queued,
+            outreach::remind(
+                &mut conn,
+                &Actor::cli(),
+                &crate::common::scenario::secret(),
+                &period,
+                &gap,
+                None,
+                now()
+            )
+            .unwrap()
+            .queued,
             0
         );
         assert_eq!(
-            outreach::remind(&mut conn, &Actor::cli(), &crate::common::scenario::secret(), &period, &no_gap(), None, now())
-                .unwrap()
-                .queued,
+            outreach::remind(
+                &mut conn,
+                &Actor::cli(),
+                &crate::common::scenario::secret(),
+                &period,
+                &no_gap(),
+                None,
+                now()
+            )
+            .unwrap()
+            .queued,
             4
         );
         assert_eq!(
-            outreach::remind(&mut conn, &Actor::cli(), &crate::common::scenario::secret(), &period, &no_gap(), None, now())
-                .unwrap()
-                .queued,
+            outreach::remind(
+                &mut conn,
+                &Actor::cli(),
+                &crate::common::scenario::secret(),
+                &period,
+                &no_gap(),
+                None,
+                now()
+            )
+            .unwrap()
+            .queued,
             0
         );
 
@@ -229,9 +261,17 @@ fn bounced_addresses_are_skipped_and_counted() {
         // Not reminded in this campaign, not invited again in the next.
         let period = "2019H2".parse().unwrap();
         assert_eq!(
-            outreach::remind(&mut conn, &Actor::cli(), &crate::common::scenario::secret(), &period, &no_gap(), None, now())
-                .unwrap()
-                .queued,
+            outreach::remind(
+                &mut conn,
+                &Actor::cli(),
+                &crate::common::scenario::secret(),
+                &period,
+                &no_gap(),
+                None,
+                now()
+            )
+            .unwrap()
+            .queued,
             3
         );
         crate::common::keys::close(&mut conn, &period).unwrap();
@@ -253,14 +293,27 @@ fn extending_moves_the_deadline_and_tells_those_who_have_not_answered() {
         let period = "2019H2".parse().unwrap();
         let closes = campaign::show(&mut conn, &period).unwrap().closes;
         assert!(
-            outreach::extend(&mut conn, &Actor::cli(), &crate::common::scenario::secret(), &period, closes).is_err(),
+            outreach::extend(
+                &mut conn,
+                &Actor::cli(),
+                &crate::common::scenario::secret(),
+                &period,
+                closes
+            )
+            .is_err(),
             "must be later"
         );
         let later = closes + chrono::Duration::days(10);
         assert_eq!(
-            outreach::extend(&mut conn, &Actor::cli(), &crate::common::scenario::secret(), &period, later)
-                .unwrap()
-                .queued,
+            outreach::extend(
+                &mut conn,
+                &Actor::cli(),
+                &crate::common::scenario::secret(),
+                &period,
+                later
+            )
+            .unwrap()
+            .queued,
             2
         );
         assert_eq!(campaign::show(&mut conn, &period).unwrap().closes, later);

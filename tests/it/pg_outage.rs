@@ -15,7 +15,6 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use diesel::prelude::*;
 use survey_support::http::{Http, free_port};
 use survey_support::server::{self, Served};
 use survey_support::{ASKED, asked_codes, data};
@@ -213,6 +212,7 @@ fn a_database_outage_answers_503_and_qiping_recovers_without_a_restart() {
         0,
         &[("QIPING_POOL_TIMEOUT_SECONDS", "2")],
     );
+    crate::common::keys::remember_file(&served.key_file());
     let tokens = served.tokens();
     let codes = asked_codes();
 
@@ -300,7 +300,10 @@ fn a_database_outage_answers_503_and_qiping_recovers_without_a_restart() {
     let mut conn = served.conn();
     let stored = crate::common::keys::ballots(&mut conn);
     let opened = crate::common::keys::peek(&mut conn).len() as i64;
-    assert_eq!(stored, opened, "every stored ballot opens, one per answered link");
+    assert_eq!(
+        stored, opened,
+        "every stored ballot opens, one per answered link"
+    );
     assert_eq!(stored, (acked.len() + retried + 1) as i64);
     eprintln!(
         "{} acknowledged before the outage, {retried} refused with 503 and sent again; {:.1} s",

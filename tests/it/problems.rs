@@ -463,7 +463,13 @@ async fn complaint_to_closure(db: &TestDb, sink: &SmtpSink) {
         .position(|r| r.unit_code == "D01-O1")
         .unwrap();
     submission.ratings[o1].comment = Some(comment.into());
-    response::submit(&mut conn, &qiping::service::survey::SurveyContext::new(&crate::common::scenario::secret()), &tokens[0], &submission).unwrap();
+    response::submit(
+        &mut conn,
+        &qiping::service::survey::SurveyContext::new(&crate::common::scenario::secret()),
+        &tokens[0],
+        &submission,
+    )
+    .unwrap();
 
     let mut config = Config {
         link_secret: Some("dGVzdC1zZWNyZXQtb2YtdGhpcnR5LXR3by1ieXRlcyE".into()),

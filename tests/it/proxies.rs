@@ -13,7 +13,10 @@ use qiping::web::{AppState, routes};
 
 fn state(db: &TestDb, trusted: &[&str], rate: u32) -> AppState {
     let pool = DatabaseUrl::parse(&db.url).unwrap().pool(4).unwrap();
-    let mut config = Config::default();
+    let mut config = Config {
+        link_secret: Some(crate::survey_support::server::SECRET.into()),
+        ..Config::default()
+    };
     config.server.submit_rate_per_minute = rate;
     config.server.trusted_proxies = trusted.iter().map(|s| (*s).to_owned()).collect();
     AppState::new(pool, config).unwrap()

@@ -1,22 +1,18 @@
-//! Issue 37: no query outside the submission path reads `responses` or anything that groups one
-//! enterprise's ratings. Counts, aggregation, moderation, oversight and the unit pages read ratings
-//! by campaign and unit, so that the sealed ballots can stop storing responses without moving a
-//! reader. This test reads every Rust file of `src/` and fails on a use of the `responses` table
-//! (diesel's `responses::…`, the table in a `schema::{…}` import, or SQL naming it), of its
-//! `respondent_key`, of a rating's `response_id`, or of the `db::responses` module, outside the
-//! files that store a submission.
+//! Issues 37 and 38: nothing reads `responses` or anything that groups one enterprise's ratings.
+//! Counts, aggregation, moderation, oversight and the unit pages read ratings by campaign and
+//! unit; since sealed ballots nothing writes `responses` either (the close stores ratings with no
+//! response). Only `db/answers.rs` names the table, to delete answers stored before sealed
+//! ballots when a campaign is discarded. This test reads every Rust file of `src/` and fails on a
+//! use of the `responses` table (diesel's `responses::…`, the table in a `schema::{…}` import, or
+//! SQL naming it), of its `respondent_key`, of a rating's `response_id`, or of a `db::responses`
+//! module, anywhere else.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
 
-/// The submission path: the files that store a response (and declare its table and module).
-const SUBMISSION_PATH: &[&str] = &[
-    "src/db/responses.rs",
-    "src/db/schema.rs",
-    "src/db/mod.rs",
-    "src/service/response.rs",
-];
+/// The files that may name the table: the schema, and the discard's deletion of old answers.
+const SUBMISSION_PATH: &[&str] = &["src/db/answers.rs", "src/db/schema.rs"];
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     for entry in std::fs::read_dir(dir).unwrap() {

@@ -27,7 +27,10 @@ fn setup(rate: u32) -> Setup {
     let db = TestDb::sqlite();
     let tokens = open_survey_campaign(&mut db.conn(), 3);
     let pool = DatabaseUrl::parse(&db.url).unwrap().pool(4).unwrap();
-    let mut config = Config::default();
+    let mut config = Config {
+        link_secret: Some(crate::survey_support::server::SECRET.into()),
+        ..Config::default()
+    };
     config.server.submit_rate_per_minute = rate;
     let state = AppState::new(pool, config).unwrap();
     Setup { db, tokens, state }

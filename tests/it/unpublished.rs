@@ -135,9 +135,24 @@ async fn check(db: &TestDb) {
                 "[{tag}] {body}"
             );
         }
-        // The 营商办 sees the answers and comments, marked as not yet published.
+        // While open the answers are sealed: nobody, the 营商办 included, reads them.
         let (status, body) = get(&app, "/admin/units/D01", Some(&admin.cookie)).await;
         assert_eq!(status, 200);
+        if stage == "while open" {
+            assert!(
+                !body.contains(MARK),
+                "[{tag}] admin while open reads a sealed comment"
+            );
+            let (_, moderation) = get(
+                &app,
+                &format!("/admin/campaigns/{PERIOD}/comments"),
+                Some(&admin.cookie),
+            )
+            .await;
+            assert!(!moderation.contains(MARK), "[{tag}] moderation while open");
+            continue;
+        }
+        // After the close the 营商办 sees the answers and comments, marked as not yet published.
         assert!(
             body.contains(&format!("{MARK}0")),
             "[{tag}] admin {stage}: {body}"

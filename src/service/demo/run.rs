@@ -14,6 +14,7 @@ use super::Progress;
 use super::answers::responds;
 use super::city::{City, DemoEnterprise, DemoUnit};
 use super::client::{Clients, Respondent};
+use crate::ballot::PrivateKey;
 use crate::config::{Config, RemindersConfig};
 use crate::db::{Conn, enterprises, invitations, now};
 use crate::domain::{Period, Role, Secret, time};
@@ -22,7 +23,6 @@ use crate::service::campaign::{self, CreateCampaign};
 use crate::service::dispatch::{Dispatcher, Until};
 use crate::service::links::{LinkSecret, survey_url};
 use crate::service::templates::parse_stored;
-use crate::ballot::PrivateKey;
 use crate::service::{
     Actor, ServiceError, accounts, aggregate, closing, import, outreach, publication,
 };
@@ -185,8 +185,16 @@ impl Script<'_> {
             ..config.reminders.clone()
         };
         let actor = self.settings.actor;
-        let queued =
-            outreach::remind(conn, actor, self.secret, &period, &reminders, Some(1), now())?.queued;
+        let queued = outreach::remind(
+            conn,
+            actor,
+            self.secret,
+            &period,
+            &reminders,
+            Some(1),
+            now(),
+        )?
+        .queued;
         self.progress
             .step(&format!("{period}:向 {queued} 家未作答的企业发送提醒"));
         mails += self.send_mail(conn, &period, "提醒")?;

@@ -15,16 +15,19 @@ use qiping::service::{Actor, ServiceError};
 use super::scenario::secret;
 
 /// Key files by the fingerprint of their public key.
-fn store() -> &'static Mutex<HashMap<String, Vec<u8>>> {
+fn store() -> std::sync::MutexGuard<'static, HashMap<String, Vec<u8>>> {
     static KEYS: OnceLock<Mutex<HashMap<String, Vec<u8>>>> = OnceLock::new();
+    // A test that panicked while holding it left nothing half-written: keep going.
     KEYS.get_or_init(Mutex::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
 }
 
 /// Opens the campaign of `period` with a new ballot key, kept for [`close`].
 pub fn open(conn: &mut Conn, period: &Period) -> Result<OpenReport, ServiceError> {
     let key = PrivateKey::generate().expect("OS randomness");
     let report = campaign::open(conn, &Actor::cli(), &secret(), period, &key, |info, key| {
-        store().lock().unwrap().insert(
+        store().insert(
             key.public_key().fingerprint().hex(),
             keyfile::to_bytes(info, key).to_vec(),
         );
@@ -37,27 +40,27 @@ pub fn open(conn: &mut Conn, period: &Period) -> Result<OpenReport, ServiceError
 pub fn key_of(conn: &mut Conn, period: &Period) -> PrivateKey {
     let row = campaign::find(conn, period).unwrap();
     let public = qiping::ballot::PublicKey::from_bytes(
-        row.ballot_public_key.as_deref().expect("the campaign has a ballot key"),
+        row.ballot_public_key
+            .as_deref()
+            .expect("the campaign has a ballot key"),
     )
     .unwrap();
-    let bytes = store()
-        .lock()
-        .unwrap()
-        .get(&public.fingerprint().hex())
-        .cloned()
-        .expect("the campaign was opened by common::keys::open");
+    let found = store().get(&public.fingerprint().hex()).cloned();
+    let bytes = found.expect("the campaign was opened by common::keys::open or remember_file");
     keyfile::from_bytes(&bytes).unwrap().1
 }
 
-/// Closes the campaign of `period` with the key [`open`] kept.
+/// Closes the campaign of `period` with the key [`open`] kept (none for a campaign opened by a
+/// release before sealed ballots).
 pub fn close(conn: &mut Conn, period: &Period) -> Result<CloseReport, ServiceError> {
-    let key = key_of(conn, period);
+    let legacy = campaign::find(conn, period)?.ballot_public_key.is_none();
+    let key = (!legacy).then(|| key_of(conn, period));
     closing::close(
         conn,
         &Actor::cli(),
         &secret(),
         period,
-        Some(&key),
+        key.as_ref(),
         CloseOptions::default(),
     )
 }
@@ -67,10 +70,7 @@ pub fn close(conn: &mut Conn, period: &Period) -> Result<CloseReport, ServiceErr
 pub fn remember_file(path: &std::path::Path) {
     let bytes = std::fs::read(path).unwrap();
     let (_, key) = keyfile::from_bytes(&bytes).unwrap();
-    store()
-        .lock()
-        .unwrap()
-        .insert(key.public_key().fingerprint().hex(), bytes);
+    store().insert(key.public_key().fingerprint().hex(), bytes);
 }
 
 /// The contents of every stored (sealed) ballot, opened with the kept keys without closing
@@ -91,11 +91,17 @@ pub fn peek(conn: &mut Conn) -> Vec<qiping::ballot::BallotContent> {
         let owners = qiping::service::ballots::spent_key_owners(
             &secret().spent_keys(),
             row.id,
-            invitations::of_campaign(conn, row.id).unwrap().iter().map(|i| i.id),
+            invitations::of_campaign(conn, row.id)
+                .unwrap()
+                .iter()
+                .map(|i| i.id),
         );
         for ballot in stored {
             let spent = qiping::ballot::SpentKey::from_slice(&ballot.spent_key).unwrap();
-            assert!(owners.contains_key(&spent), "a ballot's spent key names an invitation");
+            assert!(
+                owners.contains_key(&spent),
+                "a ballot's spent key names an invitation"
+            );
             opened.push(
                 qiping::ballot::open(&key, row.id, &spent, &ballot.sealed, &layout)
                     .expect("a stored ballot opens with its campaign's key"),

@@ -110,9 +110,14 @@ pub fn start_with(
     run(
         d,
         &database_url,
-        &["campaign", "open", super::PERIOD, "--ballot-key-out", "ballot.key"],
+        &[
+            "campaign",
+            "open",
+            super::PERIOD,
+            "--ballot-key-out",
+            "ballot.key",
+        ],
     );
-    crate::common::keys::remember_file(&d.join("ballot.key"));
     let env: Vec<(String, String)> = env
         .iter()
         .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
@@ -203,6 +208,11 @@ impl Served {
     pub fn restart_on(&mut self, database_url: &str) {
         self.database_url = database_url.to_owned();
         self.restart();
+    }
+
+    /// The ballot key file `campaign open` wrote in the installation's folder.
+    pub fn key_file(&self) -> std::path::PathBuf {
+        self.dir.path().join("ballot.key")
     }
 
     /// Runs a `qiping` command in the installation's folder; panics unless it succeeds.

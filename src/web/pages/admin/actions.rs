@@ -4,24 +4,24 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
-use zeroize::Zeroizing;
 use chrono::NaiveDate;
 use serde::Deserialize;
+use zeroize::Zeroizing;
 
 use super::campaign::{optional, parse_period};
 use super::outcome::{Outcome, failed};
+use crate::ballot::keyfile;
 use crate::db::{Conn, now};
 use crate::domain::Period;
 use crate::service::campaign as campaigns;
-use crate::service::links::LinkSecret;
-use crate::ballot::keyfile;
 use crate::service::closing::{self, CloseOptions};
+use crate::service::links::LinkSecret;
 use crate::service::{Actor, ServiceError, aggregate, outreach, publication};
 use crate::web::AppState;
 use crate::web::auth::{Admin, RequireRole, csrf};
 use crate::web::error::WebError;
-use crate::web::upload::{self, UploadForm};
 use crate::web::pages::Chrome;
+use crate::web::upload::{self, UploadForm};
 
 /// The fields any campaign action may use.
 #[derive(Debug, Default, Deserialize)]
@@ -124,15 +124,8 @@ impl CampaignAction {
             Self::Open => Err(ServiceError::internal("开始评议", "handled by issue_key")),
             Self::Remind => {
                 let secret = LinkSecret::from_config(config.link_secret.as_deref())?;
-                let r = outreach::remind(
-                    conn,
-                    actor,
-                    &secret,
-                    period,
-                    &config.reminders,
-                    None,
-                    now(),
-                )?;
+                let r =
+                    outreach::remind(conn, actor, &secret, period, &config.reminders, None, now())?;
                 Ok(vec![format!(
                     "已为 {} 家未作答的企业排队提醒邮件(每家最多 {} 次,间隔至少 {} 天)",
                     r.queued, config.reminders.max_per_enterprise, config.reminders.min_gap_days
@@ -266,7 +259,8 @@ pub async fn confirm_key(
     let Some(key) = key_file(&form) else {
         return missing_key(chrome, title, back);
     };
-    let expected = match optional::<i64>(form.field("campaign_id").unwrap_or(""), "评议活动编号") {
+    let expected = match optional::<i64>(form.field("campaign_id").unwrap_or(""), "评议活动编号")
+    {
         Ok(expected) => expected,
         Err(e) => return failed(chrome, title, e, back),
     };
@@ -278,7 +272,9 @@ pub async fn confirm_key(
                 Ok(secret) => secret,
                 Err(e) => return Ok(Err(e)),
             };
-            Ok(campaigns::confirm_key(conn, &actor, &secret, &period, &key, expected))
+            Ok(campaigns::confirm_key(
+                conn, &actor, &secret, &period, &key, expected,
+            ))
         })
         .await?;
     match outcome {
@@ -355,7 +351,10 @@ pub async fn close(
                 ));
             }
             if r.excluded > 0 {
-                lines.push(format!("舍弃无法开启的答卷 {} 份(已记入审计日志)", r.excluded));
+                lines.push(format!(
+                    "舍弃无法开启的答卷 {} 份(已记入审计日志)",
+                    r.excluded
+                ));
             }
             if !r.scrubbed {
                 lines.push("数据库文件清理尚未完成,请稍后再次提交「截止评议」完成清理".to_owned());

@@ -78,8 +78,8 @@ pub fn strata_of(conn: &mut Conn, enterprise_id: i64) -> QueryResult<(String, St
 /// Deletes every stored answer of a campaign (a discard): its ratings, withheld counts and
 /// responses stored before sealed ballots. Returns how many ratings there were.
 pub fn delete_of_campaign(conn: &mut Conn, campaign_id: i64) -> QueryResult<usize> {
-    let ratings =
-        diesel::delete(ratings::table.filter(ratings::campaign_id.eq(campaign_id))).execute(conn)?;
+    let ratings = diesel::delete(ratings::table.filter(ratings::campaign_id.eq(campaign_id)))
+        .execute(conn)?;
     diesel::delete(withheld_units::table.filter(withheld_units::campaign_id.eq(campaign_id)))
         .execute(conn)?;
     diesel::delete(responses::table.filter(responses::campaign_id.eq(campaign_id)))
