@@ -3,6 +3,7 @@
 //! first with the English in parentheses.
 
 mod account;
+pub mod anonymity;
 pub mod answers;
 pub mod calendar;
 mod campaign;

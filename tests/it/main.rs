@@ -10,6 +10,7 @@ mod survey_support;
 
 mod accounts;
 mod admin_dashboard;
+mod anonymity_texts;
 mod audit;
 mod audit_channels;
 mod authorization;

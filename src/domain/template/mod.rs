@@ -205,7 +205,20 @@ mod tests {
         assert_eq!(template.points_for(0), None);
         assert_eq!(template.na_label_zh(), "不了解/未接触");
         assert_eq!(template.comment_max_chars(), 500);
-        assert!(template.intro_zh().contains("匿名"));
+        // The promise of anonymity is the single source's, on a line of its own (the survey page
+        // shows the page form in its place).
+        assert!(
+            template
+                .intro_zh()
+                .lines()
+                .any(|l| l == crate::domain::anonymity::SHORT_ZH)
+        );
+        assert!(
+            template
+                .intro_en()
+                .lines()
+                .any(|l| l == crate::domain::anonymity::SHORT_EN)
+        );
     }
 
     #[test]

@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 
 use super::texts::{Lang, Texts};
 use crate::db::survey_units::SurveyUnitRow;
-use crate::domain::{AnswerError, RawRating, RawSubmission, SurveyTemplate};
+use crate::domain::{AnswerError, RawRating, RawSubmission, SurveyTemplate, anonymity};
 use crate::service::survey::{SurveyUnit, SurveyView};
 
 /// `survey/form.html`.
@@ -106,6 +106,18 @@ pub fn progress_key(token: &str) -> String {
     hex::encode(&Sha256::digest(format!("qiping-progress:{token}").as_bytes())[..16])
 }
 
+/// The introduction's non-empty lines, one paragraph each, without a line that is exactly the short
+/// promise of anonymity (`short`, as `survey_templates/standard.toml` has it): the promise right
+/// below the introduction is the page form, which begins with the same words.
+fn intro_paragraphs(intro: &str, short: &str) -> Vec<String> {
+    intro
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && *l != short)
+        .map(str::to_owned)
+        .collect()
+}
+
 impl FormPage {
     pub fn build(view: &SurveyView, input: PageInput<'_>) -> Self {
         let lang = input.lang;
@@ -154,13 +166,10 @@ impl FormPage {
             title: lang
                 .pick(template.title_zh(), template.title_en())
                 .to_owned(),
-            intro: lang
-                .pick(template.intro_zh(), template.intro_en())
-                .lines()
-                .map(str::trim)
-                .filter(|l| !l.is_empty())
-                .map(str::to_owned)
-                .collect(),
+            intro: intro_paragraphs(
+                lang.pick(template.intro_zh(), template.intro_en()),
+                lang.pick(anonymity::SHORT_ZH, anonymity::SHORT_EN),
+            ),
             closes_on: view.link.campaign.closes_on.to_string(),
             action: format!("/s/{}{suffix}", input.token),
             problem_url: format!("/s/{}/problem", input.token),

@@ -1,4 +1,7 @@
-//! The survey page's own words, zh-CN first; the questionnaire's words come from its template.
+//! The survey page's own words, zh-CN first; the questionnaire's words come from its template,
+//! the promise of anonymity from [`crate::domain::anonymity`].
+
+use crate::domain::anonymity;
 
 /// Which language a page is shown in: `?lang=en` switches to English, anything else is Chinese.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,6 +49,7 @@ pub struct Texts {
     pub switch_label: &'static str,
     pub switch_param: &'static str,
     pub deadline: &'static str,
+    /// The promise of anonymity: [`anonymity::PAGE_ZH`] or [`anonymity::PAGE_EN`].
     pub promise: &'static str,
     pub progress_note: &'static str,
     pub errors_summary: &'static str,
@@ -76,7 +80,7 @@ const ZH: Texts = Texts {
     switch_label: "English",
     switch_param: "en",
     deadline: "截止日期",
-    promise: "本问卷匿名:提交的答卷不保存企业名称、统一社会信用代码、联系方式或提交时刻,任何人都无法把答卷与贵企业对应起来。",
+    promise: anonymity::PAGE_ZH,
     progress_note: "填写进度只保存在您本机的浏览器中,不会上传;提交后即清除。",
     errors_summary: "有些题目需要补充或修改,请查看下方红色提示。已填写的内容都已保留。",
     self_selected: "您添加的单位",
@@ -91,7 +95,7 @@ const ZH: Texts = Texts {
     submit: "提交答卷",
     submit_note: "提交后不能修改。",
     thanks_title: "提交成功,感谢您的参与!",
-    thanks_body: "您的答卷已匿名保存。评议结果将在评议结束后向社会公布。本页面可以关闭。",
+    thanks_body: "您的答卷已加密封存,评议截止时与其他答卷统一开启。评议结果将在评议结束后向社会公布。本页面可以关闭。",
     used_title: "此链接已提交过答卷",
     used_body: "每个评议链接只能提交一次,贵企业的答卷已经保存,无需再次填写。如有疑问,请联系发出邀请的营商环境办公室。",
     invalid_title: "链接无效或评议已结束",
@@ -105,7 +109,7 @@ const EN: Texts = Texts {
     switch_label: "中文",
     switch_param: "zh",
     deadline: "Deadline",
-    promise: "This survey is anonymous: stored answers carry no company name, credit code, contact or time of submission, so no one can match them to your company.",
+    promise: anonymity::PAGE_EN,
     progress_note: "Your progress is saved only in this phone's browser, never uploaded, and cleared after you submit.",
     errors_summary: "Some questions need an answer or a correction; see the red notes below. Everything you entered has been kept.",
     self_selected: "Added by you",
@@ -120,7 +124,7 @@ const EN: Texts = Texts {
     submit: "Submit",
     submit_note: "Answers cannot be changed after submission.",
     thanks_title: "Thank you — your answers were submitted",
-    thanks_body: "Your answers were stored anonymously. The results are published after the survey closes. You may close this page.",
+    thanks_body: "Your answers were sealed (encrypted); they are opened together with all others when the survey closes. The results are published after the survey closes. You may close this page.",
     used_title: "This link has already been used",
     used_body: "Each survey link can be used once; your company's answers are already stored. For questions, contact the business-environment office that invited you.",
     invalid_title: "The link is not valid or the survey has closed",

@@ -195,7 +195,7 @@ pub async fn submit_named_form(
             "已收到您反映的问题",
             format!(
                 "问题编号 {id}。营商环境办公室将交责任单位限期办理,办理后会请您确认是否解决。\
-                 这份实名反映与您的匿名评议问卷分开保存,不会让您的评分被追溯。"
+                 这份实名反映与您的匿名评议问卷分开保存,两者之间不记录任何关联。"
             ),
         ),
         Err(SurveyProblemError::Link) => invalid_link(),
