@@ -25,7 +25,10 @@ pub fn close(
         &secret,
         period,
         key.as_ref(),
-        CloseOptions { exclude_unopenable },
+        CloseOptions {
+            exclude_unopenable,
+            keep_strata: ctx.config.weighting.enabled,
+        },
     )?;
     eprintln!(
         "{period} 评议活动已截止:问卷链接全部失效;已开启 {} 份密封答卷,保存 {} 条评价{}{}",

@@ -39,6 +39,11 @@ pub struct CloseOptions {
     /// Drop ballots that do not open (or whose spent key names no invitation) instead of refusing
     /// the close; audited, and the bulletin says how many.
     pub exclude_unopenable: bool,
+    /// Give each rating its enterprise's strata (size, industry, district), which weighting
+    /// rakes by (`[weighting] enabled`). Off, the ratings carry empty strata: a rating of a unit
+    /// that only one enterprise of its stratum rated would otherwise point at that enterprise.
+    /// (Issue 39 replaces the strata by a weight per rating that marks out no fewer than five.)
+    pub keep_strata: bool,
 }
 
 /// What the close did.
@@ -280,7 +285,12 @@ fn unseal(
                 break id;
             }
         };
-        let (size, industry, district) = &strata[e.strata];
+        let (size, industry, district) = if options.keep_strata {
+            let (size, industry, district) = &strata[e.strata];
+            (size.as_str(), industry.as_str(), district.as_str())
+        } else {
+            ("", "", "")
+        };
         new_rows.push(NewRating {
             id,
             campaign_id: row.id,

@@ -18,7 +18,7 @@ use qiping::config::Config;
 use qiping::domain::anonymity::{PAGE_EN, PAGE_ZH, SHORT_EN, SHORT_ZH};
 use qiping::domain::{STANDARD_TOML, SurveyTemplate};
 use qiping::mail::{Letter, MessageKind, ProblemLetter, Sender};
-use qiping::service::survey::TemplateCache;
+use qiping::service::survey::SurveyContext;
 use qiping::service::{Actor, aggregate, publication, response};
 use qiping::stats::Settings;
 use survey_support::{PERIOD, asked_codes};
@@ -210,7 +210,7 @@ async fn the_public_rankings_page_shows_the_short_form() {
     for db in &common::each_backend().collect::<Vec<_>>() {
         let mut conn = db.conn();
         let tokens = open_survey_campaign(&mut conn, 12);
-        let cache = TemplateCache::default();
+        let cache = SurveyContext::new(&crate::common::scenario::secret());
         for token in &tokens {
             response::submit(&mut conn, &cache, token, &complete(&asked_codes())).unwrap();
         }
@@ -219,7 +219,7 @@ async fn the_public_rankings_page_shows_the_short_form() {
             draws: 500,
             ..Settings::default()
         };
-        aggregate::close(&mut conn, &Actor::cli(), &period).unwrap();
+        crate::common::keys::close(&mut conn, &period).unwrap();
         aggregate::aggregate(&mut conn, &Actor::cli(), &period, &settings, false, Some(7)).unwrap();
         let reports = tempfile::tempdir().unwrap();
         publication::publish_and_write(

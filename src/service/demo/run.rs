@@ -208,7 +208,10 @@ impl Script<'_> {
             self.secret,
             &period,
             Some(&key),
-            closing::CloseOptions::default(),
+            closing::CloseOptions {
+                exclude_unopenable: false,
+                keep_strata: config.weighting.enabled,
+            },
         )?;
         drop(key);
         aggregate::aggregate(

@@ -113,11 +113,16 @@ pub fn seeded(db: &TestDb) -> Conn {
     conn
 }
 
-pub fn state(db: &TestDb, config: Config) -> AppState {
+/// The server's state on `db`; links are those of the test secret unless `config` names another
+/// (a server without `link_secret` cannot tell whether a link has answered).
+pub fn state(db: &TestDb, mut config: Config) -> AppState {
     let pool = DatabaseUrl::parse(&db.url)
         .expect("url")
         .pool(2)
         .expect("pool");
+    if config.link_secret.is_none() {
+        config.link_secret = Some(crate::survey_support::server::SECRET.into());
+    }
     AppState::new(pool, config).expect("state")
 }
 

@@ -334,7 +334,10 @@ pub async fn close(
                 &secret,
                 &period,
                 key.as_ref(),
-                CloseOptions { exclude_unopenable },
+                CloseOptions {
+                    exclude_unopenable,
+                    keep_strata: config.weighting.enabled,
+                },
             ))
         })
         .await?;
