@@ -56,6 +56,9 @@ pub struct CloseReport {
     pub ratings: usize,
     /// Units whose answers were withheld (fewer than the smallest crowd), keeping only a count.
     pub withheld_units: usize,
+    /// Entries about units the enterprise added itself, dropped because fewer than the smallest
+    /// crowd of enterprises added any.
+    pub dropped_added: usize,
     /// Ballots dropped as unopenable (`--exclude-unopenable`).
     pub excluded: usize,
     /// Whether the deleted ballots were scrubbed from the database's files; if not, a rerun of
@@ -82,6 +85,7 @@ pub fn close(
             ballots: 0,
             ratings: 0,
             withheld_units: 0,
+            dropped_added: 0,
             excluded: 0,
             scrubbed,
         });
@@ -132,7 +136,8 @@ pub fn close(
         |conn| unseal(conn, secret, &campaign, key, options),
         |r| {
             json!({"ballots": r.ballots, "ratings": r.ratings,
-                   "withheld_units": r.withheld_units, "excluded": r.excluded})
+                   "withheld_units": r.withheld_units, "dropped_added": r.dropped_added,
+                   "excluded": r.excluded})
         },
     )?;
     report.scrubbed = finish_scrub(conn, campaign.id);
@@ -195,6 +200,7 @@ fn unseal(
             ballots: 0,
             ratings: 0,
             withheld_units: 0,
+            dropped_added: 0,
             excluded: 0,
             scrubbed: true,
         });
@@ -218,6 +224,8 @@ fn unseal(
     let sealed = ballot_rows::of_campaign(conn, row.id)?;
     let mut entries: Vec<Entry> = Vec::new();
     let mut answered: Vec<i64> = Vec::with_capacity(sealed.len());
+    // Ballots with at least one unit the enterprise added itself.
+    let mut adders = 0usize;
     let mut unopenable = 0usize;
     for ballot in &sealed {
         let owner =
@@ -234,6 +242,7 @@ fn unseal(
             }
         };
         answered.push(invitation);
+        adders += usize::from(content.units.iter().any(|u| u.self_selected));
         let stratum = strata_of[&invitation];
         for unit in &content.units {
             if let Some((answers, problems)) = ballots::stored_form(&template, unit)? {
@@ -255,6 +264,17 @@ fn unseal(
             unopenable
         )));
     }
+    // Units added by fewer enterprises than the smallest crowd are not stored as such: their
+    // `self_selected` flag would group those few enterprises' ratings across units (one
+    // enterprise alone: all its added ratings). They are dropped, and not counted (the report
+    // and the audit row say how many).
+    let dropped_added = if adders < MIN_CROWD {
+        let before = entries.len();
+        entries.retain(|e| !e.self_selected);
+        before - entries.len()
+    } else {
+        0
+    };
     // A unit with fewer stored entries than the smallest crowd keeps only its count.
     let mut per_unit: BTreeMap<i64, i64> = BTreeMap::new();
     for e in &entries {
@@ -326,6 +346,7 @@ fn unseal(
         ballots: answered.len(),
         ratings: new_rows.len(),
         withheld_units: withheld.len(),
+        dropped_added,
         excluded: unopenable,
         scrubbed: false,
     })
