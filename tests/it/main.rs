@@ -48,6 +48,7 @@ mod reference_city;
 mod report;
 mod responses_readers;
 mod screenshots;
+mod sealed;
 mod sqlite_build;
 mod stats_determinism;
 mod stats_edge_cases;

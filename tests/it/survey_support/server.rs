@@ -19,6 +19,8 @@ pub struct Served {
     child: Child,
     rate_per_minute: u32,
     env: Vec<(String, String)>,
+    /// Where `serve` writes its standard error (its log), when not inherited.
+    log: Option<PathBuf>,
 }
 
 impl Drop for Served {
@@ -75,6 +77,20 @@ pub fn start_with(
     rate_per_minute: u32,
     env: &[(&str, &str)],
 ) -> Served {
+    start_logging(database_url, enterprises, asked, rate_per_minute, env, None)
+}
+
+/// The same, with `serve`'s log (its standard error) written to `log` in the installation's
+/// folder instead of the test's standard error; with `("QIPING_LOG", "trace")` in `env` it logs
+/// everything it can.
+pub fn start_logging(
+    database_url: Option<String>,
+    enterprises: usize,
+    asked: usize,
+    rate_per_minute: u32,
+    env: &[(&str, &str)],
+    log: Option<&str>,
+) -> Served {
     let dir = tempfile::tempdir().unwrap();
     let path: PathBuf = dir.path().join("qiping.db");
     let database_url = database_url.unwrap_or_else(|| format!("sqlite://{}", path.display()));
@@ -122,7 +138,8 @@ pub fn start_with(
         .iter()
         .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
         .collect();
-    let (addr, child) = serve(d, &database_url, rate_per_minute, &env);
+    let log = log.map(|name| d.join(name));
+    let (addr, child) = serve(d, &database_url, rate_per_minute, &env, log.as_deref());
     Served {
         dir,
         addr,
@@ -130,6 +147,7 @@ pub fn start_with(
         child,
         rate_per_minute,
         env,
+        log,
     }
 }
 
@@ -139,15 +157,24 @@ fn serve(
     database_url: &str,
     rate_per_minute: u32,
     env: &[(String, String)],
+    log: Option<&Path>,
 ) -> (SocketAddr, Child) {
     let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
-    let child = qiping(dir, database_url)
+    let mut command = qiping(dir, database_url);
+    command
         .env("QIPING_SUBMIT_RATE_PER_MINUTE", rate_per_minute.to_string())
         .envs(env.iter().map(|(k, v)| (k, v)))
         .args(["serve", "--bind", &addr.to_string()])
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
+        .stdout(Stdio::null());
+    if let Some(log) = log {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)
+            .unwrap();
+        command.stderr(file);
+    }
+    let child = command.spawn().unwrap();
     assert!(
         wait_ready(addr, "/healthz", 30),
         "qiping serve did not start"
@@ -177,6 +204,7 @@ impl Served {
             &self.database_url,
             self.rate_per_minute,
             &self.env,
+            self.log.as_deref(),
         );
         Extra { addr, child }
     }
@@ -199,6 +227,7 @@ impl Served {
             &self.database_url,
             self.rate_per_minute,
             &self.env,
+            self.log.as_deref(),
         );
         self.addr = addr;
         self.child = child;
@@ -218,6 +247,20 @@ impl Served {
     /// Runs a `qiping` command in the installation's folder; panics unless it succeeds.
     pub fn run(&self, args: &[&str]) {
         run(self.dir.path(), &self.database_url, args);
+    }
+
+    /// A `qiping` command in the installation's folder with its environment (database, link
+    /// secret, log filter), not started: for a test that runs it as a child it can kill, or reads
+    /// what it printed whether it succeeds or not.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut command = qiping(self.dir.path(), &self.database_url);
+        command.args(args);
+        command
+    }
+
+    /// The log `serve` wrote (see [`start_logging`]), as it is now.
+    pub fn log(&self) -> Vec<u8> {
+        std::fs::read(self.log.as_ref().expect("started with a log file")).unwrap()
     }
 }
 
