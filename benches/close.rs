@@ -52,10 +52,20 @@ fn run(url: &str) -> Figures {
     let actor = Actor::cli();
     let ignore = &mut |_: usize, _: usize| {};
     let codes = data::unit_codes(DEPARTMENTS, OFFICES);
-    import::import_units(&mut conn, &actor, data::units_csv(DEPARTMENTS, OFFICES).as_bytes(), ignore)
-        .unwrap();
-    import::import_enterprises(&mut conn, &actor, data::enterprises_csv(n).as_bytes(), ignore)
-        .unwrap();
+    import::import_units(
+        &mut conn,
+        &actor,
+        data::units_csv(DEPARTMENTS, OFFICES).as_bytes(),
+        ignore,
+    )
+    .unwrap();
+    import::import_enterprises(
+        &mut conn,
+        &actor,
+        data::enterprises_csv(n).as_bytes(),
+        ignore,
+    )
+    .unwrap();
     let period = PERIOD.parse().unwrap();
     import::import_interactions(
         &mut conn,
@@ -113,7 +123,8 @@ fn run(url: &str) -> Figures {
 
     // Who has answered, as the progress page works it out (one HMAC per invitation).
     let started = Instant::now();
-    let shown = progress::of_campaign(&mut conn, &period, Some(survey.spent_keys().unwrap())).unwrap();
+    let shown =
+        progress::of_campaign(&mut conn, &period, Some(survey.spent_keys().unwrap())).unwrap();
     let progress_page = started.elapsed();
     assert_eq!(shown.summary.completed as usize, n);
 
@@ -170,12 +181,12 @@ fn database_bytes(conn: &mut Conn, url: &str) -> Option<u64> {
             let path = url.trim_start_matches("sqlite://");
             std::fs::metadata(path).ok().map(|m| m.len())
         }
-        Conn::Postgres(c) => diesel::sql_query(
-            "SELECT pg_total_relation_size('ballots')::bigint AS bytes",
-        )
-        .get_result::<Size>(c)
-        .ok()
-        .map(|s| s.bytes as u64),
+        Conn::Postgres(c) => {
+            diesel::sql_query("SELECT pg_total_relation_size('ballots')::bigint AS bytes")
+                .get_result::<Size>(c)
+                .ok()
+                .map(|s| s.bytes as u64)
+        }
     }
 }
 
@@ -224,7 +235,11 @@ fn main() {
         admin
             .batch_execute(&format!("DROP DATABASE {name} WITH (FORCE)"))
             .unwrap();
-        print("Postgres", &result, "the ballots table with its index and TOAST");
+        print(
+            "Postgres",
+            &result,
+            "the ballots table with its index and TOAST",
+        );
     } else {
         println!("  Postgres  skipped (set QIPING_BENCH_PG_URL=postgres://…/postgres)");
     }

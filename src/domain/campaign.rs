@@ -172,7 +172,9 @@ impl CampaignState {
         use CampaignAction as A;
         use CampaignState as S;
         match (self, action) {
-            (S::Draft, A::IssueKey) => Ok(S::KeyCheck),
+            // Again while waiting: the office lost the download before uploading it back; no
+            // invitation exists and nothing was sealed to the earlier key.
+            (S::Draft | S::KeyCheck, A::IssueKey) => Ok(S::KeyCheck),
             (S::Draft | S::KeyCheck, A::Open) => Ok(S::Open),
             (S::Open, A::ExtendDeadline) => Ok(S::Open),
             (S::Open | S::Closing, A::Close) => Ok(S::Closing),
@@ -247,8 +249,9 @@ mod tests {
     use CampaignAction as A;
     use CampaignState as S;
 
-    const LEGAL: [(S, A, S); 12] = [
+    const LEGAL: [(S, A, S); 13] = [
         (S::Draft, A::IssueKey, S::KeyCheck),
+        (S::KeyCheck, A::IssueKey, S::KeyCheck),
         (S::Draft, A::Open, S::Open),
         (S::KeyCheck, A::Open, S::Open),
         (S::Open, A::ExtendDeadline, S::Open),

@@ -298,7 +298,9 @@ impl std::fmt::Debug for IssuedKey {
 }
 
 /// The web's open, first half: makes the ballot key, stores its public half and the ballot layout,
-/// and moves the campaign to `key_check` (audited `campaign.issue_key`). The key file goes back
+/// and moves the campaign to `key_check` (audited `campaign.issue_key`). Asked again while the
+/// campaign waits in `key_check`, it replaces the key (the earlier download then opens nothing:
+/// no invitation exists yet and nothing was sealed to it). The key file goes back
 /// in the response and is written nowhere on the server; no invitation exists until
 /// [`confirm_key`] has seen the file come back.
 pub fn issue_key(

@@ -521,7 +521,27 @@ async fn run_campaign_end_to_end(db: &TestDb) {
         "[{tag}] {}",
         opened.disposition
     );
-    let key = opened.bytes.clone();
+    // A lost download is replaced while the campaign waits: the first key then opens nothing.
+    let lost = opened.bytes.clone();
+    let reissued = post(
+        &app,
+        &admin,
+        "/admin/campaigns/2019H1/actions/open",
+        &id_field,
+    )
+    .await;
+    assert_eq!(reissued.status, 200, "[{tag}] {}", reissued.body);
+    let key = reissued.bytes.clone();
+    assert_ne!(key, lost, "[{tag}] a new key");
+    let stale = upload_key(
+        &app,
+        &admin,
+        "/admin/campaigns/2019H1/key-check",
+        &lost,
+        &id_field,
+    )
+    .await;
+    assert!(stale.body.contains("操作未完成"), "[{tag}] {}", stale.body);
     let waiting = fetch(&app, &admin, "/admin/campaigns/2019H1").await;
     assert!(waiting.body.contains("待核对密钥") && waiting.body.contains("key-check"));
     assert_eq!(
@@ -699,6 +719,7 @@ async fn run_campaign_end_to_end(db: &TestDb) {
             "import.enterprises",
             "campaign.create",
             "import.interactions",
+            "campaign.issue_key",
             "campaign.issue_key",
             "campaign.open",
             "campaign.remind",

@@ -2050,7 +2050,10 @@ fn a_lone_enterprise_that_added_units_is_not_grouped_by_self_selected() {
             response::submit(&mut conn, &cache, &token, &submission).unwrap();
         }
         let report = common::keys::close(&mut conn, &period()).unwrap();
-        assert_eq!(report.dropped_added, 2, "{tag}: the lone adder's two units: {report:?}");
+        assert_eq!(
+            report.dropped_added, 2,
+            "{tag}: the lone adder's two units: {report:?}"
+        );
         let (who, columns) = rating_groupings(&mut conn, &mark);
         assert_eq!(
             who.len(),
