@@ -4,11 +4,12 @@
 //! `QIPING_BENCH_PG_URL` names a server to create a scratch database on — beside the same
 //! server's `/healthz` rate in the same run. Every 201 is checked against the stored rows.
 //!
-//! The baseline beside them, measured in the same run on the same disk: plain SQLite committing
-//! ten-row transactions one after another (WAL, `synchronous=FULL`, one prepared insert), with no
-//! HTTP, validation or batching. The issue's aim, 3,000 submissions/s where plain SQLite commits
-//! about 7,500 such transactions/s, is a ratio of 0.4 to it; the ratio is what carries over between
-//! machines whose disks differ.
+//! The baselines beside them, measured in the same run on the same disk, with no HTTP, validation,
+//! sealing or batching: plain SQLite committing ten-row transactions one after another (WAL,
+//! `synchronous=FULL`, one prepared insert) — what a submission wrote before sealed ballots — and
+//! plain SQLite committing one row of a sealed ballot's size per transaction (a 32-byte key and
+//! the ballot's bytes, in a table without rowid) — what a submission writes now. The ratios are
+//! what carries over between machines whose disks differ.
 //!
 //! `cargo bench --bench submit` (`QIPING_BENCH_SUBMISSIONS` changes the count, default 20,000)
 
@@ -72,6 +73,36 @@ fn plain_sqlite_rate(dir: &std::path::Path) -> f64 {
     commits as f64 / started.elapsed().as_secs_f64()
 }
 
+/// One-row transactions per second committed by plain SQLite, each row a random 32-byte key and
+/// `bytes` random bytes (a sealed ballot's size), in a fresh file under `dir`.
+fn plain_ballot_rate(dir: &std::path::Path, bytes: usize) -> f64 {
+    use rand::RngExt;
+    let path = dir.join("plain-ballots.sqlite");
+    let mut conn = SqliteConnection::establish(&path.display().to_string()).unwrap();
+    conn.batch_execute(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+         CREATE TABLE plain_ballots (spent_key BLOB PRIMARY KEY, sealed BLOB NOT NULL) WITHOUT ROWID;",
+    )
+    .unwrap();
+    let mut rng = rand::rng();
+    let sealed: Vec<u8> = (0..bytes).map(|_| rng.random()).collect();
+    let stop = Instant::now() + Duration::from_secs(PLAIN_SECONDS);
+    let started = Instant::now();
+    let mut commits = 0u64;
+    while Instant::now() < stop {
+        let key: [u8; 32] = rng.random();
+        conn.immediate_transaction(|c| {
+            diesel::sql_query("INSERT INTO plain_ballots (spent_key, sealed) VALUES (?, ?)")
+                .bind::<diesel::sql_types::Binary, _>(&key[..])
+                .bind::<diesel::sql_types::Binary, _>(&sealed)
+                .execute(c)
+        })
+        .unwrap();
+        commits += 1;
+    }
+    commits as f64 / started.elapsed().as_secs_f64()
+}
+
 fn submissions() -> usize {
     std::env::var("QIPING_BENCH_SUBMISSIONS")
         .ok()
@@ -104,6 +135,11 @@ struct Run {
     per_second: f64,
     /// Plain SQLite ten-row commits per second, in the same run (SQLite only).
     plain: Option<f64>,
+    /// Plain SQLite one-ballot-row commits per second, in the same run (SQLite only).
+    plain_ballot: Option<f64>,
+    /// Respondents per second through the pages, as an enterprise answers: GET the questionnaire,
+    /// POST the form, follow the redirect to the thank-you page.
+    pages: f64,
     p50: Duration,
     p99: Duration,
     healthz: f64,
@@ -112,7 +148,8 @@ struct Run {
 fn run(database_url: Option<String>) -> Run {
     let database_url_is_sqlite = database_url.is_none();
     let count = submissions();
-    let served = server::start_on(database_url, count, UNITS, 0);
+    // Twice the links: the first half answer through the JSON API, the second through the pages.
+    let served = server::start_on(database_url, 2 * count, UNITS, 0);
     let mut conn = DatabaseUrl::parse(&served.database_url)
         .unwrap()
         .connect()
@@ -122,19 +159,27 @@ fn run(database_url: Option<String>) -> Run {
         .into_iter()
         .take(UNITS)
         .collect();
+    let tokens: Vec<String> = invitations::table
+        .order(invitations::id)
+        .select((invitations::id, invitations::link_version))
+        .load::<(i64, i32)>(&mut conn)
+        .unwrap()
+        .into_iter()
+        .map(|(id, v)| secret.token(id, v))
+        .collect();
+    let (json_tokens, page_tokens) = tokens.split_at(count);
     let bodies: Arc<Vec<String>> = Arc::new(
-        invitations::table
-            .order(invitations::id)
-            .select((invitations::id, invitations::link_version))
-            .load::<(i64, i32)>(&mut conn)
-            .unwrap()
-            .into_iter()
-            .map(|(id, v)| data::submission_json(&secret.token(id, v), &codes))
+        json_tokens
+            .iter()
+            .map(|t| data::submission_json(t, &codes))
             .collect(),
     );
     assert_eq!(bodies.len(), count);
     let healthz = healthz_rate(&served);
     let plain = database_url_is_sqlite.then(|| plain_sqlite_rate(served.dir.path()));
+    let layout = qiping::ballot::BallotLayout::for_campaign(6, 5, UNITS, 2000).unwrap();
+    let plain_ballot = database_url_is_sqlite
+        .then(|| plain_ballot_rate(served.dir.path(), qiping::ballot::sealed_len(&layout)));
 
     let next = Arc::new(AtomicUsize::new(0));
     let barrier = Arc::new(Barrier::new(CLIENTS + 1));
@@ -165,11 +210,12 @@ fn run(database_url: Option<String>) -> Run {
         .flat_map(|h| h.join().unwrap())
         .collect();
     let elapsed = start.elapsed();
+    let pages = pages_rate(&served, page_tokens, &codes);
     let stored: i64 = ballots::table.count().get_result(&mut conn).unwrap();
     let clear: i64 = ratings::table.count().get_result(&mut conn).unwrap();
     assert_eq!(
         (stored as usize, clear),
-        (count, 0),
+        (2 * count, 0),
         "every acknowledged submission is stored as one sealed ballot, nothing in the clear"
     );
     latencies.sort_unstable();
@@ -177,10 +223,68 @@ fn run(database_url: Option<String>) -> Run {
     Run {
         per_second: count as f64 / elapsed.as_secs_f64(),
         plain,
+        plain_ballot,
+        pages,
         p50: at(0.50),
         p99: at(0.99),
         healthz,
     }
+}
+
+/// Respondents per second through the pages, `CLIENTS` at a time: each GETs `/s/{token}`, POSTs
+/// the completed form and GETs the thank-you page it is sent to.
+fn pages_rate(served: &Served, tokens: &[String], codes: &[String]) -> f64 {
+    let mut form = Vec::new();
+    for code in codes {
+        form.push(("unit".to_owned(), code.clone()));
+    }
+    for i in 0..codes.len() {
+        for q in ["attitude", "efficiency", "policy", "lawful", "integrity", "overall"] {
+            form.push((format!("u{i}.{q}"), "4".to_owned()));
+        }
+    }
+    form.push(("action".to_owned(), "submit".to_owned()));
+    let body: Arc<String> = Arc::new(serde_urlencoded::to_string(&form).unwrap());
+    let tokens: Arc<Vec<String>> = Arc::new(tokens.to_vec());
+    let next = Arc::new(AtomicUsize::new(0));
+    let barrier = Arc::new(Barrier::new(CLIENTS + 1));
+    let handles: Vec<_> = (0..CLIENTS)
+        .map(|_| {
+            let (next, tokens, body, barrier, addr) = (
+                next.clone(),
+                tokens.clone(),
+                body.clone(),
+                barrier.clone(),
+                served.addr,
+            );
+            std::thread::spawn(move || {
+                let mut http = Http::connect(addr).unwrap();
+                barrier.wait();
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(token) = tokens.get(i) else { break };
+                    let path = format!("/s/{token}");
+                    assert_eq!(http.get(&path).unwrap().0, 200);
+                    let (status, answer) = http
+                        .request(
+                            "POST",
+                            &path,
+                            Some("application/x-www-form-urlencoded"),
+                            body.as_bytes(),
+                        )
+                        .unwrap();
+                    assert_eq!(status, 303, "{}", String::from_utf8_lossy(&answer));
+                    assert_eq!(http.get("/s/thanks").unwrap().0, 200);
+                }
+            })
+        })
+        .collect();
+    barrier.wait();
+    let start = Instant::now();
+    for h in handles {
+        h.join().unwrap();
+    }
+    tokens.len() as f64 / start.elapsed().as_secs_f64()
 }
 
 fn print(backend: &str, r: &Run) {
@@ -194,9 +298,28 @@ fn print(backend: &str, r: &Run) {
     if let Some(plain) = r.plain {
         println!(
             "  {:<9} {plain:>7.0} ten-row commits/s (plain SQLite, synchronous=FULL, same disk): \
-             submissions are {:.2} of it (the aim is 0.40)",
+             submissions are {:.2} of it",
             "baseline",
             r.per_second / plain
+        );
+    }
+    println!(
+        "  {backend:<9} {:>7.0} respondents/s through the pages (GET the form, POST it, GET the \
+         thank-you page)",
+        r.pages
+    );
+    if let Some(plain) = r.plain_ballot {
+        println!(
+            "  {:<9} {plain:>7.0} one-ballot-row commits/s (plain SQLite, synchronous=FULL, same \
+             disk): submissions are {:.2} of it (the aim is 0.80)",
+            "baseline",
+            r.per_second / plain
+        );
+        println!(
+            "  {:<9} respondents through the pages are {:.2} of the one-ballot-row baseline (the \
+             aim is 0.50)",
+            "",
+            r.pages / plain
         );
     }
 }
