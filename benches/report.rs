@@ -58,6 +58,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             invited: 10_000,
             completed: 6_800,
             response_rate: Some(0.68),
+            unopenable_excluded: None,
         }),
         history,
         bottom_n: 5,

@@ -239,7 +239,14 @@ fn pages_rate(served: &Served, tokens: &[String], codes: &[String]) -> f64 {
         form.push(("unit".to_owned(), code.clone()));
     }
     for i in 0..codes.len() {
-        for q in ["attitude", "efficiency", "policy", "lawful", "integrity", "overall"] {
+        for q in [
+            "attitude",
+            "efficiency",
+            "policy",
+            "lawful",
+            "integrity",
+            "overall",
+        ] {
             form.push((format!("u{i}.{q}"), "4".to_owned()));
         }
     }

@@ -239,6 +239,18 @@ pub fn run(ctx: &Context, command: CampaignCommand) -> anyhow::Result<()> {
             if let Some(reason) = &summary.discard_reason {
                 println!("\n已作废,原因:{}", reason.escape_debug());
             }
+            if let Some(fingerprint) = &summary.key_fingerprint {
+                println!("\n选票密钥指纹:{fingerprint}(与密钥文件中写明的一致才是本期的密钥)");
+            }
+            if summary.scrub_pending {
+                println!(
+                    "\n截止后的数据库清理尚未完成:请再次运行 qiping campaign close {}",
+                    summary.period
+                );
+            }
+            if let Some(n) = summary.unopenable_excluded.filter(|n| *n > 0) {
+                println!("\n截止时舍弃无法开启的答卷 {n} 份");
+            }
             if !summary.views_by_day.is_empty() {
                 let days: Vec<String> = summary
                     .views_by_day

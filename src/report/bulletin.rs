@@ -39,6 +39,8 @@ struct ParticipationView {
     invited: i64,
     completed: i64,
     rate: String,
+    /// Ballots the close could not open and the 营商办 chose to drop (0 when none).
+    excluded: i64,
 }
 
 struct GroupView<'a> {
@@ -122,6 +124,7 @@ pub fn render(
             rate: p
                 .response_rate
                 .map_or("—".into(), |r| format!("{:.1}%", r * 100.0)),
+            excluded: p.unopenable_excluded.unwrap_or(0),
         }),
         groups,
         flags,

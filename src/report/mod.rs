@@ -45,6 +45,9 @@ pub struct Participation {
     pub invited: i64,
     pub completed: i64,
     pub response_rate: Option<f64>,
+    /// Sealed ballots the close dropped as unopenable (`--exclude-unopenable`), if any: the
+    /// bulletin says how many.
+    pub unopenable_excluded: Option<i64>,
 }
 
 /// Everything one version's report is made from.

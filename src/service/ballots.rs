@@ -25,10 +25,22 @@ pub fn public_key(campaign: &CampaignRow) -> Result<PublicKey, ServiceError> {
 }
 
 /// The layout every ballot of a campaign is padded to, from its template and stored numbers.
+///
+/// Refuses a campaign whose ballots were sealed with another suite or format than this release
+/// reads (`SuiteIds::CURRENT`): a later release that changes it must keep reading the old one.
 pub fn layout(
     campaign: &CampaignRow,
     template: &SurveyTemplate,
 ) -> Result<BallotLayout, ServiceError> {
+    if let Some(stored) = campaign.ballot_suite.as_deref()
+        && crate::ballot::SuiteIds::parse(stored) != Some(crate::ballot::SuiteIds::CURRENT)
+    {
+        return Err(ServiceError::Conflict(format!(
+            "{} 的选票使用 {stored} 加密,本版本只能处理 {}",
+            campaign.period,
+            crate::ballot::SuiteIds::CURRENT
+        )));
+    }
     let (Some(units), Some(chars)) = (campaign.ballot_units, campaign.ballot_comment_chars) else {
         return Err(ServiceError::Conflict(format!(
             "{} 的评议活动没有选票格式(尚未开始)",

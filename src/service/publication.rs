@@ -497,6 +497,7 @@ pub fn write_reports(
             invited: summary.invited,
             completed: summary.completed,
             response_rate: summary.response_rate,
+            unopenable_excluded: summary.unopenable_excluded,
         }),
         history: &history,
         bottom_n: settings.bottom_n,

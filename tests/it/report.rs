@@ -37,6 +37,7 @@ fn publish(current: &PublicResults, history: &[PublicResults]) -> (tempfile::Tem
             invited: 1200,
             completed: 845,
             response_rate: Some(845.0 / 1200.0),
+            unopenable_excluded: None,
         }),
         history,
         bottom_n: 5,

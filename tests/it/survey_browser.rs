@@ -8,7 +8,7 @@ use crate::survey_support;
 
 use diesel::prelude::*;
 use qiping::db::DatabaseUrl;
-use qiping::db::schema::{invitations, outbox, ratings, units};
+use qiping::db::schema::{invitations, outbox, units};
 use qiping::service::links::LinkSecret;
 use survey_support::server::{self, SECRET};
 use survey_support::webdriver::{self, Browser};
@@ -93,18 +93,31 @@ fn an_enterprise_answers_on_a_phone_and_its_ratings_are_stored() {
     );
     assert_eq!(left, 0, "saved progress is cleared after submitting");
 
-    // The stored ratings are the answers given, in the page's unit order.
-    let stored: Vec<(String, String, String, Option<String>)> = ratings::table
-        .inner_join(units::table)
-        .order(units::code)
-        .select((
-            units::code,
-            ratings::answers,
-            ratings::problems,
-            ratings::comment,
-        ))
-        .load(&mut conn)
-        .unwrap();
+    // The stored ballot, opened with the campaign's key (it is sealed until the close), holds
+    // the answers given, in the page's unit order.
+    crate::common::keys::remember_file(&served.key_file());
+    let opened = crate::common::keys::peek(&mut conn);
+    assert_eq!(opened.len(), 1, "one sealed ballot");
+    let campaign =
+        qiping::service::campaign::find(&mut conn, &crate::survey_support::PERIOD.parse().unwrap())
+            .unwrap();
+    let template = qiping::service::templates::parse_stored(&campaign.template_toml).unwrap();
+    let mut stored: Vec<(String, String, String, Option<String>)> = opened[0]
+        .units
+        .iter()
+        .map(|u| {
+            let code: String = units::table
+                .find(u.unit_id)
+                .select(units::code)
+                .first(&mut conn)
+                .unwrap();
+            let (answers, problems) = qiping::service::ballots::stored_form(&template, u)
+                .unwrap()
+                .unwrap();
+            (code, answers, problems, u.comment.clone())
+        })
+        .collect();
+    stored.sort();
     assert_eq!(stored.len(), 4);
     for (unit, (code, answers, problems, comment)) in stored.iter().enumerate() {
         let answers: serde_json::Value = serde_json::from_str(answers).unwrap();
