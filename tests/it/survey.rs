@@ -395,3 +395,53 @@ fn a_submission_failing_half_stored_undoes_only_itself() {
         );
     });
 }
+
+/// A request in flight with a link that is then reissued cannot add a second ballot: the spent key
+/// names the invitation, not the link version. The reissued link answers; the one in flight, when
+/// it reaches the writer, is refused as used (409), and a reissue of an answered link is refused.
+#[test]
+fn a_reissued_link_and_a_request_in_flight_store_one_ballot() {
+    on_each_backend(|db| {
+        let tag = db.backend;
+        let mut conn = db.conn();
+        let tokens = open_survey_campaign(&mut conn, 2);
+        let cache = SurveyContext::new(&crate::common::scenario::secret());
+        // Prepared (validated and sealed) with the first link, not yet stored.
+        let in_flight =
+            response::prepare(&mut conn, &cache, &tokens[0], &complete(&asked_codes())).unwrap();
+        let invitation = qiping::db::invitations::by_token_hash(&mut conn, &token_hash(&tokens[0]))
+            .unwrap()
+            .unwrap();
+        let uscc: String = enterprises::table
+            .find(invitation.enterprise_id)
+            .select(enterprises::uscc)
+            .first(&mut conn)
+            .unwrap();
+        let period = survey_support::PERIOD.parse().unwrap();
+        let secret = crate::common::scenario::secret();
+        let version = qiping::service::outreach::reissue(
+            &mut conn,
+            &qiping::service::Actor::cli(),
+            &secret,
+            &period,
+            &uscc,
+        )
+        .unwrap();
+        assert_eq!(version, 2, "{tag}");
+        let reissued = secret.token(invitation.id, version);
+        response::submit(&mut conn, &cache, &reissued, &complete(&asked_codes())).unwrap();
+        let late = qiping::db::write_transaction(&mut conn, |c| response::store(c, &in_flight));
+        assert!(matches!(late, Err(SubmitError::Used)), "{tag}: {late:?}");
+        let old = response::submit(&mut conn, &cache, &tokens[0], &complete(&asked_codes()));
+        assert!(matches!(old, Err(SubmitError::Unknown)), "{tag}: {old:?}");
+        assert_eq!(counts(&mut conn).0, 1, "{tag}: one ballot");
+        let again = qiping::service::outreach::reissue(
+            &mut conn,
+            &qiping::service::Actor::cli(),
+            &secret,
+            &period,
+            &uscc,
+        );
+        assert!(again.is_err(), "{tag}: an answered link is not reissued");
+    });
+}
