@@ -47,3 +47,66 @@ fn opening_invites_every_mailable_enterprise_and_queues_one_message_each() {
         assert!(matches!(again, ServiceError::Transition(_)), "{again}");
     });
 }
+
+/// Every ballot of a campaign has one size, set by the most units assigned to one enterprise: the
+/// open refuses an enterprise assigned more than the cap (60), naming it, and opens nothing; the
+/// key file is not written either.
+#[test]
+fn the_open_refuses_an_enterprise_assigned_more_units_than_a_ballot_holds() {
+    use crate::survey_support::data;
+    on_each_backend(|db| {
+        let tag = db.backend;
+        let mut conn = db.conn();
+        let ignore = &mut |_: usize, _: usize| {};
+        let actor = qiping::service::Actor::cli();
+        // 21 departments with 2 offices each: 63 units.
+        qiping::service::import::import_units(
+            &mut conn,
+            &actor,
+            data::units_csv(21, 2).as_bytes(),
+            ignore,
+        )
+        .unwrap();
+        qiping::service::import::import_enterprises(
+            &mut conn,
+            &actor,
+            data::enterprises_csv(2).as_bytes(),
+            ignore,
+        )
+        .unwrap();
+        let codes = data::unit_codes(21, 2);
+        assert_eq!(codes.len(), 63);
+        let mut csv = String::from("uscc,unit_code\n");
+        for code in &codes[..61] {
+            csv.push_str(&format!("{},{code}\n", data::uscc(1)));
+        }
+        csv.push_str(&format!("{},{}\n", data::uscc(2), codes[0]));
+        let period = "2019H2".parse().unwrap();
+        qiping::service::import::import_interactions(
+            &mut conn,
+            &actor,
+            &period,
+            csv.as_bytes(),
+            ignore,
+        )
+        .unwrap();
+        create_campaign(&mut conn, "2019H2", None);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("2019H2.key");
+        let key = qiping::ballot::PrivateKey::generate().unwrap();
+        let err = campaign::open(&mut conn, &actor, &secret(), &period, &key, |info, key| {
+            qiping::ballot::keyfile::write_new(&path, info, key)
+                .map_err(|e| ServiceError::Invalid(e.to_string()))
+        })
+        .unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains("61") && text.contains(&data::uscc(1)),
+            "{tag}: the refusal names the count and the enterprise: {text}"
+        );
+        let shown = campaign::show(&mut conn, &period).unwrap();
+        assert_eq!((shown.state.as_str(), shown.invited), ("draft", 0), "{tag}");
+        assert!(shown.key_fingerprint.is_none(), "{tag}: no key stored");
+        assert!(!path.exists(), "{tag}: no key file written");
+    });
+}
