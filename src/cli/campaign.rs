@@ -1,4 +1,4 @@
-//! `qiping campaign create|open|remind|reissue|extend|discard|list|show`.
+//! `qiping campaign create|open|remind|reissue|extend|discard|invitees|list|show`.
 
 use chrono::NaiveDate;
 use clap::Subcommand;
@@ -96,6 +96,16 @@ pub enum CampaignCommand {
         #[arg(long)]
         json: bool,
     },
+    /// The enterprises a campaign invites (a draft: those `campaign open` would invite, so the
+    /// sample can be checked and the interactions file prepared before opening).
+    Invitees {
+        period: Period,
+        /// Write the list as CSV for Excel (UTF-8 with BOM) to FILE instead of printing it.
+        #[arg(long, value_name = "FILE")]
+        csv: Option<std::path::PathBuf>,
+        #[arg(long, conflicts_with = "csv")]
+        json: bool,
+    },
     /// One campaign with its progress.
     Show {
         period: Period,
@@ -131,6 +141,10 @@ pub fn run(ctx: &Context, command: CampaignCommand) -> anyhow::Result<()> {
             if let (Some(n), Some(seed)) = (summary.sample_size, summary.sample_seed) {
                 eprintln!("抽样:分层随机抽取 {n} 家企业,随机种子 {seed}(已记录)");
             }
+            eprintln!(
+                "开始评议时将邀请 {} 家企业(名单:qiping campaign invitees {} --csv 文件名)",
+                summary.to_invite, summary.period
+            );
             eprintln!(
                 "已创建 {} 评议活动(草稿),问卷 {},{} 至 {}",
                 summary.period, summary.template, summary.opens, summary.closes
@@ -230,6 +244,32 @@ pub fn run(ctx: &Context, command: CampaignCommand) -> anyhow::Result<()> {
             println!("{}", table(&list));
             Ok(())
         }
+        CampaignCommand::Invitees { period, csv, json } => {
+            let list = campaign::invitee_list(&mut conn, &period)?;
+            if json {
+                return print_json(&list);
+            }
+            if let Some(path) = csv {
+                std::fs::write(&path, campaign::invitee_csv(&list)?)
+                    .map_err(|e| anyhow::anyhow!("无法写入 {}:{e}", path.display()))?;
+                eprintln!("已写入 {}:{} 家受邀企业", path.display(), list.len());
+                return Ok(());
+            }
+            let mut table = Table::new();
+            table.set_header([
+                "统一社会信用代码",
+                "企业名称",
+                "所在区县",
+                "行业",
+                "企业规模",
+            ]);
+            for i in &list {
+                table.add_row([&i.uscc, &i.name, &i.district, &i.industry, &i.size]);
+            }
+            println!("{table}");
+            eprintln!("共 {} 家", list.len());
+            Ok(())
+        }
         CampaignCommand::Show { period, json } => {
             let summary = campaign::show(&mut conn, &period)?;
             if json {
@@ -306,7 +346,11 @@ fn table(list: &[CampaignSummary]) -> Table {
             state,
             c.opens.to_string(),
             c.closes.to_string(),
-            c.invited.to_string(),
+            if c.state == "draft" {
+                format!("(将邀请 {})", c.to_invite)
+            } else {
+                c.invited.to_string()
+            },
             c.sent.to_string(),
             c.failed.to_string(),
             c.bounced.to_string(),

@@ -48,6 +48,9 @@ pub struct CampaignSummary {
     pub opens: NaiveDate,
     pub closes: NaiveDate,
     pub invited: i64,
+    /// Enterprises the campaign invites: while it is a draft, how many `campaign open` would
+    /// invite (the sample's size, or every mailable enterprise); afterwards, how many it invited.
+    pub to_invite: i64,
     pub sent: i64,
     pub failed: i64,
     pub bounced: i64,
@@ -189,7 +192,13 @@ fn summarize(conn: &mut Conn, row: CampaignRow) -> Result<CampaignSummary, Servi
             reason: reason.unwrap_or_else(|| "(未记录原因)".into()),
         })
         .collect();
+    let to_invite = if row.state == "draft" {
+        invitees(conn, &row)?.len() as i64
+    } else {
+        counts.invited
+    };
     Ok(CampaignSummary {
+        to_invite,
         response_rate: (counts.invited > 0)
             .then(|| counts.completed as f64 / counts.invited as f64),
         id: row.id,
@@ -534,6 +543,79 @@ pub(crate) fn state_of(campaign: &CampaignRow) -> Result<CampaignState, ServiceE
         .state
         .parse()
         .map_err(|e| ServiceError::internal(&format!("{} 的活动状态", campaign.period), e))
+}
+
+/// One enterprise a campaign invites (or will), as the sample list shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Invitee {
+    pub uscc: String,
+    pub name: String,
+    pub district: String,
+    pub industry: String,
+    /// The size's Chinese label (微型 … 大型).
+    pub size: String,
+}
+
+/// The enterprises a campaign invites, by USCC: while it is a draft, those `campaign open` would
+/// invite (the sample its seed draws, or every mailable enterprise), so the office can prepare its
+/// interactions file and check the sample before opening; afterwards, those it invited.
+pub fn invitee_list(conn: &mut Conn, period: &Period) -> Result<Vec<Invitee>, ServiceError> {
+    let campaign = find(conn, period)?;
+    let rows = if campaign.state == "draft" {
+        invitees(conn, &campaign)?
+    } else {
+        let invited: std::collections::HashSet<i64> = invitations::of_campaign(conn, campaign.id)?
+            .into_iter()
+            .map(|i| i.enterprise_id)
+            .collect();
+        enterprises::all(conn)?
+            .into_iter()
+            .filter(|e| invited.contains(&e.id))
+            .collect()
+    };
+    let mut list: Vec<Invitee> = rows
+        .into_iter()
+        .map(|e| Invitee {
+            size: e
+                .size
+                .parse::<crate::domain::EnterpriseSize>()
+                .map_or(e.size.clone(), |s| s.label_zh().to_owned()),
+            uscc: e.uscc,
+            name: e.name,
+            district: e.district,
+            industry: e.industry,
+        })
+        .collect();
+    list.sort_by(|a, b| a.uscc.cmp(&b.uscc));
+    Ok(list)
+}
+
+/// The invitee list as CSV for Excel: UTF-8 with a byte-order mark, Chinese headers, text cells
+/// that could run as formulas neutralised.
+pub fn invitee_csv(list: &[Invitee]) -> Result<Vec<u8>, ServiceError> {
+    use crate::report::table::neutralise;
+    let mut writer = csv::Writer::from_writer(crate::report::csv::BOM.to_vec());
+    let fail = |e: csv::Error| ServiceError::internal("受邀企业名单", e);
+    writer
+        .write_record([
+            "统一社会信用代码",
+            "企业名称",
+            "所在区县",
+            "行业",
+            "企业规模",
+        ])
+        .map_err(fail)?;
+    for i in list {
+        writer
+            .write_record(
+                [&i.uscc, &i.name, &i.district, &i.industry, &i.size]
+                    .map(|t| neutralise(t).into_owned()),
+            )
+            .map_err(fail)?;
+    }
+    writer
+        .into_inner()
+        .map_err(|e| ServiceError::internal("受邀企业名单", e.to_string()))
 }
 
 /// Who a campaign invites: every mailable enterprise, or the stratified sample its seed draws.

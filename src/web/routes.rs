@@ -90,6 +90,12 @@ pub const ROUTES: &[RouteSpec] = &[
         handler: |r| r.to(pages::admin::show),
     },
     RouteSpec {
+        verb: Verb::Get,
+        path: "/admin/campaigns/{period}/invitees.csv",
+        example: "/admin/campaigns/2019H2/invitees.csv",
+        handler: |r| r.to(pages::admin::invitees_csv),
+    },
+    RouteSpec {
         verb: Verb::Post,
         path: "/admin/campaigns/{period}/interactions",
         example: "/admin/campaigns/2019H2/interactions",

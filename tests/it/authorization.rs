@@ -55,6 +55,11 @@ const MATRIX: &[(&str, &str, [u16; 6])] = &[
         [401, 401, 200, 403, 403, 403],
     ),
     (
+        "GET",
+        "/admin/campaigns/{period}/invitees.csv",
+        [401, 401, 200, 403, 403, 403],
+    ),
+    (
         "POST",
         "/admin/campaigns/{period}/interactions",
         [401, 401, 403, 403, 403, 403],

@@ -42,12 +42,30 @@ fn a_sampled_campaign_is_mailed_to_eml_files_and_reported() {
     );
     qiping(dir.path(), &db, &["init"]);
     qiping(dir.path(), &db, &["import", "enterprises", &fixture]);
-    qiping(
+    let created = qiping(
         dir.path(),
         &db,
         &[
             "campaign", "create", "2019H2", "--sample", "3", "--seed", "5",
         ],
+    );
+    assert!(
+        String::from_utf8_lossy(&created.stderr).contains("开始评议时将邀请 3 家企业"),
+        "{}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+    // The sample can be listed before opening, as a CSV for Excel.
+    qiping(
+        dir.path(),
+        &db,
+        &["campaign", "invitees", "2019H2", "--csv", "invitees.csv"],
+    );
+    let listed = std::fs::read(dir.path().join("invitees.csv")).unwrap();
+    assert!(listed.starts_with(b"\xEF\xBB\xBF"));
+    assert_eq!(
+        String::from_utf8_lossy(&listed).lines().count(),
+        4,
+        "a header and 3 rows"
     );
     qiping(
         dir.path(),
@@ -63,7 +81,7 @@ fn a_sampled_campaign_is_mailed_to_eml_files_and_reported() {
     let shown = show(dir.path(), &db);
     assert_eq!(shown["sample_seed"], 5);
     let invited = shown["invited"].as_i64().unwrap();
-    assert!(invited >= 3);
+    assert_eq!(invited, 3, "exactly the sample");
 
     qiping(dir.path(), &db, &["mail", "send"]);
     let files = std::fs::read_dir(dir.path().join("outbox"))

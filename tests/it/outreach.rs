@@ -41,6 +41,42 @@ fn a_sample_smaller_than_the_strata_invites_exactly_its_size() {
     });
 }
 
+/// The office asks for 40 and sees 40: the draft states it, the list before opening has those 40
+/// (as CSV for Excel, with a byte-order mark), opening invites exactly them.
+#[test]
+fn the_sample_is_stated_and_listed_before_opening_and_opening_invites_exactly_it() {
+    on_each_backend(|db| {
+        let tag = db.backend;
+        let mut conn = db.conn();
+        mailing::registry(&mut conn, 120, "2019H1");
+        let period = common::scenario::create_campaign(&mut conn, "2019H1", Some((40, 3)));
+        let draft = campaign::show(&mut conn, &period).unwrap();
+        assert_eq!((draft.to_invite, draft.invited), (40, 0), "{tag}");
+        let before = campaign::invitee_list(&mut conn, &period).unwrap();
+        assert_eq!(before.len(), 40, "{tag}");
+        assert!(
+            before.iter().all(|i| i.size == "小型" || i.size == "中型"),
+            "{tag}: sizes in Chinese"
+        );
+        let csv = campaign::invitee_csv(&before).unwrap();
+        assert!(csv.starts_with(b"\xEF\xBB\xBF"), "{tag}: a BOM for Excel");
+        let text = String::from_utf8(csv[3..].to_vec()).unwrap();
+        assert_eq!(text.lines().count(), 41, "{tag}: a header and 40 rows");
+        assert!(
+            text.starts_with("统一社会信用代码,企业名称"),
+            "{tag}: {text}"
+        );
+        common::keys::open(&mut conn, &period).unwrap();
+        let opened = campaign::show(&mut conn, &period).unwrap();
+        assert_eq!((opened.to_invite, opened.invited), (40, 40), "{tag}");
+        let after = campaign::invitee_list(&mut conn, &period).unwrap();
+        assert_eq!(
+            after, before,
+            "{tag}: the list before opening is who was invited"
+        );
+    });
+}
+
 #[test]
 fn the_sample_is_stratified_and_reproducible_from_its_seed() {
     on_each_backend(|db| {

@@ -227,3 +227,27 @@ pub async fn import_interactions(
         Err(e) => failed(chrome, title, e, back),
     }
 }
+
+/// `GET /admin/campaigns/{period}/invitees.csv`: the enterprises the campaign invites (a draft:
+/// those opening would invite), as CSV for Excel.
+pub async fn invitees_csv(
+    state: web::Data<AppState>,
+    _admin: RequireRole<Admin>,
+    period: web::Path<String>,
+) -> Result<HttpResponse, WebError> {
+    let period = parse_period(&period)?;
+    let bytes = state
+        .with_conn(move |conn| {
+            let list = crate::service::campaign::invitee_list(conn, &period)?;
+            Ok(crate::service::campaign::invitee_csv(&list)?)
+        })
+        .await?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header(("Cache-Control", "no-store"))
+        .insert_header((
+            "Content-Disposition",
+            format!("attachment; filename=\"{period}-invitees.csv\""),
+        ))
+        .body(bytes))
+}

@@ -11,7 +11,7 @@ mod outcome;
 mod registry;
 
 pub use actions::{action, close, confirm_key};
-pub use campaign::{create, import_interactions, show};
+pub use campaign::{create, import_interactions, invitees_csv, show};
 pub use files::download;
 pub use moderation::{comments, hide_comment};
 pub use registry::{bounce, enterprises, import_enterprises, import_units, unit, units};
