@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 use zeroize::Zeroizing;
 
-use super::campaign::{optional, parse_period};
+use super::campaign::{CampaignUpload, optional, parse_period};
 use super::outcome::{Outcome, failed};
 use crate::ballot::keyfile;
 use crate::db::{Conn, now};
@@ -21,7 +21,7 @@ use crate::web::AppState;
 use crate::web::auth::{Admin, RequireRole, csrf};
 use crate::web::error::WebError;
 use crate::web::pages::Chrome;
-use crate::web::upload::{self, UploadForm};
+use crate::web::upload::UploadForm;
 
 /// The fields any campaign action may use.
 #[derive(Debug, Default, Deserialize)]
@@ -249,11 +249,12 @@ pub async fn confirm_key(
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, WebError> {
-    let form = upload::read(&req, payload).await.map_err(upload::refused)?;
-    csrf::check(admin.user(), form.field("csrf_token"))?;
-    let period = parse_period(&period)?;
-    let chrome = Chrome::of(admin.user());
-    let back_url = format!("/admin/campaigns/{period}");
+    let CampaignUpload {
+        form,
+        period,
+        chrome,
+        back_url,
+    } = CampaignUpload::read(&admin, &period, &req, payload).await?;
     let back = (back_url.as_str(), "返回该评议活动");
     let title = "核对选票密钥并开始评议";
     let Some(key) = key_file(&form) else {
@@ -305,11 +306,12 @@ pub async fn close(
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, WebError> {
-    let form = upload::read(&req, payload).await.map_err(upload::refused)?;
-    csrf::check(admin.user(), form.field("csrf_token"))?;
-    let period = parse_period(&period)?;
-    let chrome = Chrome::of(admin.user());
-    let back_url = format!("/admin/campaigns/{period}");
+    let CampaignUpload {
+        form,
+        period,
+        chrome,
+        back_url,
+    } = CampaignUpload::read(&admin, &period, &req, payload).await?;
     let back = (back_url.as_str(), "返回该评议活动");
     let title = "截止评议";
     let exclude_unopenable = form.field("exclude_unopenable").is_some();

@@ -195,11 +195,12 @@ pub async fn import_interactions(
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, WebError> {
-    let form = upload::read(&req, payload).await.map_err(upload::refused)?;
-    csrf::check(admin.user(), form.field("csrf_token"))?;
-    let period = parse_period(&period)?;
-    let chrome = Chrome::of(admin.user());
-    let back_url = format!("/admin/campaigns/{period}");
+    let CampaignUpload {
+        form,
+        period,
+        chrome,
+        back_url,
+    } = CampaignUpload::read(&admin, &period, &req, payload).await?;
     let back = (back_url.as_str(), "返回该评议活动");
     let title = "导入办事记录";
     let Some(bytes) = form.files.get("file").filter(|b| !b.is_empty()).cloned() else {
@@ -250,4 +251,32 @@ pub async fn invitees_csv(
             format!("attachment; filename=\"{period}-invitees.csv\""),
         ))
         .body(bytes))
+}
+
+/// What every multipart form of a campaign's page starts with: the form read (up to the upload
+/// limit) and its CSRF token checked, the period, the page chrome and the link back.
+pub(super) struct CampaignUpload {
+    pub form: upload::UploadForm,
+    pub period: crate::domain::Period,
+    pub chrome: Chrome,
+    pub back_url: String,
+}
+
+impl CampaignUpload {
+    pub(super) async fn read(
+        admin: &RequireRole<Admin>,
+        period: &str,
+        req: &HttpRequest,
+        payload: web::Payload,
+    ) -> Result<Self, WebError> {
+        let form = upload::read(req, payload).await.map_err(upload::refused)?;
+        csrf::check(admin.user(), form.field("csrf_token"))?;
+        let period = parse_period(period)?;
+        Ok(Self {
+            form,
+            chrome: Chrome::of(admin.user()),
+            back_url: format!("/admin/campaigns/{period}"),
+            period,
+        })
+    }
 }
