@@ -73,6 +73,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         us(seal),
         seal.as_secs_f64() / baseline.as_secs_f64()
     );
+    let public_bytes = key.public_key().to_bytes();
+    let parse = per_call(200, || {
+        black_box(ballot::PublicKey::from_bytes(black_box(&public_bytes))).ok();
+    });
+    println!(
+        "read the stored public key:             {:8.1} µs ({:.1}× the baseline)",
+        us(parse),
+        parse.as_secs_f64() / baseline.as_secs_f64()
+    );
     let open = per_call(200, || {
         black_box(ballot::open(&key, 1, &spent, black_box(&sealed.0), &layout)).ok();
     });
