@@ -76,6 +76,21 @@ pub fn publish(
         ))
     })?;
     let result = parse_result(&aggregation.result_json)?;
+    // A campaign with no unit above the publication threshold (no answers, or too few) would show
+    // the public a page of 样本不足 and raise no flag: refuse it, saying why (issue 43).
+    let publishable = result
+        .peer_groups
+        .iter()
+        .flat_map(|g| &g.units)
+        .filter(|u| !u.suppressed)
+        .count();
+    if publishable == 0 {
+        return Err(ServiceError::Conflict(format!(
+            "{period} 没有任何单位达到公布所需的样本量(每个单位至少 {} 份有效评价),\
+             所有单位都会显示为「样本不足」,因此不予公布。请核对回收的答卷和最近一次计算的结果。",
+            settings.min_published_n
+        )));
+    }
     let registry = unit_rows::all(conn)?;
     let by_code: HashMap<&str, &UnitRow> = registry.iter().map(|u| (u.code.as_str(), u)).collect();
 

@@ -554,3 +554,43 @@ fn reports_of_2019h2(
         file.replace(&published_at, "\"published_at\": \"[published_at]\"")
     );
 }
+
+/// A campaign that no unit has enough answers in (here none at all) is not published: the public
+/// page would list every unit as 样本不足 and no flag could be raised. Nothing changes.
+#[test]
+fn a_campaign_with_no_publishable_unit_is_not_published() {
+    on_each_backend(|db| {
+        let tag = db.backend;
+        let mut conn = db.conn();
+        city_registry(&mut conn, false);
+        let period: Period = "2019H1".parse().unwrap();
+        common::scenario::open_campaign(&mut conn, "2019H1", None);
+        common::keys::close(&mut conn, &period).unwrap();
+        aggregate::aggregate(
+            &mut conn,
+            &Actor::cli(),
+            &period,
+            &city_settings(),
+            false,
+            Some(1),
+        )
+        .unwrap();
+        let err = publication::publish(&mut conn, &Actor::cli(), &period, None, &city_settings())
+            .unwrap_err();
+        assert!(
+            matches!(err, qiping::service::ServiceError::Conflict(_))
+                && err.to_string().contains("样本不足"),
+            "{tag}: {err}"
+        );
+        assert_eq!(
+            campaign::show(&mut conn, &period).unwrap().state,
+            "closed",
+            "{tag}"
+        );
+        assert_eq!(
+            common::count(&mut conn, "SELECT count(*) AS n FROM publications"),
+            0,
+            "{tag}"
+        );
+    });
+}
