@@ -90,7 +90,16 @@ fn run(url: &str) -> Figures {
     )
     .unwrap();
     let key = PrivateKey::generate().unwrap();
-    campaign::open(&mut conn, &actor, &secret(), &period, &key, |_, _| Ok(())).unwrap();
+    campaign::open(
+        &mut conn,
+        &actor,
+        &secret(),
+        &period,
+        &key,
+        false,
+        |_, _| Ok(()),
+    )
+    .unwrap();
     let row = campaign::find(&mut conn, &period).unwrap();
 
     // Every enterprise answers (sealed as a submission seals), stored in batches of 500.

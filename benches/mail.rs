@@ -55,6 +55,7 @@ fn open(conn: &mut Conn, secret: &LinkSecret, period: &str) {
         secret,
         &period.parse().unwrap(),
         &key,
+        true,
         |_, _| Ok(()),
     )
     .unwrap();

@@ -50,6 +50,10 @@ pub enum CampaignCommand {
         /// up). Losing every copy loses the campaign's answers; keep a second copy offline.
         #[arg(long, value_name = "PATH")]
         ballot_key_out: std::path::PathBuf,
+        /// Open although no interactions were imported: every enterprise then chooses the units it
+        /// rates itself (at most 5).
+        #[arg(long)]
+        without_interactions: bool,
     },
     /// Stop accepting answers (every link expires), open the sealed ballots with the ballot key
     /// and store the answers unlinked; then the key file is overwritten and deleted.
@@ -154,6 +158,7 @@ pub fn run(ctx: &Context, command: CampaignCommand) -> anyhow::Result<()> {
         CampaignCommand::Open {
             period,
             ballot_key_out,
+            without_interactions,
         } => {
             crate::harden::no_core_dumps()?;
             let secret = LinkSecret::from_config(ctx.config.link_secret.as_deref())?;
@@ -165,6 +170,7 @@ pub fn run(ctx: &Context, command: CampaignCommand) -> anyhow::Result<()> {
                 &secret,
                 &period,
                 &key,
+                without_interactions,
                 |info, key| {
                     crate::ballot::keyfile::write_new(&ballot_key_out, info, key)
                         .map_err(|e| crate::service::ServiceError::Invalid(e.to_string()))

@@ -256,6 +256,7 @@ pub fn open(
     secret: &LinkSecret,
     period: &Period,
     key: &PrivateKey,
+    without_interactions: bool,
     hand_over: impl FnOnce(&KeyFileInfo, &PrivateKey) -> Result<(), ServiceError>,
 ) -> Result<OpenReport, ServiceError> {
     let change = |conn: &mut Conn| -> Result<_, ServiceError> {
@@ -267,6 +268,7 @@ pub fn open(
             )));
         }
         refuse_second(conn, &campaign)?;
+        require_interactions(conn, &campaign, without_interactions)?;
         let invitees = invitees(conn, &campaign)?;
         let layout = ballot_layout(conn, &campaign, &invitees)?;
         store_key(conn, &campaign, key, &layout)?;
@@ -317,6 +319,7 @@ pub fn issue_key(
     actor: &Actor,
     period: &Period,
     expected_id: Option<i64>,
+    without_interactions: bool,
 ) -> Result<IssuedKey, ServiceError> {
     let key = PrivateKey::generate().map_err(|e| ServiceError::internal("生成选票密钥", e))?;
     audit::change(
@@ -331,6 +334,7 @@ pub fn issue_key(
             }
             let next = state_of(&campaign)?.apply(CampaignAction::IssueKey)?;
             refuse_second(conn, &campaign)?;
+            require_interactions(conn, &campaign, without_interactions)?;
             let invitees = invitees(conn, &campaign)?;
             let layout = ballot_layout(conn, &campaign, &invitees)?;
             store_key(conn, &campaign, &key, &layout)?;
@@ -398,6 +402,26 @@ fn stale_page(period: &Period) -> ServiceError {
     ServiceError::Conflict(format!(
         "{period} 的评议活动已不是页面上的那一个(可能已被作废并重新创建),请刷新页面后再操作"
     ))
+}
+
+/// A campaign opens with the interactions imported (who dealt with which unit), unless the office
+/// confirms one in which every enterprise chooses its units itself (at most
+/// [`crate::ballot::MAX_ADDED_UNITS`] each): an office that forgot the import would otherwise mail
+/// every enterprise a questionnaire with no unit on it.
+fn require_interactions(
+    conn: &mut Conn,
+    campaign: &CampaignRow,
+    confirmed_without: bool,
+) -> Result<(), ServiceError> {
+    if confirmed_without || !interactions::of_period(conn, &campaign.period)?.is_empty() {
+        return Ok(());
+    }
+    Err(ServiceError::Conflict(format!(
+        "{} 尚未导入办事记录(哪些企业与哪些单位打过交道),问卷上将没有任何预先列出的单位,每家企业只能自行选择最多 {} 个单位评价。\
+         请先导入办事记录;若确实要这样开始,请确认(命令行加 --without-interactions,页面上勾选确认)",
+        campaign.period,
+        crate::ballot::MAX_ADDED_UNITS
+    )))
 }
 
 /// At most one campaign under way (`key_check`, `open` or `closing`) at a time.

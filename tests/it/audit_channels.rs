@@ -105,6 +105,7 @@ fn the_same_action_from_the_cli_and_the_web_leaves_the_same_row_apart_from_the_a
                 "2020H1",
                 "--ballot-key-out",
                 "ballot.key",
+                "--without-interactions",
             ],
         );
         qiping(dir, db, &["flags", "--json"]);

@@ -94,10 +94,18 @@ fn the_open_refuses_an_enterprise_assigned_more_units_than_a_ballot_holds() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("2019H2.key");
         let key = qiping::ballot::PrivateKey::generate().unwrap();
-        let err = campaign::open(&mut conn, &actor, &secret(), &period, &key, |info, key| {
-            qiping::ballot::keyfile::write_new(&path, info, key)
-                .map_err(|e| ServiceError::Invalid(e.to_string()))
-        })
+        let err = campaign::open(
+            &mut conn,
+            &actor,
+            &secret(),
+            &period,
+            &key,
+            false,
+            |info, key| {
+                qiping::ballot::keyfile::write_new(&path, info, key)
+                    .map_err(|e| ServiceError::Invalid(e.to_string()))
+            },
+        )
         .unwrap_err();
         let text = err.to_string();
         assert!(
@@ -108,5 +116,46 @@ fn the_open_refuses_an_enterprise_assigned_more_units_than_a_ballot_holds() {
         assert_eq!((shown.state.as_str(), shown.invited), ("draft", 0), "{tag}");
         assert!(shown.key_fingerprint.is_none(), "{tag}: no key stored");
         assert!(!path.exists(), "{tag}: no key file written");
+    });
+}
+
+/// An office that forgot to import the interactions is stopped before every enterprise is mailed a
+/// questionnaire with no unit on it; it may confirm a campaign in which enterprises choose.
+#[test]
+fn opening_without_interactions_is_refused_unless_confirmed() {
+    on_each_backend(|db| {
+        let tag = db.backend;
+        let mut conn = db.conn();
+        fixture_registry(&mut conn);
+        create_campaign(&mut conn, "2019H2", None);
+        let period = "2019H2".parse().unwrap();
+        let actor = qiping::service::Actor::cli();
+        let key = qiping::ballot::PrivateKey::generate().unwrap();
+        let err = campaign::open(
+            &mut conn,
+            &actor,
+            &secret(),
+            &period,
+            &key,
+            false,
+            |_, _| Ok(()),
+        )
+        .unwrap_err();
+        assert!(
+            matches!(err, ServiceError::Conflict(_)) && err.to_string().contains("办事记录"),
+            "{tag}: {err}"
+        );
+        assert_eq!(
+            campaign::show(&mut conn, &period).unwrap().state,
+            "draft",
+            "{tag}"
+        );
+        let web = campaign::issue_key(&mut conn, &actor, &period, None, false).unwrap_err();
+        assert!(web.to_string().contains("办事记录"), "{tag}: {web}");
+        let report = campaign::open(&mut conn, &actor, &secret(), &period, &key, true, |_, _| {
+            Ok(())
+        })
+        .unwrap();
+        assert!(report.invited > 0, "{tag}");
     });
 }

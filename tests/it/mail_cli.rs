@@ -76,6 +76,7 @@ fn a_sampled_campaign_is_mailed_to_eml_files_and_reported() {
             "2019H2",
             "--ballot-key-out",
             "ballot.key",
+            "--without-interactions",
         ],
     );
     let shown = show(dir.path(), &db);

@@ -277,7 +277,7 @@ impl Script<'_> {
         let interactions = city.interactions_csv(seed);
         import::import_interactions(conn, actor, period, interactions.as_bytes(), ignore)?;
         let key = PrivateKey::generate().map_err(|e| ServiceError::internal("生成选票密钥", e))?;
-        campaign::open(conn, actor, self.secret, period, &key, |_, _| Ok(()))?;
+        campaign::open(conn, actor, self.secret, period, &key, false, |_, _| Ok(()))?;
         Ok(key)
     }
 

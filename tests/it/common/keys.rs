@@ -26,13 +26,23 @@ fn store() -> std::sync::MutexGuard<'static, HashMap<String, Vec<u8>>> {
 /// Opens the campaign of `period` with a new ballot key, kept for [`close`].
 pub fn open(conn: &mut Conn, period: &Period) -> Result<OpenReport, ServiceError> {
     let key = PrivateKey::generate().expect("OS randomness");
-    let report = campaign::open(conn, &Actor::cli(), &secret(), period, &key, |info, key| {
-        store().insert(
-            key.public_key().fingerprint().hex(),
-            keyfile::to_bytes(info, key).to_vec(),
-        );
-        Ok(())
-    })?;
+    // Tests that import no interactions open anyway (every enterprise chooses its units);
+    // `campaign.rs` tests the refusal.
+    let report = campaign::open(
+        conn,
+        &Actor::cli(),
+        &secret(),
+        period,
+        &key,
+        true,
+        |info, key| {
+            store().insert(
+                key.public_key().fingerprint().hex(),
+                keyfile::to_bytes(info, key).to_vec(),
+            );
+            Ok(())
+        },
+    )?;
     Ok(report)
 }
 

@@ -36,6 +36,9 @@ pub struct ActionForm {
     seed: String,
     /// `publish`: a correction's reason (supersedes the current version); `discard`: why.
     reason: String,
+    /// `open`: the office confirms a campaign without interactions (enterprises choose their
+    /// units); any value is a yes.
+    without_interactions: Option<String>,
     /// `discard`, `open`: the campaign the page showed (a stale page must not act on the period's
     /// next).
     campaign_id: String,
@@ -223,8 +226,17 @@ async fn issue_key(
         Ok(expected) => expected,
         Err(e) => return failed(chrome, "开始评议", e, (back_url, "返回该评议活动")),
     };
+    let without_interactions = form.without_interactions.is_some();
     let issued = state
-        .with_conn(move |conn| Ok(campaigns::issue_key(conn, &actor, &period, expected)))
+        .with_conn(move |conn| {
+            Ok(campaigns::issue_key(
+                conn,
+                &actor,
+                &period,
+                expected,
+                without_interactions,
+            ))
+        })
         .await?;
     match issued {
         Ok(key) => Ok(HttpResponse::Ok()
