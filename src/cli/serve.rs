@@ -27,6 +27,18 @@ pub fn run(ctx: Context, args: ServeArgs) -> anyhow::Result<()> {
         std::time::Duration::from_secs(u64::from(ctx.config.server.pool_timeout_seconds)),
     )?;
     crate::db::migrate(&mut *pool.get()?)?;
+    // Without the link secret no link can be checked for "already answered" and no answer sealed
+    // with its spent key: refuse to serve a campaign under way rather than answer every survey
+    // with an error.
+    if crate::service::links::LinkSecret::from_config(ctx.config.link_secret.as_deref()).is_err()
+        && let Some(campaign) = crate::db::campaigns::under_way(&mut *pool.get()?)?.first()
+    {
+        anyhow::bail!(
+            "{} 的评议活动正在进行,但没有配置问卷链接密钥(link_secret / QIPING_LINK_SECRET):\
+             企业的问卷链接将无法使用。请配置开始评议时所用的同一个密钥后再启动",
+            campaign.period
+        );
+    }
     // Mail goes out from a background thread; with several `serve` processes a database lease
     // lets one of them dispatch at a time. Both tasks are supervised (restarted after a failure)
     // and report on the board `/healthz?deep=1` reads.
