@@ -240,24 +240,3 @@ pub fn mark_sent_pending(conn: &mut Conn, id: i64) -> QueryResult<()> {
         .execute(conn)
         .map(drop)
 }
-
-/// Every invitation of a campaign with its enterprise's strata: (id, size, industry, district).
-/// The close matches each ballot's spent key to one of them and gives its ratings the strata
-/// weighting reads.
-pub fn with_strata(
-    conn: &mut Conn,
-    campaign_id: i64,
-) -> QueryResult<Vec<(i64, String, String, String)>> {
-    use super::schema::enterprises;
-    invitations::table
-        .inner_join(enterprises::table)
-        .filter(invitations::campaign_id.eq(campaign_id))
-        .order(invitations::id)
-        .select((
-            invitations::id,
-            enterprises::size,
-            enterprises::industry,
-            enterprises::district,
-        ))
-        .load(conn)
-}

@@ -267,16 +267,8 @@ pub fn open(
                 "{period} 的评议活动在等待核对选票密钥:请在活动页面上传密钥文件"
             )));
         }
-        refuse_second(conn, &campaign)?;
-        require_interactions(conn, &campaign, without_interactions)?;
-        let invitees = invitees(conn, &campaign)?;
-        let layout = ballot_layout(conn, &campaign, &invitees)?;
-        store_key(conn, &campaign, key, &layout)?;
-        let at = now();
-        for enterprise in &invitees {
-            issue_invitation(conn, secret, &campaign, enterprise.id, at)?;
-        }
-        rows::set_state(conn, campaign.id, next.as_str(), at)?;
+        let (invitees, layout) = attach_key(conn, &campaign, key, without_interactions)?;
+        invite_and_open(conn, secret, &campaign, &invitees, next)?;
         hand_over(&key_file_info(&campaign), key)?;
         Ok(OpenReport {
             period: campaign.period,
@@ -333,11 +325,7 @@ pub fn issue_key(
                 return Err(stale_page(period));
             }
             let next = state_of(&campaign)?.apply(CampaignAction::IssueKey)?;
-            refuse_second(conn, &campaign)?;
-            require_interactions(conn, &campaign, without_interactions)?;
-            let invitees = invitees(conn, &campaign)?;
-            let layout = ballot_layout(conn, &campaign, &invitees)?;
-            store_key(conn, &campaign, &key, &layout)?;
+            attach_key(conn, &campaign, &key, without_interactions)?;
             rows::set_state(conn, campaign.id, next.as_str(), now())?;
             Ok(IssuedKey {
                 file_name: keyfile::suggested_file_name(&campaign.period, &key),
@@ -380,11 +368,7 @@ pub fn confirm_key(
             let next = state_of(&campaign)?.apply(CampaignAction::Open)?;
             super::closing::check_key(&campaign, &key)?;
             let invitees = invitees(conn, &campaign)?;
-            let at = now();
-            for enterprise in &invitees {
-                issue_invitation(conn, secret, &campaign, enterprise.id, at)?;
-            }
-            rows::set_state(conn, campaign.id, next.as_str(), at)?;
+            invite_and_open(conn, secret, &campaign, &invitees, next)?;
             let template = super::templates::parse_stored(&campaign.template_toml)?;
             let layout = super::ballots::layout(&campaign, &template)?;
             Ok(OpenReport {
@@ -396,6 +380,39 @@ pub fn confirm_key(
         },
         |r| json!({"invited": r.invited, "key_fingerprint": r.key_fingerprint}),
     )
+}
+
+/// What both ways of opening do before the key leaves the process: one campaign under way, the
+/// interactions imported (or confirmed absent), the invitees and their ballot layout, and the
+/// key's public half stored with the layout.
+fn attach_key(
+    conn: &mut Conn,
+    campaign: &CampaignRow,
+    key: &PrivateKey,
+    without_interactions: bool,
+) -> Result<(Vec<enterprises::EnterpriseRow>, BallotLayout), ServiceError> {
+    refuse_second(conn, campaign)?;
+    require_interactions(conn, campaign, without_interactions)?;
+    let invitees = invitees(conn, campaign)?;
+    let layout = ballot_layout(conn, campaign, &invitees)?;
+    store_key(conn, campaign, key, &layout)?;
+    Ok((invitees, layout))
+}
+
+/// Creates and queues one invitation per invitee and moves the campaign to `next` (open).
+fn invite_and_open(
+    conn: &mut Conn,
+    secret: &LinkSecret,
+    campaign: &CampaignRow,
+    invitees: &[enterprises::EnterpriseRow],
+    next: CampaignState,
+) -> Result<(), ServiceError> {
+    let at = now();
+    for enterprise in invitees {
+        issue_invitation(conn, secret, campaign, enterprise.id, at)?;
+    }
+    rows::set_state(conn, campaign.id, next.as_str(), at)?;
+    Ok(())
 }
 
 fn stale_page(period: &Period) -> ServiceError {

@@ -207,12 +207,13 @@ fn unseal(
     };
     let template = templates::parse_stored(&row.template_toml)?;
     let layout = ballots::layout(&row, &template)?;
-    let invited = invitations::with_strata(conn, row.id)?;
+    let invited = crate::db::progress::invitation_strata(conn, row.id)?;
     let mut strata: Vec<(String, String, String)> = Vec::new();
     let mut strata_index: HashMap<(String, String, String), usize> = HashMap::new();
     let mut strata_of: HashMap<i64, usize> = HashMap::new();
-    for (id, size, industry, district) in invited {
-        let s = (size, industry, district);
+    for invitation in invited {
+        let id = invitation.invitation_id;
+        let s = (invitation.size, invitation.industry, invitation.district);
         let next = strata.len();
         let i = *strata_index.entry(s.clone()).or_insert(next);
         if i == next {
