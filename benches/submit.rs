@@ -8,10 +8,16 @@
 //! sealing or batching: plain SQLite committing ten-row transactions one after another (WAL,
 //! `synchronous=FULL`, one prepared insert) — what a submission wrote before sealed ballots — and
 //! plain SQLite committing one row of a sealed ballot's size per transaction (a 32-byte key and
-//! the ballot's bytes, in a table without rowid) — what a submission writes now. The ratios are
+//! the ballot's bytes, in a table shaped as `ballots` is: rows by rowid, a unique index on the
+//! key) — what a submission writes now. The ratios are
 //! what carries over between machines whose disks differ.
 //!
-//! `cargo bench --bench submit` (`QIPING_BENCH_SUBMISSIONS` changes the count, default 20,000)
+//! Beside the rates, the server's CPU time per submission and per respondent (from `/proc`): on a
+//! shared two-core machine, where the load generator competes with the server for the cores,
+//! it moves far less from run to run than the rates do.
+//!
+//! `cargo bench --bench submit` (`QIPING_BENCH_SUBMISSIONS` changes the count, default 20,000;
+//! `QIPING_BENCH_SERVE_BIN=path/to/qiping` serves with another build, to compare two in one sitting)
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a benchmark may panic on setup failures
 
@@ -81,7 +87,7 @@ fn plain_ballot_rate(dir: &std::path::Path, bytes: usize) -> f64 {
     let mut conn = SqliteConnection::establish(&path.display().to_string()).unwrap();
     conn.batch_execute(
         "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-         CREATE TABLE plain_ballots (spent_key BLOB PRIMARY KEY, sealed BLOB NOT NULL) WITHOUT ROWID;",
+         CREATE TABLE plain_ballots (spent_key BLOB NOT NULL UNIQUE, sealed BLOB NOT NULL);",
     )
     .unwrap();
     let mut rng = rand::rng();
@@ -143,6 +149,10 @@ struct Run {
     p50: Duration,
     p99: Duration,
     healthz: f64,
+    /// The server's CPU time (user and system) per submission through the JSON API.
+    cpu_per_submission: Duration,
+    /// The server's CPU time per respondent through the pages.
+    cpu_per_respondent: Duration,
 }
 
 fn run(database_url: Option<String>) -> Run {
@@ -205,12 +215,16 @@ fn run(database_url: Option<String>) -> Run {
         .collect();
     barrier.wait();
     let start = Instant::now();
+    let cpu_before = served.cpu_seconds();
     let mut latencies: Vec<Duration> = handles
         .into_iter()
         .flat_map(|h| h.join().unwrap())
         .collect();
     let elapsed = start.elapsed();
+    let cpu_json = served.cpu_seconds() - cpu_before;
+    let cpu_before = served.cpu_seconds();
     let pages = pages_rate(&served, page_tokens, &codes);
+    let cpu_pages = served.cpu_seconds() - cpu_before;
     let stored: i64 = ballots::table.count().get_result(&mut conn).unwrap();
     let clear: i64 = ratings::table.count().get_result(&mut conn).unwrap();
     assert_eq!(
@@ -228,6 +242,8 @@ fn run(database_url: Option<String>) -> Run {
         p50: at(0.50),
         p99: at(0.99),
         healthz,
+        cpu_per_submission: Duration::from_secs_f64(cpu_json / count as f64),
+        cpu_per_respondent: Duration::from_secs_f64(cpu_pages / count as f64),
     }
 }
 
@@ -301,6 +317,13 @@ fn print(backend: &str, r: &Run) {
         r.p50.as_secs_f64() * 1e3,
         r.p99.as_secs_f64() * 1e3,
         r.healthz
+    );
+    println!(
+        "  {:<9} server CPU (user + system): {:.0} µs per submission, {:.0} µs per respondent \
+         through the pages",
+        "",
+        r.cpu_per_submission.as_secs_f64() * 1e6,
+        r.cpu_per_respondent.as_secs_f64() * 1e6
     );
     if let Some(plain) = r.plain {
         println!(

@@ -80,6 +80,25 @@ pub fn by_token_hash(conn: &mut Conn, hash: &str) -> QueryResult<Option<Invitati
         .optional()
 }
 
+/// The invitation whose current token hashes to `hash`, with its campaign's state and last day
+/// (what decides whether the link can be answered today): one query for the survey's every
+/// request.
+pub fn by_token_hash_with_campaign_state(
+    conn: &mut Conn,
+    hash: &str,
+) -> QueryResult<Option<(InvitationRow, String, chrono::NaiveDate)>> {
+    invitations::table
+        .inner_join(crate::db::schema::campaigns::table)
+        .filter(invitations::token_hash.eq(hash))
+        .select((
+            InvitationRow::as_select(),
+            crate::db::schema::campaigns::state,
+            crate::db::schema::campaigns::closes_on,
+        ))
+        .first(conn)
+        .optional()
+}
+
 /// One invitation by id.
 pub fn by_id(conn: &mut Conn, id: i64) -> QueryResult<Option<InvitationRow>> {
     invitations::table

@@ -33,6 +33,27 @@ pub fn asked_units(
         .load(conn)
 }
 
+/// [`asked_units`], each with its department's name (its parent's; `None` for a department):
+/// the survey page's one query for them.
+pub fn asked_units_with_departments(
+    conn: &mut Conn,
+    period: &str,
+    enterprise_id: i64,
+) -> QueryResult<Vec<(SurveyUnitRow, Option<String>)>> {
+    let parents = diesel::alias!(units as parents);
+    interactions::table
+        .inner_join(units::table)
+        .left_join(parents.on(units::parent_code.eq(parents.field(units::code).nullable())))
+        .filter(interactions::period.eq(period))
+        .filter(interactions::enterprise_id.eq(enterprise_id))
+        .order(units::code)
+        .select((
+            SurveyUnitRow::as_select(),
+            parents.field(units::name).nullable(),
+        ))
+        .load(conn)
+}
+
 /// The units with these codes (those that exist).
 pub fn units_by_codes(conn: &mut Conn, codes: &[String]) -> QueryResult<Vec<SurveyUnitRow>> {
     // Codes come from a posted form or JSON: one with a NUL matches nothing (no stored text holds

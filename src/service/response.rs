@@ -63,23 +63,29 @@ fn read_and_seal(
     submission: &RawSubmission,
 ) -> Result<Prepared, SubmitError> {
     let link = resolve(conn, cache, token)?;
-    let codes: Vec<String> = submission
+    // The units the enterprise was asked about, then — only if the submission names others —
+    // those it added: usually one query, not two.
+    let asked_rows =
+        survey_units::asked_units(conn, &link.campaign.period, link.invitation.enterprise_id)?;
+    let asked: HashSet<i64> = asked_rows.iter().map(|u| u.id).collect();
+    let mut known: HashMap<String, i64> = asked_rows.into_iter().map(|u| (u.code, u.id)).collect();
+    let others: Vec<String> = submission
         .ratings
         .iter()
-        .map(|r| r.unit_code.trim().to_owned())
+        .map(|r| r.unit_code.trim())
+        .filter(|code| !known.contains_key(*code))
+        .map(str::to_owned)
         .collect();
-    let known: HashMap<String, i64> = survey_units::units_by_codes(conn, &codes)?
-        .into_iter()
-        .map(|u| (u.code, u.id))
-        .collect();
+    if !others.is_empty() {
+        known.extend(
+            survey_units::units_by_codes(conn, &others)?
+                .into_iter()
+                .map(|u| (u.code, u.id)),
+        );
+    }
     let valid = submission
-        .validate(&link.template, |code| known.contains_key(code))
+        .validate(&link.campaign.template, |code| known.contains_key(code))
         .map_err(SubmitError::Invalid)?;
-    let asked: HashSet<i64> =
-        survey_units::asked_units(conn, &link.campaign.period, link.invitation.enterprise_id)?
-            .into_iter()
-            .map(|u| u.id)
-            .collect();
     let mut units = Vec::with_capacity(valid.ratings.len());
     for r in &valid.ratings {
         let unit_id = *known
@@ -100,21 +106,24 @@ fn read_and_seal(
             format!("除邀请中列出的单位外,最多可自行添加 {MAX_ADDED_UNITS} 个单位,现为 {added} 个"),
         )]));
     }
-    let internal = |e: super::ServiceError| SubmitError::Internal(e.to_string());
-    let public = ballots::public_key(&link.campaign).map_err(internal)?;
-    let layout = ballots::layout(&link.campaign, &link.template).map_err(internal)?;
-    let content = ballots::content_of(&link.template, &units);
+    let campaign = &link.campaign;
+    let content = ballots::content_of(&campaign.template, &units);
     let spent_key = cache
         .spent_keys()?
         .spent_key(link.campaign.id, link.invitation.id);
-    let sealed = sealing::seal(&public, link.campaign.id, &spent_key, &content, &layout).map_err(
-        |e| match e {
-            SealError::Content(e) => {
-                SubmitError::Invalid(vec![AnswerError::new("ratings", e.to_string())])
-            }
-            e => SubmitError::Internal(e.to_string()),
-        },
-    )?;
+    let sealed = sealing::seal(
+        &campaign.public_key,
+        campaign.id,
+        &spent_key,
+        &content,
+        &campaign.layout,
+    )
+    .map_err(|e| match e {
+        SealError::Content(e) => {
+            SubmitError::Invalid(vec![AnswerError::new("ratings", e.to_string())])
+        }
+        e => SubmitError::Internal(e.to_string()),
+    })?;
     Ok(Prepared {
         campaign_id: link.campaign.id,
         spent_key,

@@ -8,9 +8,8 @@ use chrono::NaiveDate;
 
 use super::links::{LinkSecret, is_well_formed, token_hash};
 use super::templates;
-use crate::ballot::SpentKeys;
+use crate::ballot::{BallotLayout, PublicKey, SpentKeys};
 use crate::db::campaigns;
-use crate::db::campaigns::CampaignRow;
 use crate::db::invitations::{self, InvitationRow};
 use crate::db::survey_units::{self as rows, SurveyUnitRow};
 use crate::db::{Conn, Pool, now, survey_views};
@@ -37,20 +36,39 @@ pub enum LinkError {
     Internal(String),
 }
 
-/// What every survey request of one process shares: the parsed questionnaires by campaign id (a
-/// campaign's stored template never changes, so each is parsed once per process) and the key
-/// spent keys are made with (from `link_secret`), which tells whether a link has answered.
+/// What every survey request of one process shares: what stays fixed about each open campaign
+/// ([`OpenCampaign`], read once per process) and the key spent keys are made with (from
+/// `link_secret`), which tells whether a link has answered.
 #[derive(Debug, Clone)]
 pub struct SurveyContext {
-    templates: Arc<Mutex<HashMap<i64, Arc<SurveyTemplate>>>>,
+    campaigns: Arc<Mutex<HashMap<i64, Arc<OpenCampaign>>>>,
     spent: Option<Arc<SpentKeys>>,
+}
+
+/// What a survey request needs of an open campaign besides its state and last day: its period,
+/// its parsed questionnaire, the public key its ballots are sealed to and their layout. None of
+/// it changes once the campaign is open — the questionnaire is frozen when the campaign is
+/// created, the key pair and the layout when it opens — so a process reads and parses it once,
+/// and each request reads only the campaign's state and last day (which the office may extend).
+pub struct OpenCampaign {
+    pub id: i64,
+    pub period: String,
+    pub template: Arc<SurveyTemplate>,
+    pub public_key: PublicKey,
+    pub layout: BallotLayout,
+}
+
+impl std::fmt::Debug for OpenCampaign {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "OpenCampaign({} {})", self.id, self.period)
+    }
 }
 
 impl SurveyContext {
     /// A context for links made with `secret`.
     pub fn new(secret: &LinkSecret) -> Self {
         Self {
-            templates: Arc::default(),
+            campaigns: Arc::default(),
             spent: Some(Arc::new(secret.spent_keys())),
         }
     }
@@ -59,7 +77,7 @@ impl SurveyContext {
     /// not be told apart from a second one of the same link).
     pub fn without_secret() -> Self {
         Self {
-            templates: Arc::default(),
+            campaigns: Arc::default(),
             spent: None,
         }
     }
@@ -71,21 +89,31 @@ impl SurveyContext {
         })
     }
 
-    /// The parsed template of a campaign.
-    pub fn template(&self, campaign: &CampaignRow) -> Result<Arc<SurveyTemplate>, LinkError> {
-        let mut map = self
-            .templates
-            .lock()
-            .map_err(|_| LinkError::Internal("template cache poisoned".into()))?;
-        if let Some(t) = map.get(&campaign.id) {
-            return Ok(t.clone());
+    /// What stays fixed about campaign `id`, which must be open: read from the database the
+    /// first time, from memory after that.
+    fn open_campaign(&self, conn: &mut Conn, id: i64) -> Result<Arc<OpenCampaign>, LinkError> {
+        let poisoned = || LinkError::Internal("survey campaign cache poisoned".into());
+        if let Some(found) = self.campaigns.lock().map_err(|_| poisoned())?.get(&id) {
+            return Ok(found.clone());
         }
-        let parsed = Arc::new(
-            templates::parse_stored(&campaign.template_toml)
+        let row = campaigns::by_id(conn, id)?.ok_or(LinkError::Unknown)?;
+        let internal = |e: super::ServiceError| LinkError::Internal(e.to_string());
+        let template = Arc::new(
+            templates::parse_stored(&row.template_toml)
                 .map_err(|e| LinkError::Internal(e.to_string()))?,
         );
-        map.insert(campaign.id, parsed.clone());
-        Ok(parsed)
+        let open = Arc::new(OpenCampaign {
+            id,
+            public_key: super::ballots::public_key(&row).map_err(internal)?,
+            layout: super::ballots::layout(&row, &template).map_err(internal)?,
+            period: row.period,
+            template,
+        });
+        self.campaigns
+            .lock()
+            .map_err(|_| poisoned())?
+            .insert(id, open.clone());
+        Ok(open)
     }
 }
 
@@ -93,8 +121,9 @@ impl SurveyContext {
 #[derive(Debug, Clone)]
 pub struct OpenLink {
     pub invitation: InvitationRow,
-    pub campaign: CampaignRow,
-    pub template: Arc<SurveyTemplate>,
+    pub campaign: Arc<OpenCampaign>,
+    /// The campaign's last day, as read for this request.
+    pub closes_on: NaiveDate,
 }
 
 /// What a survey shows: the questionnaire and the units the enterprise was asked about, each
@@ -128,10 +157,10 @@ pub fn resolve(conn: &mut Conn, cache: &SurveyContext, token: &str) -> Result<Op
     if !is_well_formed(token) {
         return Err(LinkError::Unknown);
     }
-    let invitation =
-        invitations::by_token_hash(conn, &token_hash(token))?.ok_or(LinkError::Unknown)?;
-    let campaign = campaigns::by_id(conn, invitation.campaign_id)?.ok_or(LinkError::Unknown)?;
-    if !accepts_answers(&campaign.state, campaign.closes_on, time::local_day(now())) {
+    let (invitation, state, closes_on) =
+        invitations::by_token_hash_with_campaign_state(conn, &token_hash(token))?
+            .ok_or(LinkError::Unknown)?;
+    if !accepts_answers(&state, closes_on, time::local_day(now())) {
         return Err(LinkError::Closed);
     }
     // Answered: the close marked it, or — while open — a ballot carries its spent key. Nothing
@@ -139,11 +168,12 @@ pub fn resolve(conn: &mut Conn, cache: &SurveyContext, token: &str) -> Result<Op
     if super::ballots::has_answered(conn, cache.spent_keys()?, &invitation)? {
         return Err(LinkError::Used);
     }
-    let template = cache.template(&campaign)?;
+    // Only now, the campaign being open, is what stays fixed about it read (or found in memory).
+    let campaign = cache.open_campaign(conn, invitation.campaign_id)?;
     Ok(OpenLink {
         invitation,
         campaign,
-        template,
+        closes_on,
     })
 }
 
@@ -161,7 +191,14 @@ pub fn view(
     if let Some(views) = views {
         views.count(link.campaign.id, time::local_day(now()));
     }
-    let mut units = rows::asked_units(conn, &link.campaign.period, link.invitation.enterprise_id)?;
+    let mut units: Vec<SurveyUnit> = rows::asked_units_with_departments(
+        conn,
+        &link.campaign.period,
+        link.invitation.enterprise_id,
+    )?
+    .into_iter()
+    .map(|(unit, department)| survey_unit(unit, department))
+    .collect();
     let asked: Vec<String> = units.iter().map(|u| u.code.clone()).collect();
     let extra: Vec<String> = extra_codes
         .iter()
@@ -169,9 +206,9 @@ pub fn view(
         .cloned()
         .collect();
     if !extra.is_empty() {
-        units.extend(rows::units_by_codes(conn, &extra)?);
+        let added = rows::units_by_codes(conn, &extra)?;
+        units.extend(with_departments(conn, added)?);
     }
-    let units = with_departments(conn, units)?;
     Ok(SurveyView { link, units, asked })
 }
 
@@ -185,22 +222,29 @@ pub fn with_departments(
     Ok(units
         .into_iter()
         .map(|u| {
-            let (department_code, department) = match &u.parent_code {
-                Some(p) => (
-                    p.clone(),
-                    names.get(p).cloned().unwrap_or_else(|| p.clone()),
-                ),
-                None => (u.code.clone(), u.name.clone()),
-            };
-            SurveyUnit {
-                code: u.code,
-                name: u.name,
-                kind: u.kind,
-                department_code,
-                department,
-            }
+            let department = u.parent_code.as_ref().and_then(|p| names.get(p).cloned());
+            survey_unit(u, department)
         })
         .collect())
+}
+
+/// A unit as the survey shows it, given its department's name (`None` for a department, which
+/// is its own; a parent whose name is unknown shows its code).
+fn survey_unit(u: SurveyUnitRow, department: Option<String>) -> SurveyUnit {
+    let (department_code, department) = match u.parent_code {
+        Some(p) => {
+            let name = department.unwrap_or_else(|| p.clone());
+            (p, name)
+        }
+        None => (u.code.clone(), u.name.clone()),
+    };
+    SurveyUnit {
+        code: u.code,
+        name: u.name,
+        kind: u.kind,
+        department_code,
+        department,
+    }
 }
 
 /// Survey views, counted in memory by campaign and Beijing day and added to `survey_views` once a

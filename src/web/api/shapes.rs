@@ -59,8 +59,8 @@ impl SurveyJson {
                 zh.to_owned()
             }
         };
-        let template = &view.link.template;
-        let closes = time::end_of_local_day(view.link.campaign.closes_on);
+        let template = &view.link.campaign.template;
+        let closes = time::end_of_local_day(view.link.closes_on);
         SurveyJson {
             period: view.link.campaign.period.clone(),
             closes_at: closes

@@ -11,14 +11,15 @@ use crate::db::survey_units::SurveyUnitRow;
 use crate::domain::{AnswerError, RawRating, RawSubmission, SurveyTemplate, anonymity};
 use crate::service::survey::{SurveyUnit, SurveyView};
 
-/// `survey/form.html`.
+/// `survey/form.html`. It borrows its texts from the questionnaire and the view: a page of ten
+/// units holds some four hundred of them, and copying each cost more than rendering it.
 #[derive(Template)]
 #[template(path = "survey/form.html")]
-pub struct FormPage {
+pub struct FormPage<'a> {
     pub lang: &'static str,
     pub t: &'static Texts,
-    pub title: String,
-    pub intro: Vec<String>,
+    pub title: &'a str,
+    pub intro: Vec<&'a str>,
     pub closes_on: String,
     pub action: String,
     /// The separate named problem form (`/s/{token}/problem`), opened in a new tab.
@@ -28,9 +29,9 @@ pub struct FormPage {
     pub restore: bool,
     pub errors: usize,
     pub form_error: Option<String>,
-    pub departments: Vec<DepartmentBlock>,
-    pub problems_prompt: String,
-    pub comment_label: String,
+    pub departments: Vec<DepartmentBlock<'a>>,
+    pub problems_prompt: &'a str,
+    pub comment_label: &'a str,
     pub comment_limit: String,
     pub comment_max: usize,
     /// All comments together ([`crate::domain::answers::COMMENT_BUDGET_CHARS`]), said under the
@@ -42,45 +43,64 @@ pub struct FormPage {
     pub hits: Vec<UnitHit>,
 }
 
-pub struct DepartmentBlock {
-    pub name: String,
-    pub units: Vec<UnitBlock>,
+pub struct DepartmentBlock<'a> {
+    pub name: &'a str,
+    pub units: Vec<UnitBlock<'a>>,
 }
 
-pub struct UnitBlock {
+/// One unit's questions; its fields are named `u{index}.{question id}`, `u{index}.p` and
+/// `u{index}.c`, and its inputs' ids start with `u{index}-`.
+pub struct UnitBlock<'a> {
     pub index: usize,
-    pub code: String,
-    pub name: String,
+    pub code: &'a str,
+    pub name: &'a str,
     pub self_selected: bool,
     pub unit_error: Option<String>,
-    pub questions: Vec<QuestionBlock>,
-    pub problems: Vec<ProblemBox>,
+    pub questions: Vec<QuestionBlock<'a>>,
+    pub problems: Vec<ProblemBox<'a>>,
     pub problems_error: Option<String>,
-    pub comment: String,
+    pub comment: &'a str,
     pub comment_error: Option<String>,
 }
 
-pub struct QuestionBlock {
-    pub name: String,
-    pub dimension: String,
-    pub label: String,
-    pub options: Vec<OptionBox>,
+pub struct QuestionBlock<'a> {
+    /// The question's id in the template.
+    pub id: &'a str,
+    pub dimension: &'a str,
+    pub label: &'a str,
+    pub options: Vec<OptionBox<'a>>,
     pub error: Option<String>,
 }
 
-pub struct OptionBox {
-    pub id: String,
-    pub value: String,
-    pub label: String,
+/// One choice of a question: a level's value, or `na` for 不了解.
+pub struct OptionBox<'a> {
+    pub value: OptionValue,
+    pub label: &'a str,
     pub checked: bool,
     pub na: bool,
 }
 
-pub struct ProblemBox {
-    pub id: String,
-    pub value: String,
-    pub label: String,
-    pub description: String,
+/// What a choice posts: a level's value or `na`.
+#[derive(Clone, Copy)]
+pub enum OptionValue {
+    Level(u8),
+    Na,
+}
+
+impl std::fmt::Display for OptionValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            OptionValue::Level(v) => write!(f, "{v}"),
+            OptionValue::Na => f.write_str("na"),
+        }
+    }
+}
+
+pub struct ProblemBox<'a> {
+    /// The problem's id in the template, which the box posts.
+    pub id: &'a str,
+    pub label: &'a str,
+    pub description: &'a str,
     pub checked: bool,
 }
 
@@ -109,21 +129,20 @@ pub fn progress_key(token: &str) -> String {
 /// The introduction's non-empty lines, one paragraph each, without a line that is exactly the short
 /// promise of anonymity (`short`, as `survey_templates/standard.toml` has it): the promise right
 /// below the introduction is the page form, which begins with the same words.
-fn intro_paragraphs(intro: &str, short: &str) -> Vec<String> {
+fn intro_paragraphs<'a>(intro: &'a str, short: &str) -> Vec<&'a str> {
     intro
         .lines()
         .map(str::trim)
         .filter(|l| !l.is_empty() && *l != short)
-        .map(str::to_owned)
         .collect()
 }
 
-impl FormPage {
-    pub fn build(view: &SurveyView, input: PageInput<'_>) -> Self {
+impl<'a> FormPage<'a> {
+    pub fn build(view: &'a SurveyView, input: PageInput<'a>) -> Self {
         let lang = input.lang;
         let t = lang.texts();
-        let template = &view.link.template;
-        let kept: HashMap<&str, &RawRating> = input
+        let template = &view.link.campaign.template;
+        let kept: HashMap<&str, &'a RawRating> = input
             .kept
             .map(|s| {
                 s.ratings
@@ -149,7 +168,7 @@ impl FormPage {
             match departments.last_mut() {
                 Some(d) if d.name == unit.department => d.units.push(block),
                 _ => departments.push(DepartmentBlock {
-                    name: unit.department.clone(),
+                    name: &unit.department,
                     units: vec![block],
                 }),
             }
@@ -163,14 +182,12 @@ impl FormPage {
         FormPage {
             lang: lang.code(),
             t,
-            title: lang
-                .pick(template.title_zh(), template.title_en())
-                .to_owned(),
+            title: lang.pick(template.title_zh(), template.title_en()),
             intro: intro_paragraphs(
                 lang.pick(template.intro_zh(), template.intro_en()),
                 lang.pick(anonymity::SHORT_ZH, anonymity::SHORT_EN),
             ),
-            closes_on: view.link.campaign.closes_on.to_string(),
+            closes_on: view.link.closes_on.to_string(),
             action: format!("/s/{}{suffix}", input.token),
             problem_url: format!("/s/{}/problem", input.token),
             switch_url: format!("/s/{}?lang={}", input.token, t.switch_param),
@@ -180,11 +197,8 @@ impl FormPage {
             form_error,
             departments,
             problems_prompt: lang
-                .pick(template.problems_prompt_zh(), template.problems_prompt_en())
-                .to_owned(),
-            comment_label: lang
-                .pick(&template.comment().label_zh, &template.comment().label_en)
-                .to_owned(),
+                .pick(template.problems_prompt_zh(), template.problems_prompt_en()),
+            comment_label: lang.pick(&template.comment().label_zh, &template.comment().label_en),
             comment_limit: t
                 .comment_limit
                 .replace("{}", &template.comment_max_chars().to_string()),
@@ -241,47 +255,43 @@ fn errors_by_unit<'a>(
     map
 }
 
-fn unit_block(
-    template: &SurveyTemplate,
+fn unit_block<'a>(
+    template: &'a SurveyTemplate,
     lang: Lang,
     index: usize,
-    unit: &SurveyUnit,
+    unit: &'a SurveyUnit,
     self_selected: bool,
-    kept: Option<&RawRating>,
+    kept: Option<&'a RawRating>,
     errors: Option<&HashMap<String, String>>,
-) -> UnitBlock {
+) -> UnitBlock<'a> {
     let error = |path: &str| errors.and_then(|e| e.get(path)).cloned();
     let questions = template
         .questions()
         .iter()
         .map(|q| {
             let chosen = kept.and_then(|k| k.answers.get(&q.id));
-            let mut options: Vec<OptionBox> = template
+            let mut options: Vec<OptionBox<'a>> = template
                 .levels()
                 .iter()
                 .map(|l| OptionBox {
-                    id: format!("u{index}-{}-{}", q.id, l.value),
-                    value: l.value.to_string(),
-                    label: lang.pick(&l.label_zh, &l.label_en).to_owned(),
+                    value: OptionValue::Level(l.value),
+                    label: lang.pick(&l.label_zh, &l.label_en),
                     checked: chosen == Some(&Some(i64::from(l.value))),
                     na: false,
                 })
                 .collect();
             if q.allows_na {
                 options.push(OptionBox {
-                    id: format!("u{index}-{}-na", q.id),
-                    value: "na".into(),
-                    label: lang
-                        .pick(template.na_label_zh(), template.na_label_en())
-                        .to_owned(),
+                    value: OptionValue::Na,
+                    label: lang.pick(template.na_label_zh(), template.na_label_en()),
                     checked: chosen == Some(&None),
                     na: true,
                 });
             }
             QuestionBlock {
-                name: format!("u{index}.{}", q.id),
-                dimension: lang.pick(&q.dimension_zh, &q.dimension_en).to_owned(),
-                label: lang.pick(&q.label_zh, &q.label_en).to_owned(),
+                id: &q.id,
+                dimension: lang.pick(&q.dimension_zh, &q.dimension_en),
+                label: lang.pick(&q.label_zh, &q.label_en),
                 options,
                 error: error(&format!("answers.{}", q.id)),
             }
@@ -291,28 +301,25 @@ fn unit_block(
         .problems()
         .iter()
         .map(|p| ProblemBox {
-            id: format!("u{index}-p-{}", p.id),
-            value: p.id.clone(),
-            label: lang.pick(&p.label_zh, &p.label_en).to_owned(),
-            description: lang
-                .pick(
-                    p.description_zh.as_deref().unwrap_or_default(),
-                    p.description_en.as_deref().unwrap_or_default(),
-                )
-                .to_owned(),
+            id: &p.id,
+            label: lang.pick(&p.label_zh, &p.label_en),
+            description: lang.pick(
+                p.description_zh.as_deref().unwrap_or_default(),
+                p.description_en.as_deref().unwrap_or_default(),
+            ),
             checked: kept.is_some_and(|k| k.problems.contains(&p.id)),
         })
         .collect();
     UnitBlock {
         index,
-        code: unit.code.clone(),
-        name: unit.name.clone(),
+        code: &unit.code,
+        name: &unit.name,
         self_selected,
         unit_error: error("unit_code"),
         questions,
         problems,
         problems_error: error("problems"),
-        comment: kept.and_then(|k| k.comment.clone()).unwrap_or_default(),
+        comment: kept.and_then(|k| k.comment.as_deref()).unwrap_or_default(),
         comment_error: error("comment"),
     }
 }

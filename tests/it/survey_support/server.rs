@@ -30,8 +30,27 @@ impl Drop for Served {
     }
 }
 
+impl Served {
+    /// CPU seconds (user and system) the server process has used so far, from
+    /// `/proc/PID/stat` (Linux).
+    pub fn cpu_seconds(&self) -> f64 {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap();
+        // The fields after the command name, which is in parentheses and may hold spaces.
+        let rest = &stat[stat.rfind(')').unwrap() + 2..];
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        // utime and stime are fields 14 and 15 of the whole line, 12 and 13 after the name.
+        let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+        // SAFETY: sysconf only reads a constant of the system.
+        let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+        ticks as f64 / per_second as f64
+    }
+}
+
 fn qiping(dir: &Path, database_url: &str) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_qiping"));
+    // A benchmark may compare another build of the server in the same run (see benches/submit.rs).
+    let binary = std::env::var_os("QIPING_BENCH_SERVE_BIN")
+        .unwrap_or_else(|| env!("CARGO_BIN_EXE_qiping").into());
+    let mut command = Command::new(binary);
     command
         .current_dir(dir)
         .env("QIPING_DATABASE_URL", database_url)
