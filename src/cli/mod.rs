@@ -47,8 +47,9 @@ pub struct Cli {
 pub enum Command {
     /// Write a commented qiping.toml with the defaults and a new link secret.
     Init(init::InitArgs),
-    /// Apply pending database migrations.
-    Migrate,
+    /// Apply pending database migrations, then the upgrade step (answers stored the old way
+    /// unlinked; a campaign open during the upgrade gets its ballot key).
+    Migrate(migrate::MigrateArgs),
     /// Import the registry (units, enterprises) or a period's interactions from CSV.
     #[command(subcommand)]
     Import(import::ImportCommand),
@@ -108,11 +109,14 @@ pub struct Context {
 }
 
 impl Context {
-    /// Opens one connection and applies pending migrations, so every command sees the current schema.
+    /// Opens one connection and applies pending migrations, so every command sees the current
+    /// schema; refuses while the upgrade step of `qiping migrate` is pending
+    /// ([`crate::service::upgrade`]).
     pub fn connect(&self) -> anyhow::Result<Conn> {
         let url = DatabaseUrl::parse(&self.config.database_url)?;
         let mut conn = url.connect()?;
         crate::db::migrate(&mut conn)?;
+        crate::service::upgrade::refuse_if_pending(&mut conn)?;
         Ok(conn)
     }
 }
@@ -142,7 +146,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     let ctx = Context { config, actor };
     let outcome = match cli.command {
         Command::Init(args) => init::run(&args),
-        Command::Migrate => migrate::run(&ctx),
+        Command::Migrate(args) => migrate::run(&ctx, &args),
         Command::Import(cmd) => import::run(&ctx, cmd),
         Command::Units(cmd) => registry::run_units(&ctx, cmd),
         Command::Enterprises(cmd) => registry::run_enterprises(&ctx, cmd),

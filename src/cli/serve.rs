@@ -27,6 +27,7 @@ pub fn run(ctx: Context, args: ServeArgs) -> anyhow::Result<()> {
         std::time::Duration::from_secs(u64::from(ctx.config.server.pool_timeout_seconds)),
     )?;
     crate::db::migrate(&mut *pool.get()?)?;
+    crate::service::upgrade::refuse_if_pending(&mut *pool.get()?)?;
     // Without the link secret no link can be checked for "already answered" and no answer sealed
     // with its spent key: refuse to serve a campaign under way rather than answer every survey
     // with an error.

@@ -28,6 +28,7 @@ pub mod sign_in_names;
 pub mod survey_units;
 pub mod survey_views;
 pub mod units;
+pub mod upgrade;
 pub mod users;
 
 use std::time::Duration;

@@ -59,3 +59,14 @@ pub fn after_delete(conn: &mut Conn, tables: &[&str]) -> diesel::QueryResult<()>
         }
     }
 }
+
+/// After a deleting transaction that follows other releases' history (the upgrade step): SQLite
+/// rebuilds the whole file (`VACUUM`, so no free page keeps what any earlier release or
+/// migration deleted without `secure_delete`) and then truncates the WAL; PostgreSQL vacuums
+/// `tables`, as [`after_delete`].
+pub fn rebuild(conn: &mut Conn, tables: &[&str]) -> diesel::QueryResult<()> {
+    if let Conn::Sqlite(c) = conn {
+        c.batch_execute("VACUUM")?;
+    }
+    after_delete(conn, tables)
+}

@@ -455,7 +455,7 @@ fn refuse_second(conn: &mut Conn, campaign: &CampaignRow) -> Result<(), ServiceE
     Ok(())
 }
 
-fn key_file_info(campaign: &CampaignRow) -> KeyFileInfo {
+pub(crate) fn key_file_info(campaign: &CampaignRow) -> KeyFileInfo {
     KeyFileInfo {
         period: campaign.period.clone(),
         campaign_id: campaign.id,
@@ -493,7 +493,7 @@ fn ballot_layout(
     })
 }
 
-fn store_key(
+pub(crate) fn store_key(
     conn: &mut Conn,
     campaign: &CampaignRow,
     key: &PrivateKey,

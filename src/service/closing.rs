@@ -291,12 +291,7 @@ fn unseal(
     }
     entries.retain(|e| !withheld.contains(&e.unit_id));
     // One uniform permutation across every ballot, from the operating system's random source.
-    let mut probe = [0u8; 8];
-    SysRng
-        .try_fill_bytes(&mut probe)
-        .map_err(|e| ServiceError::internal("系统随机数不可用", e))?;
-    let mut rng = rand::rand_core::UnwrapErr(SysRng);
-    entries.shuffle(&mut rng);
+    shuffle(&mut entries)?;
     let mut ids: HashSet<i64> = HashSet::with_capacity(entries.len());
     let mut new_rows = Vec::with_capacity(entries.len());
     for e in &entries {
@@ -371,8 +366,21 @@ fn finish_scrub(conn: &mut Conn, campaign_id: i64) -> bool {
     }
 }
 
-/// A random positive id below 2^63 from the operating system.
-fn random_id() -> Result<i64, ServiceError> {
+/// One uniform permutation from the operating system's random source (never a seeded one: the
+/// order must be neither stored nor reproducible). Also the upgrade step's.
+pub(crate) fn shuffle<T>(items: &mut [T]) -> Result<(), ServiceError> {
+    // A probe first, so that an unavailable source is an error rather than a panic inside
+    // `UnwrapErr`.
+    let mut probe = [0u8; 8];
+    SysRng
+        .try_fill_bytes(&mut probe)
+        .map_err(|e| ServiceError::internal("系统随机数不可用", e))?;
+    items.shuffle(&mut rand::rand_core::UnwrapErr(SysRng));
+    Ok(())
+}
+
+/// A random positive id below 2^63 from the operating system. Also the upgrade step's.
+pub(crate) fn random_id() -> Result<i64, ServiceError> {
     let mut bytes = [0u8; 8];
     SysRng
         .try_fill_bytes(&mut bytes)

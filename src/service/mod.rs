@@ -47,6 +47,7 @@ pub mod survey;
 pub mod tasks;
 pub mod templates;
 pub mod unit_page;
+pub mod upgrade;
 
 use crate::domain::{IllegalTransition, PeriodError};
 use registry_csv::ImportErrors;

@@ -20,7 +20,7 @@ use common::{TestDb, fixture, uscc};
 use diesel::prelude::*;
 use qiping::config::Config;
 use qiping::db::Conn;
-use qiping::db::schema::{ratings, responses, units};
+use qiping::db::schema::{ratings, units};
 use qiping::service::{audit, campaign, registry};
 
 /// Only the 营商办's account, for tests that start from an empty registry.
@@ -397,18 +397,6 @@ fn answer(conn: &mut Conn, period: &str) {
         .into_iter()
         .collect();
     for e in 0..12 {
-        let response_id: i64 = diesel::insert_into(responses::table)
-            .values((
-                responses::campaign_id.eq(row.id),
-                responses::respondent_key.eq(format!("{period}-{e:04}")),
-                responses::size.eq("small"),
-                responses::industry.eq("制造业"),
-                responses::district.eq("鼓楼区"),
-                responses::submitted_on.eq(chrono::NaiveDate::from_ymd_opt(2019, 6, 1).unwrap()),
-            ))
-            .returning(responses::id)
-            .get_result(conn)
-            .unwrap();
         for d in 1..=8i32 {
             let level = ((d + 1) / 2 + (e % 3) - 1).clamp(1, 5);
             let answers: BTreeMap<&str, i32> = [
@@ -424,7 +412,6 @@ fn answer(conn: &mut Conn, period: &str) {
             .collect();
             diesel::insert_into(ratings::table)
                 .values((
-                    ratings::response_id.eq(response_id),
                     ratings::campaign_id.eq(row.id),
                     ratings::size.eq("small"),
                     ratings::industry.eq("制造业"),

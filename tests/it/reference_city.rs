@@ -82,11 +82,9 @@ fn load(conn: &mut Conn, city: &Value) -> i64 {
         let id = 1000 + i as i64;
         let answers = r["answers"].to_string().replace('\'', "''");
         let sql = format!(
-            "INSERT INTO responses (id, campaign_id, respondent_key, size, industry, district, submitted_on)
-               VALUES ({id}, {campaign_id}, 'k{id}', 'small', '制造业', '鼓楼区', '2026-05-20');
-             INSERT INTO ratings (id, response_id, campaign_id, unit_id, self_selected, answers, problems,
+            "INSERT INTO ratings (id, campaign_id, unit_id, self_selected, answers, problems,
                  size, industry, district)
-               VALUES ({id}, {id}, {campaign_id}, {unit_id}, FALSE, '{answers}', '[]', 'small', '制造业',
+               VALUES ({id}, {campaign_id}, {unit_id}, FALSE, '{answers}', '[]', 'small', '制造业',
                  '鼓楼区');"
         );
         qiping::on_backend!(conn, |c| {

@@ -11,8 +11,14 @@
 
 use std::path::{Path, PathBuf};
 
-/// The files that may name the table: the schema, and the discard's deletion of old answers.
-const SUBMISSION_PATH: &[&str] = &["src/db/answers.rs", "src/db/schema.rs"];
+/// The files that may name the table: the schema, the discard's deletion of old answers, and
+/// the upgrade step that unlinks answers stored the old way (`service::upgrade`).
+const SUBMISSION_PATH: &[&str] = &[
+    "src/db/answers.rs",
+    "src/db/schema.rs",
+    "src/db/upgrade.rs",
+    "src/service/upgrade.rs",
+];
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     for entry in std::fs::read_dir(dir).unwrap() {

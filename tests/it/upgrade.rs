@@ -1,7 +1,9 @@
 //! Upgrading an installation made by the release before the anonymity issues
 //! (`tests/fixtures/upgrade/`: two published campaigns and one open with 150 answers, an SQLite
-//! file and a pg_dump). `qiping migrate` gives every stored rating its campaign and strata from its
-//! response (issue 37) without changing a published figure, and the open campaign then closes,
+//! file and a pg_dump). The SQL migrations give every stored rating its campaign and strata from
+//! its response (issue 37) without changing a published figure; the upgrade step of `qiping
+//! migrate` (issue 39) then unlinks the ratings of the published campaigns from their responses
+//! and seals the open campaign's answers under a new ballot key, and the open campaign closes,
 //! aggregates and publishes with the current method.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on setup failures
@@ -123,13 +125,23 @@ fn upgrade(db: &TestDb) {
         "[{tag}] opened_at is gone"
     );
 
+    upgrade_step(
+        &mut conn,
+        tag,
+        (tag == "sqlite").then(|| db.url.trim_start_matches("sqlite://")),
+    );
+    assert_eq!(
+        publications(&mut conn),
+        published,
+        "[{tag}] published results are frozen through the upgrade step: byte for byte"
+    );
+
     // The open campaign goes on under the new method; the old publications stay readable.
     let settings = Settings {
         draws: 500,
         ..Settings::default()
     };
     let open: Period = "2026H2".parse().unwrap();
-    crate::common::keys::close(&mut conn, &open).unwrap();
     let report =
         aggregate::aggregate(&mut conn, &Actor::cli(), &open, &settings, false, Some(1)).unwrap();
     assert!(report.ratings > 500, "[{tag}] {} ratings", report.ratings);
@@ -138,6 +150,261 @@ fn upgrade(db: &TestDb) {
     assert_eq!(new.method_version, qiping::stats::METHOD_VERSION);
     let old = publication::public_results(&mut conn, &"2026H1".parse().unwrap(), None).unwrap();
     assert_eq!(old.method_version, qiping::stats::METHOD_VERSION_1);
+}
+
+#[derive(diesel::QueryableByName)]
+struct RespondentKey {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    respondent_key: String,
+}
+
+/// A stored rating as a user of the results sees it (no id, no response): what must survive the
+/// unlinking unchanged, as a sorted list.
+type Entry = (
+    i64,
+    i64,
+    bool,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    String,
+    String,
+    String,
+);
+
+fn entries(conn: &mut Conn, campaign_id: i64) -> Vec<Entry> {
+    use qiping::db::schema::ratings as r;
+    let mut all: Vec<Entry> = r::table
+        .filter(r::campaign_id.eq(campaign_id))
+        .select((
+            r::campaign_id,
+            r::unit_id,
+            r::self_selected,
+            r::answers,
+            r::problems,
+            r::comment,
+            r::comment_hidden_reason,
+            r::size,
+            r::industry,
+            r::district,
+        ))
+        .load(conn)
+        .unwrap();
+    all.sort();
+    all
+}
+
+fn rating_ids(conn: &mut Conn) -> std::collections::HashSet<i64> {
+    use qiping::db::schema::ratings as r;
+    r::table
+        .select(r::id)
+        .load::<i64>(conn)
+        .unwrap()
+        .into_iter()
+        .collect()
+}
+
+/// The upgrade step on the migrated fixture: refused without a key path, then run.
+/// `file`: the SQLite database's path, searched afterwards for what was deleted.
+fn upgrade_step(conn: &mut Conn, tag: &str, file: Option<&str>) {
+    use qiping::db::schema::{campaigns, invitations};
+    use qiping::service::upgrade;
+    let ids: Vec<(String, i64)> = campaigns::table
+        .order(campaigns::id)
+        .select((campaigns::period, campaigns::id))
+        .load(conn)
+        .unwrap();
+    let id_of = |p: &str| ids.iter().find(|(q, _)| q == p).unwrap().1;
+    let open_id = id_of("2026H2");
+    let why = upgrade::pending(conn)
+        .unwrap()
+        .expect("pending after the SQL migrations");
+    assert!(
+        why.contains("2026H2")
+            && why.contains("--ballot-key-out")
+            && why.contains("qiping migrate"),
+        "[{tag}] {why}"
+    );
+    let before_ids = rating_ids(conn);
+    let closed: Vec<(i64, Vec<Entry>)> = ["2025H2", "2026H1"]
+        .iter()
+        .map(|p| (id_of(p), entries(conn, id_of(p))))
+        .collect();
+    let open_before = entries(conn, open_id);
+    let answered_before: Vec<i64> = invitations::table
+        .filter(invitations::campaign_id.eq(open_id))
+        .filter(invitations::answered.eq(true))
+        .order(invitations::id)
+        .select(invitations::id)
+        .load(conn)
+        .unwrap();
+    assert_eq!(answered_before.len(), 150, "[{tag}]");
+
+    let respondent_keys: Vec<String> = diesel::sql_query("SELECT respondent_key FROM responses")
+        .load::<RespondentKey>(conn)
+        .unwrap()
+        .into_iter()
+        .map(|r| r.respondent_key)
+        .collect();
+    assert_eq!(respondent_keys.len(), 829, "[{tag}]");
+
+    // Without a place for the open campaign's key: refused, nothing changed.
+    let err = upgrade::run(
+        conn,
+        &Actor::cli(),
+        Some(&crate::common::scenario::secret()),
+        None,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("--ballot-key-out") && err.contains("2026H2"),
+        "[{tag}] {err}"
+    );
+    assert_eq!(rating_ids(conn), before_ids, "[{tag}] nothing changed");
+    assert_eq!(
+        count(conn, "SELECT count(*) AS n FROM responses"),
+        150 + 336 + 343
+    );
+
+    // Another process running it (holding the lease `upgrade`): refused, nothing changed.
+    let at = qiping::db::now();
+    assert!(
+        qiping::db::leases::acquire(
+            conn,
+            "upgrade",
+            "other",
+            at,
+            at + chrono::Duration::hours(1)
+        )
+        .unwrap()
+    );
+    let err = crate::common::keys::upgrade(conn).unwrap_err().to_string();
+    assert!(err.contains("另一个进程正在执行升级"), "[{tag}] {err}");
+    assert_eq!(rating_ids(conn), before_ids, "[{tag}] nothing changed");
+    qiping::db::leases::release(conn, "upgrade", "other").unwrap();
+
+    let report = crate::common::keys::upgrade(conn).unwrap();
+    let unlinked: Vec<(String, usize)> = report
+        .unlinked
+        .iter()
+        .map(|(p, n, _)| (p.clone(), *n))
+        .collect();
+    assert_eq!(
+        unlinked,
+        closed
+            .iter()
+            .zip(["2025H2", "2026H1"])
+            .map(|((_, e), p)| (p.to_owned(), e.len()))
+            .collect::<Vec<_>>(),
+        "[{tag}]"
+    );
+    let (period, sealed, _) = report.sealed.clone().unwrap();
+    assert_eq!((period.as_str(), sealed), ("2026H2", 150), "[{tag}]");
+    assert!(report.scrubbed, "[{tag}]");
+    assert_eq!(upgrade::pending(conn).unwrap(), None, "[{tag}]");
+
+    // No response, no rating naming one, no old id; every published rating as it was.
+    assert_eq!(
+        count(conn, "SELECT count(*) AS n FROM responses"),
+        0,
+        "[{tag}]"
+    );
+    assert_eq!(
+        count(
+            conn,
+            "SELECT count(*) AS n FROM ratings WHERE response_id IS NOT NULL"
+        ),
+        0,
+        "[{tag}]"
+    );
+    assert!(
+        rating_ids(conn).is_disjoint(&before_ids),
+        "[{tag}] every id new"
+    );
+    // Nor in the file: the deleted responses were overwritten and the WAL truncated.
+    if let Some(path) = file {
+        let mut bytes = std::fs::read(path).unwrap();
+        bytes.extend(std::fs::read(format!("{path}-wal")).unwrap_or_default());
+        let lengths: std::collections::BTreeSet<usize> =
+            respondent_keys.iter().map(String::len).collect();
+        let wanted: std::collections::HashSet<&[u8]> =
+            respondent_keys.iter().map(|k| k.as_bytes()).collect();
+        let found = lengths
+            .iter()
+            .map(|&n| bytes.windows(n).filter(|w| wanted.contains(w)).count())
+            .sum::<usize>();
+        assert_eq!(
+            found, 0,
+            "[{tag}] respondent keys left in the database file or its WAL"
+        );
+    }
+    for (id, before) in &closed {
+        assert_eq!(
+            &entries(conn, *id),
+            before,
+            "[{tag}] campaign {id}'s ratings unchanged"
+        );
+    }
+    // The open campaign's answers are sealed ballots now: none in the clear, its answered
+    // invitations exactly those a ballot's spent key names, none marked.
+    assert!(entries(conn, open_id).is_empty(), "[{tag}]");
+    assert_eq!(crate::common::keys::ballots(conn), 150, "[{tag}]");
+    let marks: Vec<(i64, bool)> = invitations::table
+        .filter(invitations::campaign_id.eq(open_id))
+        .select((invitations::id, invitations::answered))
+        .load(conn)
+        .unwrap();
+    assert!(marks.iter().all(|(_, m)| !m), "[{tag}] no flag while open");
+    let spent = crate::common::scenario::secret().spent_keys();
+    let mut answered: Vec<i64> =
+        qiping::service::ballots::answered(conn, Some(&spent), open_id, &marks)
+            .unwrap()
+            .into_iter()
+            .collect();
+    answered.sort_unstable();
+    assert_eq!(
+        answered, answered_before,
+        "[{tag}] the same enterprises have answered"
+    );
+    // A second run finds nothing to do.
+    assert_eq!(
+        crate::common::keys::upgrade(conn).unwrap().unlinked,
+        Vec::new(),
+        "[{tag}]"
+    );
+
+    // The close opens them with the key the upgrade handed over: the same answers, less what the
+    // close never stores (entries that say nothing, units under five entries).
+    let close = crate::common::keys::close(conn, &"2026H2".parse().unwrap()).unwrap();
+    assert_eq!(close.ballots, 150, "[{tag}]");
+    let withheld: Vec<i64> = qiping::db::answers::withheld(conn, open_id)
+        .unwrap()
+        .into_iter()
+        .map(|(unit, _)| unit)
+        .collect();
+    let says_nothing = |e: &Entry| {
+        let levels: std::collections::BTreeMap<String, Option<u8>> =
+            serde_json::from_str(&e.3).unwrap();
+        levels.values().all(Option::is_none)
+            && e.4 == "[]"
+            && e.5.as_deref().is_none_or(str::is_empty)
+    };
+    let strip = |e: &Entry| (e.1, e.2, e.3.clone(), e.4.clone(), e.5.clone());
+    let mut expected: Vec<_> = open_before
+        .iter()
+        .filter(|e| !says_nothing(e) && !withheld.contains(&e.1))
+        .filter(|e| close.dropped_added == 0 || !e.2)
+        .map(strip)
+        .collect();
+    expected.sort();
+    let mut after: Vec<_> = entries(conn, open_id).iter().map(strip).collect();
+    after.sort();
+    assert_eq!(
+        after, expected,
+        "[{tag}] the answers stored before the upgrade, opened at close"
+    );
 }
 
 #[test]
@@ -190,5 +457,90 @@ fn two_open_campaigns_stop_the_upgrade_before_it_changes_anything() {
     }
     if let Some(db) = TestDb::empty_postgres() {
         two_open_campaigns_stop_the_upgrade(&db);
+    }
+}
+
+/// The operator's way through the upgrade, on the command line: until `qiping migrate` has run
+/// its step, other commands and `serve` refuse and say what to run; `migrate` without a key path
+/// refuses while a campaign is open; with one it writes the key file (mode 0600) that then closes
+/// the campaign.
+fn upgrade_on_the_command_line(db: &TestDb) {
+    use std::process::Command;
+    let tag = db.backend;
+    drop(restore(db));
+    let dir = tempfile::tempdir().unwrap();
+    let qiping = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_qiping"))
+            .current_dir(dir.path())
+            .env_remove("DATABASE_URL")
+            .env("QIPING_DATABASE_URL", &db.url)
+            .env("QIPING_LINK_SECRET", crate::survey_support::server::SECRET)
+            .env("QIPING_LOG", "warn")
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let stderr = |out: &std::process::Output| String::from_utf8_lossy(&out.stderr).into_owned();
+    let refused = qiping(&["migrate"]);
+    assert!(!refused.status.success(), "[{tag}]");
+    let said = stderr(&refused);
+    assert!(
+        said.contains("--ballot-key-out") && said.contains("2026H2"),
+        "[{tag}] {said}"
+    );
+    for args in [
+        &["campaign", "show", "2026H2"][..],
+        &["serve", "--bind", "127.0.0.1:0"][..],
+    ] {
+        let out = qiping(args);
+        assert!(!out.status.success(), "[{tag}] {args:?}");
+        assert!(
+            stderr(&out).contains("qiping migrate"),
+            "[{tag}] {args:?}: {}",
+            stderr(&out)
+        );
+    }
+    let key = dir.path().join("2026H2.key");
+    let out = qiping(&["migrate", "--ballot-key-out", key.to_str().unwrap()]);
+    assert!(out.status.success(), "[{tag}] {}", stderr(&out));
+    assert!(
+        stderr(&out).contains("150 份答卷已密封"),
+        "[{tag}] {}",
+        stderr(&out)
+    );
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&key).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "[{tag}]");
+    let out = qiping(&["campaign", "show", "2026H2"]);
+    assert!(out.status.success(), "[{tag}] {}", stderr(&out));
+    let out = qiping(&[
+        "campaign",
+        "close",
+        "2026H2",
+        "--ballot-key",
+        key.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "[{tag}] {}", stderr(&out));
+    let mut conn = DatabaseUrl::parse(&db.url).unwrap().connect().unwrap();
+    assert!(
+        count(
+            &mut conn,
+            "SELECT count(*) AS n FROM ratings WHERE campaign_id = 3"
+        ) > 500
+    );
+    assert_eq!(count(&mut conn, "SELECT count(*) AS n FROM ballots"), 0);
+    assert!(
+        !key.exists(),
+        "[{tag}] the close destroys the key file it read"
+    );
+}
+
+#[test]
+fn the_command_line_refuses_until_migrate_has_run_the_upgrade_step() {
+    if common::backend_enabled("sqlite") {
+        upgrade_on_the_command_line(&TestDb::empty_sqlite());
+    }
+    if let Some(db) = TestDb::empty_postgres() {
+        upgrade_on_the_command_line(&db);
     }
 }

@@ -64,19 +64,17 @@ pub fn seed(conn: &mut Conn) {
     }
 }
 
-/// One anonymous response of campaign 1 with a comment on one unit, as the survey code stores it.
+/// One rating of campaign 1 with a comment on one unit, as the close stores it (no response).
 pub fn add_response(conn: &mut Conn, id: i64, unit_id: i64, comment: &str) {
     add_response_in(conn, 1, id, unit_id, comment);
 }
 
-/// One anonymous response of campaign `campaign` with a comment on one unit.
+/// One rating of campaign `campaign` with a comment on one unit, as the close stores it.
 pub fn add_response_in(conn: &mut Conn, campaign: i64, id: i64, unit_id: i64, comment: &str) {
     exec(
         conn,
         &format!(
-            "INSERT INTO responses (id, campaign_id, respondent_key, size, industry, district, submitted_on)
-               VALUES ({id}, {campaign}, 'key-{id}', 'small', '制造业', '鼓楼区', '2019-11-15');
-             INSERT INTO ratings (response_id, campaign_id, unit_id, self_selected, answers, problems,
+            "INSERT INTO ratings (id, campaign_id, unit_id, self_selected, answers, problems,
                  comment, size, industry, district)
                VALUES ({id}, {campaign}, {unit_id}, FALSE, '{{}}', '[]', '{comment}', 'small', '制造业',
                  '鼓楼区');"

@@ -75,6 +75,19 @@ pub fn close(conn: &mut Conn, period: &Period) -> Result<CloseReport, ServiceErr
     )
 }
 
+/// Runs the upgrade step of `qiping migrate` with the test's link secret, keeping the ballot key
+/// of a campaign open during the upgrade as `--ballot-key-out` would write it.
+pub fn upgrade(conn: &mut Conn) -> Result<qiping::service::upgrade::UpgradeReport, ServiceError> {
+    let keep = |info: &keyfile::KeyFileInfo, key: &PrivateKey| -> Result<(), ServiceError> {
+        store().insert(
+            key.public_key().fingerprint().hex(),
+            keyfile::to_bytes(info, key).to_vec(),
+        );
+        Ok(())
+    };
+    qiping::service::upgrade::run(conn, &Actor::cli(), Some(&secret()), Some(&keep))
+}
+
 /// Keeps the key of a key file written by `qiping campaign open --ballot-key-out` (the served
 /// tests), for [`peek`] and [`close`].
 pub fn remember_file(path: &std::path::Path) {

@@ -271,18 +271,6 @@ pub fn answer_campaign(
         "overall",
     ];
     for e in 0..CITY_ENTERPRISES {
-        let response_id: i64 = diesel::insert_into(responses::table)
-            .values((
-                responses::campaign_id.eq(row.id),
-                responses::respondent_key.eq(format!("{period}-{e:04}")),
-                responses::size.eq("small"),
-                responses::industry.eq("制造业"),
-                responses::district.eq("鼓楼区"),
-                responses::submitted_on.eq(chrono::NaiveDate::from_ymd_opt(2019, 6, 1).unwrap()),
-            ))
-            .returning(responses::id)
-            .get_result(conn)
-            .unwrap();
         for (i, (code, level)) in levels.iter().enumerate() {
             let up = ((level.fract() * f64::from(CITY_ENTERPRISES)).round() as u32) > e;
             let wide = match (spread.contains(code), e % 2) {
@@ -301,7 +289,6 @@ pub fn answer_campaign(
                 .collect();
             diesel::insert_into(ratings::table)
                 .values((
-                    ratings::response_id.eq(response_id),
                     ratings::campaign_id.eq(row.id),
                     ratings::size.eq("small"),
                     ratings::industry.eq("制造业"),
