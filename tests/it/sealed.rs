@@ -2068,3 +2068,81 @@ fn a_lone_enterprise_that_added_units_is_not_grouped_by_self_selected() {
         );
     });
 }
+
+// ---------------------------------------------------------------------------------------------
+// The named form (实名反映) beside the sealed ballot.
+
+/// An enterprise answers, then reports a problem under its name through the named form behind
+/// the same link. The problem is written in its own transaction and shares nothing with any
+/// ballot or rating: on PostgreSQL not its transaction id (`xmin`) with a ballot before the close
+/// or with a rating after it, nowhere its id, and its text never reaches a rating.
+fn named_form_stays_apart(db: &TestDb) {
+    use qiping::service::problems::{SurveyProblem, register_from_survey};
+    let tag = db.backend;
+    let mut conn = db.conn();
+    let tokens = open_survey_campaign(&mut conn, 12);
+    let cache = SurveyContext::new(&secret());
+    let text = marker();
+    for (i, token) in tokens[..6].iter().enumerate() {
+        let mut submission = complete(&asked_codes());
+        submission.ratings[0].comment = Some(format!("第{i}家的意见"));
+        response::submit(&mut conn, &cache, token, &submission).unwrap();
+    }
+    let problem = register_from_survey(
+        &mut conn,
+        &tokens[0],
+        &SurveyProblem {
+            unit_code: asked_codes()[0].clone(),
+            reporter_name: "钱先生".into(),
+            reporter_phone: "13800002222".into(),
+            reporter_email: "qian@example.com".into(),
+            description: format!("窗口要求重复提交同一份材料 {text}"),
+        },
+        qiping::db::now(),
+    )
+    .unwrap();
+    let postgres = matches!(conn, Conn::Postgres(_));
+    let problem_xmin = postgres.then(|| {
+        cells(
+            &mut conn,
+            &format!("SELECT xmin::text AS value FROM problems WHERE id = {problem}"),
+        )
+    });
+    if let Some(problem_xmin) = &problem_xmin {
+        let ballots = cells(&mut conn, "SELECT xmin::text AS value FROM ballots");
+        assert_eq!(ballots.len(), 6, "{tag}");
+        assert!(
+            ballots.iter().all(|x| !problem_xmin.contains(x)),
+            "{tag}: the named problem was written in a ballot's transaction"
+        );
+    }
+    crate::common::keys::close(&mut conn, &period()).unwrap();
+    let ratings = cells(&mut conn, "SELECT CAST(id AS TEXT) AS value FROM ratings");
+    assert!(!ratings.is_empty(), "{tag}");
+    assert!(
+        !ratings.contains(&Some(problem.to_string())),
+        "{tag}: a rating has the problem's id"
+    );
+    let comments = cells(&mut conn, "SELECT comment AS value FROM ratings");
+    assert!(
+        comments.iter().flatten().all(|c| !c.contains(&text)),
+        "{tag}: the named problem's text reached a rating"
+    );
+    if let Some(problem_xmin) = &problem_xmin {
+        for table in ["ratings", "withheld_units", "invitations"] {
+            let xmins = cells(
+                &mut conn,
+                &format!("SELECT xmin::text AS value FROM {table}"),
+            );
+            assert!(
+                xmins.iter().all(|x| !problem_xmin.contains(x)),
+                "{tag}: a row of {table} shares the named problem's transaction"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_named_form_shares_no_transaction_or_id_with_a_ballot_or_a_rating() {
+    on_each_backend(named_form_stays_apart);
+}

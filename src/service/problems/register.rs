@@ -230,7 +230,10 @@ pub fn survey_link_enterprise(
 }
 
 /// Registers a problem from the named form behind a survey link. The row holds the enterprise's
-/// name (it chose to be named) and what it typed, never anything of its anonymous response.
+/// name (it chose to be named) and what it typed. It is written in a transaction of its own (the
+/// problem and its audit row), never in a ballot's, and holds nothing of the sealed ballot — no
+/// spent key, no invitation, no answer; the ratings the close stores share neither its id nor,
+/// on PostgreSQL, its transaction id (`tests/it/sealed.rs`, the named form).
 pub fn register_from_survey(
     conn: &mut Conn,
     token: &str,
