@@ -101,6 +101,12 @@ pub fn publish(ctx: &Context, period: &Period, reason: Option<&str>) -> anyhow::
     if let Some(previous) = r.no_previous_campaign {
         eprintln!("上一半年度 {previous} 没有已公布的评议结果,本期不产生问责提示");
     }
+    if r.comments_unreviewed > 0 {
+        eprintln!(
+            "{}",
+            crate::service::moderation::unreviewed_note(&r.period, r.comments_unreviewed)
+        );
+    }
     Ok(())
 }
 

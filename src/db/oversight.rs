@@ -18,18 +18,24 @@ pub struct CommentRecord {
     pub comment: String,
 }
 
-/// Visible (not hidden by moderation) comments on the given units, of the campaigns `audience`
-/// may read ([`readable_by`]).
+/// Visible comments on the given units, of the campaigns `audience` may read ([`readable_by`]):
+/// approved ones (已通过) for units and inspectors; for the 营商办, which reviews them, every
+/// comment not hidden.
 pub fn comments(
     conn: &mut Conn,
     unit_ids: &[i64],
     audience: Audience,
 ) -> QueryResult<Vec<CommentRecord>> {
+    use super::moderation::{APPROVED, PENDING};
+    let shown: &[&str] = match audience {
+        Audience::Admin => &[PENDING, APPROVED],
+        _ => &[APPROVED],
+    };
     ratings::table
         .inner_join(campaigns::table)
         .filter(readable_by(audience))
         .filter(ratings::unit_id.eq_any(unit_ids))
-        .filter(ratings::comment_hidden_reason.is_null())
+        .filter(ratings::comment_review.eq_any(shown))
         .filter(ratings::comment.is_not_null())
         .select((
             campaigns::period,

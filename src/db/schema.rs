@@ -160,6 +160,7 @@ diesel::table! {
         size -> Text,
         industry -> Text,
         district -> Text,
+        comment_review -> Text,
     }
 }
 

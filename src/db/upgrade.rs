@@ -25,6 +25,7 @@ pub struct LinkedRating {
     pub size: String,
     pub industry: String,
     pub district: String,
+    pub comment_review: String,
 }
 
 /// How many ratings still name a response, and how many responses are stored.
@@ -84,19 +85,14 @@ pub fn delete_orphan_responses(conn: &mut Conn) -> QueryResult<usize> {
     diesel::delete(responses::table).execute(conn)
 }
 
-/// Hides a rewritten rating's comment as it was hidden before.
-pub fn set_hidden(
-    conn: &mut Conn,
-    id: i64,
-    reason: &str,
-    at: NaiveDateTime,
-    by: Option<&str>,
-) -> QueryResult<()> {
+/// Gives a rewritten rating's comment the review it had (approved, or hidden with its reason).
+pub fn set_review(conn: &mut Conn, id: i64, was: &LinkedRating) -> QueryResult<()> {
     diesel::update(ratings::table.find(id))
         .set((
-            ratings::comment_hidden_reason.eq(reason),
-            ratings::comment_hidden_at.eq(at),
-            ratings::comment_hidden_by.eq(by),
+            ratings::comment_review.eq(&was.comment_review),
+            ratings::comment_hidden_reason.eq(&was.comment_hidden_reason),
+            ratings::comment_hidden_at.eq(was.comment_hidden_at),
+            ratings::comment_hidden_by.eq(&was.comment_hidden_by),
         ))
         .execute(conn)
         .map(drop)

@@ -40,6 +40,8 @@ pub struct PublishReport {
     pub credible_flags: usize,
     /// Set when no unit could be flagged because the preceding half-year has no publication.
     pub no_previous_campaign: Option<String>,
+    /// Comments still 未审核 when it was published: units do not see them until approved.
+    pub comments_unreviewed: usize,
     pub results: PublicResults,
 }
 
@@ -194,6 +196,7 @@ pub fn publish(
         flags: inspector_flags.len(),
         credible_flags: inspector_flags.iter().filter(|f| f.credible).count(),
         no_previous_campaign,
+        comments_unreviewed: super::moderation::pending(conn, campaign.id)?,
         results: public,
     })
 }

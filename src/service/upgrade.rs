@@ -5,7 +5,8 @@
 //! - **Closed and published campaigns**: in one transaction their ratings are deleted and written
 //!   again without their response, in one uniform random permutation from the operating system
 //!   (statement order, row order and new random ids), and the responses (with their respondent
-//!   keys and days) deleted. Answers, problems, comments, their moderation and the stored strata
+//!   keys and days) deleted. Answers, problems, comments, their review (the migration before
+//!   approved the comments of published campaigns, which were shown already) and the stored strata
 //!   stay as they were, so published results — frozen in `publications` — do not change.
 //! - **A campaign open during the upgrade**: a key pair is made, the private key handed over (the
 //!   CLI writes it to `--ballot-key-out`, checked back, before anything commits) and the public
@@ -234,9 +235,10 @@ fn unlink(conn: &mut Conn, campaign_id: i64) -> Result<(String, usize, usize), S
     for chunk in new_rows.chunks(1000) {
         rating_rows::insert_ratings(conn, chunk)?;
     }
+    // Comments keep their review (the migration approved those of published campaigns).
     for (r, &id) in linked.iter().zip(&ids) {
-        if let (Some(reason), Some(at)) = (&r.comment_hidden_reason, r.comment_hidden_at) {
-            rows::set_hidden(conn, id, reason, at, r.comment_hidden_by.as_deref())?;
+        if r.comment_review != crate::db::moderation::PENDING {
+            rows::set_review(conn, id, r)?;
         }
     }
     Ok((period, linked.len(), responses))

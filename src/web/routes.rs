@@ -132,6 +132,18 @@ pub const ROUTES: &[RouteSpec] = &[
         handler: |r| r.to(pages::admin::hide_comment),
     },
     RouteSpec {
+        verb: Verb::Post,
+        path: "/admin/comments/{id}/approve",
+        example: "/admin/comments/1/approve",
+        handler: |r| r.to(pages::admin::approve_comment),
+    },
+    RouteSpec {
+        verb: Verb::Post,
+        path: "/admin/campaigns/{period}/comments/approve-all",
+        example: "/admin/campaigns/2019H2/comments/approve-all",
+        handler: |r| r.to(pages::admin::approve_all_comments),
+    },
+    RouteSpec {
         verb: Verb::Get,
         path: "/admin/reports/{period}/{file:.*}",
         example: "/admin/reports/1999H1/results.csv",

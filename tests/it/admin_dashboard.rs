@@ -910,3 +910,87 @@ async fn a_hidden_comment_leaves_the_unit_page_and_is_audited_without_its_text()
         assert_eq!(audit_actions(&mut conn).len(), 1);
     }
 }
+
+#[actix_web::test]
+async fn a_comment_reaches_units_only_once_approved_and_each_review_is_audited() {
+    for db in common::each_backend() {
+        let tag = db.backend;
+        let mut conn = seeded(&db);
+        // Three comments the close has just opened: 未审核.
+        for (id, text) in [(9, "待审留言甲"), (10, "待审留言乙"), (11, "待审留言丙")]
+        {
+            add_response(&mut conn, id, 2, text);
+        }
+        diesel::update(ratings::table.filter(ratings::comment.like("待审留言%")))
+            .set(ratings::comment_review.eq("pending"))
+            .execute(&mut conn)
+            .unwrap();
+        let app = app(state(&db, Config::default())).await;
+        let admin = sign_in(&app, "admin").await;
+        let viewer = sign_in(&app, "unit_a").await;
+        let unit_page = get(&app, "/unit/A01-1", Some(&viewer.cookie)).await;
+        assert!(
+            !unit_page.1.contains("待审留言"),
+            "[{tag}] a unit sees a comment nobody approved"
+        );
+        let listing = fetch(&app, &admin, "/admin/campaigns/2019H2/comments").await;
+        assert!(
+            listing.body.contains("还有 3 条留言未审核") && listing.body.contains("未审核"),
+            "[{tag}] {}",
+            listing.body
+        );
+        let first: i64 = ratings::table
+            .filter(ratings::comment.eq("待审留言甲"))
+            .select(ratings::id)
+            .first(&mut conn)
+            .unwrap();
+        let approved = post(
+            &app,
+            &admin,
+            &format!("/admin/comments/{first}/approve"),
+            &[],
+        )
+        .await;
+        assert_eq!(approved.status, 200, "[{tag}] {}", approved.body);
+        let unit_page = get(&app, "/unit/A01-1", Some(&viewer.cookie)).await;
+        assert!(unit_page.1.contains("待审留言甲") && !unit_page.1.contains("待审留言乙"));
+        let again = post(
+            &app,
+            &admin,
+            &format!("/admin/comments/{first}/approve"),
+            &[],
+        )
+        .await;
+        assert_eq!(again.status, 409, "[{tag}] approved twice");
+
+        let all = post(
+            &app,
+            &admin,
+            "/admin/campaigns/2019H2/comments/approve-all",
+            &[],
+        )
+        .await;
+        assert_eq!(all.status, 200, "[{tag}] {}", all.body);
+        assert!(all.body.contains("2 条"), "[{tag}] {}", all.body);
+        let unit_page = get(&app, "/unit/A01-1", Some(&viewer.cookie)).await;
+        assert!(unit_page.1.contains("待审留言乙") && unit_page.1.contains("待审留言丙"));
+
+        let rows = audit_actions(&mut conn);
+        let actions: Vec<&str> = rows.iter().map(|(a, _, _)| a.as_str()).collect();
+        assert_eq!(
+            actions,
+            ["comment.approve", "comment.approve_all"],
+            "[{tag}]"
+        );
+        assert_eq!(rows[0].1, format!("rating:{first}"));
+        assert!(
+            rows[1].2.contains("\"approved\":2"),
+            "[{tag}] {}",
+            rows[1].2
+        );
+        assert!(
+            rows.iter().all(|(_, _, d)| !d.contains("待审留言")),
+            "[{tag}] the text stays out of the log"
+        );
+    }
+}

@@ -90,6 +90,16 @@ const MATRIX: &[(&str, &str, [u16; 6])] = &[
         "/admin/comments/{id}/hide",
         [401, 401, 403, 403, 403, 403],
     ),
+    (
+        "POST",
+        "/admin/comments/{id}/approve",
+        [401, 401, 403, 403, 403, 403],
+    ),
+    (
+        "POST",
+        "/admin/campaigns/{period}/comments/approve-all",
+        [401, 401, 403, 403, 403, 403],
+    ),
     // Nothing was published to files in this database: the admin gets 404.
     (
         "GET",

@@ -161,6 +161,7 @@ fn check(database_url: Option<&str>, backend: &str) {
             "campaign.close",
             "campaign.unseal",
             "campaign.aggregate",
+            "comment.approve_all",
             "campaign.publish",
         ] {
             expected.push((action, target.clone()));

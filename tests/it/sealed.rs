@@ -1926,6 +1926,7 @@ fn no_column_groups_one_enterprises_ratings_after_the_close() {
             "comment_hidden_at",
             "comment_hidden_by",
             "comment_hidden_reason",
+            "comment_review",
             "id",
             "problems",
             "response_id",

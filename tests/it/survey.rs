@@ -121,6 +121,9 @@ const RATING_COLUMNS: &[&str] = &[
     // and the time is the moderator's, not the writer's.
     "comment_hidden_at",
     "comment_hidden_by",
+    // Issue 39: the comment's review (pending, approved, hidden), set by the 营商办 after the close;
+    // every comment starts pending.
+    "comment_review",
     // Issue 37: the campaign (readers take ratings by campaign and unit, never through the
     // response) and the strata weighting reads, the same the response holds.
     "campaign_id",

@@ -170,7 +170,23 @@ async fn check(db: &TestDb) {
         assert!(moderation.contains(&format!("{MARK}5")) && moderation.contains("未公布"));
     }
 
-    publication::publish(&mut conn, &Actor::cli(), &period, None, &settings()).unwrap();
+    // Published before its comments were reviewed: the office is told how many, and units see
+    // none of them until they are approved (issue 39).
+    let published =
+        publication::publish(&mut conn, &Actor::cli(), &period, None, &settings()).unwrap();
+    assert_eq!(published.comments_unreviewed, 6, "[{tag}]");
+    for page in viewer_pages {
+        let (_, body) = get(&app, page, Some(&viewer.cookie)).await;
+        assert!(
+            !body.contains(MARK),
+            "[{tag}] published unreviewed: {page} shows a comment nobody approved"
+        );
+    }
+    assert_eq!(
+        qiping::service::moderation::approve_all(&mut conn, &Actor::cli(), &period).unwrap(),
+        6,
+        "[{tag}]"
+    );
     for page in viewer_pages {
         let (status, body) = get(&app, page, Some(&viewer.cookie)).await;
         assert_eq!(status, 200);

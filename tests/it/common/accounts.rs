@@ -64,7 +64,8 @@ pub fn seed(conn: &mut Conn) {
     }
 }
 
-/// One rating of campaign 1 with a comment on one unit, as the close stores it (no response).
+/// One rating of campaign 1 with a comment on one unit, as the close stores it (no response),
+/// the comment approved (已通过) by the 营商办.
 pub fn add_response(conn: &mut Conn, id: i64, unit_id: i64, comment: &str) {
     add_response_in(conn, 1, id, unit_id, comment);
 }
@@ -75,9 +76,9 @@ pub fn add_response_in(conn: &mut Conn, campaign: i64, id: i64, unit_id: i64, co
         conn,
         &format!(
             "INSERT INTO ratings (id, campaign_id, unit_id, self_selected, answers, problems,
-                 comment, size, industry, district)
+                 comment, size, industry, district, comment_review)
                VALUES ({id}, {campaign}, {unit_id}, FALSE, '{{}}', '[]', '{comment}', 'small', '制造业',
-                 '鼓楼区');"
+                 '鼓楼区', 'approved');"
         ),
     );
 }

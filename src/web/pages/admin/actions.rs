@@ -195,6 +195,12 @@ impl CampaignAction {
                         "上一半年度 {previous} 没有已公布的评议结果,本期不产生问责提示"
                     ));
                 }
+                if r.comments_unreviewed > 0 {
+                    lines.push(crate::service::moderation::unreviewed_note(
+                        &r.period,
+                        r.comments_unreviewed,
+                    ));
+                }
                 // The publication stands even if the files cannot be written; say so.
                 match publication::write_reports(conn, period, &config.reports_dir, &config.stats) {
                     Ok(dir) => lines.push(format!("报告文件已写入 {}", dir.display())),

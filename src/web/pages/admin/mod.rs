@@ -13,7 +13,7 @@ mod registry;
 pub use actions::{action, close, confirm_key};
 pub use campaign::{create, import_interactions, invitees_csv, show};
 pub use files::download;
-pub use moderation::{comments, hide_comment};
+pub use moderation::{approve_all_comments, approve_comment, comments, hide_comment};
 pub use registry::{bounce, enterprises, import_enterprises, import_units, unit, units};
 
 use actix_web::{HttpResponse, web};
