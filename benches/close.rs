@@ -86,6 +86,7 @@ fn run(url: &str) -> Figures {
             closes_on: None,
             sample: None,
             seed: None,
+            weighted: false,
         },
     )
     .unwrap();

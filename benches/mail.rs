@@ -45,6 +45,7 @@ fn open(conn: &mut Conn, secret: &LinkSecret, period: &str) {
             closes_on: None,
             sample: None,
             seed: None,
+            weighted: false,
         },
     )
     .unwrap();

@@ -30,6 +30,13 @@ pub enum CampaignCommand {
         /// Seed of the sample (default: drawn at random and recorded with the campaign).
         #[arg(long, value_name = "S", requires = "sample")]
         seed: Option<u64>,
+        /// Weight the answers (raking to the invited enterprises' size, industry and district);
+        /// stored with the campaign. Default: `[weighting] enabled` in qiping.toml.
+        #[arg(long, conflicts_with = "unweighted")]
+        weighted: bool,
+        /// Do not weight the answers, whatever `[weighting] enabled` says.
+        #[arg(long)]
+        unweighted: bool,
     },
     /// Queue reminders to enterprises that have not answered.
     Remind { period: Period },
@@ -128,7 +135,10 @@ pub fn run(ctx: &Context, command: CampaignCommand) -> anyhow::Result<()> {
             closes,
             sample,
             seed,
+            weighted,
+            unweighted,
         } => {
+            let weighted = weighted || (!unweighted && ctx.config.weighting.enabled);
             let summary = campaign::create(
                 &mut conn,
                 &ctx.actor,
@@ -140,6 +150,7 @@ pub fn run(ctx: &Context, command: CampaignCommand) -> anyhow::Result<()> {
                     closes_on: closes,
                     sample,
                     seed,
+                    weighted,
                 },
             )?;
             if let (Some(n), Some(seed)) = (summary.sample_size, summary.sample_seed) {
@@ -282,6 +293,14 @@ pub fn run(ctx: &Context, command: CampaignCommand) -> anyhow::Result<()> {
                 return print_json(&summary);
             }
             println!("{}", table(std::slice::from_ref(&summary)));
+            println!(
+                "\n{}",
+                match summary.weighted {
+                    Some(true) => "加权:按规模、行业、区县校准到受邀企业的构成",
+                    Some(false) => "不加权:每份评价权重相同",
+                    None => "加权与否:按 qiping.toml 的 [weighting] enabled(本期创建时尚未记录)",
+                }
+            );
             if let Some(reason) = &summary.discard_reason {
                 println!("\n已作废,原因:{}", reason.escape_debug());
             }

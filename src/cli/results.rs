@@ -27,7 +27,7 @@ pub fn close(
         key.as_ref(),
         CloseOptions {
             exclude_unopenable,
-            keep_strata: ctx.config.weighting.enabled,
+            weighting_default: ctx.config.weighting.enabled,
         },
     )?;
     eprintln!(

@@ -73,8 +73,10 @@ personal_data_days = 730
 filter = "info"
 
 [weighting]
-# 加权(默认关闭):开启后按规模、行业、区县把答卷者校准到受邀企业的构成。
-# Weighting (off by default): rake respondents to the invited population by size, industry, district.
+# 新建评议活动默认是否加权(默认否):加权即按规模、行业、区县把答卷者校准到受邀企业的构成。
+# 每期可在创建时另行指定(campaign create --weighted / --unweighted),并记录在活动上。
+# Whether a new campaign is weighted by default (raking respondents to the invited population by
+# size, industry, district); `campaign create --weighted | --unweighted` chooses per campaign.
 enabled = false
 
 # 统计方法的阈值与开关,各项含义与默认值见 docs/method.md §8。修改后请在报告中说明。

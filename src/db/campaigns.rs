@@ -53,6 +53,17 @@ pub struct CampaignRow {
     pub scrub_pending: bool,
     /// Ballots the close dropped as unopenable (`--exclude-unopenable`).
     pub unopenable_excluded: Option<i64>,
+    /// Whether the campaign is weighted (docs/method.md §2.4), set when it is created; `None`
+    /// for campaigns created before it was stored, for which `[weighting] enabled` decides.
+    pub weighted: Option<bool>,
+}
+
+impl CampaignRow {
+    /// Whether the campaign is weighted, `default` (`[weighting] enabled`) deciding for a
+    /// campaign created before the choice was stored with it.
+    pub fn is_weighted(&self, default: bool) -> bool {
+        self.weighted.unwrap_or(default)
+    }
 }
 
 /// A new campaign (always created as a draft).
@@ -68,6 +79,7 @@ pub struct NewCampaign<'a> {
     pub sample_size: Option<i64>,
     pub sample_seed: Option<i64>,
     pub created_at: NaiveDateTime,
+    pub weighted: Option<bool>,
 }
 
 /// Where a campaign's invitations stand, for `campaign show` and the dashboard.

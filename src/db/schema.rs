@@ -68,6 +68,7 @@ diesel::table! {
         ballot_comment_chars -> Nullable<Integer>,
         scrub_pending -> Bool,
         unopenable_excluded -> Nullable<BigInt>,
+        weighted -> Nullable<Bool>,
     }
 }
 

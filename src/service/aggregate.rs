@@ -53,7 +53,7 @@ pub fn aggregate(
     actor: &Actor,
     period: &Period,
     settings: &Settings,
-    weighting: bool,
+    weighting_default: bool,
     seed: Option<u64>,
 ) -> Result<AggregateReport, ServiceError> {
     let campaign = campaign::find(conn, period)?;
@@ -94,7 +94,9 @@ pub fn aggregate(
         .into_iter()
         .filter(|code| !preparer.has_ratings(code))
         .collect();
-    let weighting = if weighting {
+    // `weighting_default` (`[weighting] enabled`) decides only for a campaign created before
+    // the choice was stored with it.
+    let weighting = if campaign.is_weighted(weighting_default) {
         Some(weighting_input(conn, campaign.id)?)
     } else {
         None

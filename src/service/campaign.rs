@@ -33,6 +33,9 @@ pub struct CreateCampaign<'a> {
     pub sample: Option<u64>,
     /// The sample's seed; drawn from the operating system when a sample is asked for without one.
     pub seed: Option<u64>,
+    /// Whether the campaign is weighted (`campaign create --weighted`; the callers pass
+    /// `[weighting] enabled` when the office does not say).
+    pub weighted: bool,
 }
 
 /// A campaign as `campaign show` and `campaign list` print it (keys of docs/interface.md §5).
@@ -66,6 +69,9 @@ pub struct CampaignSummary {
     pub sample_size: Option<i64>,
     /// The sample's seed: the same registry and seed draw the same sample.
     pub sample_seed: Option<i64>,
+    /// Whether the campaign is weighted; `null` for a campaign created before the choice was
+    /// stored with it (`[weighting] enabled` decides for it).
+    pub weighted: Option<bool>,
     /// Each failed invitation (the `failed` count) with why: a 5xx reply, too many attempts, a
     /// message that could not be built (a control character in the name, a panic), or a result
     /// unknown after a crash. `campaign reissue PERIOD USCC` sends a new link once it is fixed.
@@ -141,6 +147,7 @@ pub fn create(
                 closes_on,
                 sample_size,
                 sample_seed,
+                weighted: Some(request.weighted),
                 created_at: now(),
             },
         )?;
@@ -150,7 +157,8 @@ pub fn create(
             "campaign.create",
             &target(&request.period),
             json!({"template": request.template_name, "opens": opens_on, "closes": closes_on,
-                   "sample_size": sample_size, "sample_seed": sample_seed}),
+                   "sample_size": sample_size, "sample_seed": sample_seed,
+                   "weighted": request.weighted}),
         )?;
         Ok(())
     })?;
@@ -219,6 +227,7 @@ fn summarize(conn: &mut Conn, row: CampaignRow) -> Result<CampaignSummary, Servi
         completed: counts.completed,
         sample_size: row.sample_size,
         sample_seed: row.sample_seed,
+        weighted: row.weighted,
         failures,
         key_fingerprint: row
             .ballot_public_key

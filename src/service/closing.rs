@@ -39,11 +39,13 @@ pub struct CloseOptions {
     /// Drop ballots that do not open (or whose spent key names no invitation) instead of refusing
     /// the close; audited, and the bulletin says how many.
     pub exclude_unopenable: bool,
-    /// Give each rating its enterprise's strata (size, industry, district), which weighting
-    /// rakes by (`[weighting] enabled`). Off, the ratings carry empty strata: a rating of a unit
-    /// that only one enterprise of its stratum rated would otherwise point at that enterprise.
-    /// (Issue 39 replaces the strata by a weight per rating that marks out no fewer than five.)
-    pub keep_strata: bool,
+    /// `[weighting] enabled`: whether a campaign created before the choice was stored with it
+    /// is weighted. A weighted campaign's ratings carry their enterprise's strata (size,
+    /// industry, district), which weighting rakes by; an unweighted one's carry empty strata (a
+    /// rating of a unit that only one enterprise of its stratum rated would otherwise point at
+    /// that enterprise). (The rest of issue 39 replaces the strata by a weight per rating that
+    /// marks out no fewer than five raters.)
+    pub weighting_default: bool,
 }
 
 /// What the close did.
@@ -205,6 +207,7 @@ fn unseal(
             scrubbed: true,
         });
     };
+    let keep_strata = row.is_weighted(options.weighting_default);
     let template = templates::parse_stored(&row.template_toml)?;
     let layout = ballots::layout(&row, &template)?;
     let invited = crate::db::progress::invitation_strata(conn, row.id)?;
@@ -301,7 +304,7 @@ fn unseal(
                 break id;
             }
         };
-        let (size, industry, district) = if options.keep_strata {
+        let (size, industry, district) = if keep_strata {
             let (size, industry, district) = &strata[e.strata];
             (size.as_str(), industry.as_str(), district.as_str())
         } else {

@@ -159,3 +159,77 @@ fn opening_without_interactions_is_refused_unless_confirmed() {
         assert!(report.invited > 0, "{tag}");
     });
 }
+
+/// Whether a campaign is weighted is stored when it is created (issue 39) and decides its close
+/// and its aggregation, whatever `[weighting] enabled` says then: a weighted campaign's ratings
+/// carry their strata and its results the raking; an unweighted one's neither.
+fn weighting_choice(db: &common::TestDb, weighted: bool) {
+    use qiping::db::schema::{aggregations, ratings};
+    use qiping::service::closing::{self, CloseOptions};
+    let tag = db.backend;
+    let mut conn = db.conn();
+    let tokens = crate::common::scenario::open_survey_campaign_as(&mut conn, 12, weighted);
+    let period: qiping::domain::Period = crate::survey_support::PERIOD.parse().unwrap();
+    assert_eq!(
+        campaign::show(&mut conn, &period).unwrap().weighted,
+        Some(weighted),
+        "[{tag}]"
+    );
+    let cache = qiping::service::survey::SurveyContext::new(&crate::common::scenario::secret());
+    for token in &tokens[..8] {
+        let submission = crate::common::scenario::complete(&crate::survey_support::asked_codes());
+        qiping::service::response::submit(&mut conn, &cache, token, &submission).unwrap();
+    }
+    // The configured default says the opposite: the campaign's own choice wins.
+    let key = crate::common::keys::key_of(&mut conn, &period);
+    closing::close(
+        &mut conn,
+        &qiping::service::Actor::cli(),
+        &crate::common::scenario::secret(),
+        &period,
+        Some(&key),
+        CloseOptions {
+            exclude_unopenable: false,
+            weighting_default: !weighted,
+        },
+    )
+    .unwrap();
+    let strata: Vec<String> = ratings::table
+        .select(ratings::size)
+        .load(&mut conn)
+        .unwrap();
+    assert!(!strata.is_empty(), "[{tag}]");
+    assert!(
+        strata.iter().all(|s| s.is_empty() != weighted),
+        "[{tag}] weighted {weighted}: strata {strata:?}"
+    );
+    qiping::service::aggregate::aggregate(
+        &mut conn,
+        &qiping::service::Actor::cli(),
+        &period,
+        &qiping::stats::Settings {
+            draws: 200,
+            ..Default::default()
+        },
+        !weighted,
+        Some(7),
+    )
+    .unwrap();
+    let result: String = aggregations::table
+        .select(aggregations::result_json)
+        .first(&mut conn)
+        .unwrap();
+    let result: serde_json::Value = serde_json::from_str(&result).unwrap();
+    assert_eq!(
+        !result["weighting"].is_null(),
+        weighted,
+        "[{tag}] the aggregation's weighting: {}",
+        result["weighting"]
+    );
+}
+
+#[test]
+fn the_weighting_choice_is_stored_with_the_campaign_and_decides_its_close_and_results() {
+    crate::common::on_each_backend(|db| weighting_choice(db, true));
+    crate::common::on_each_backend(|db| weighting_choice(db, false));
+}

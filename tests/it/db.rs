@@ -21,6 +21,7 @@ fn new_campaign(period: &str) -> NewCampaign<'_> {
         sample_size: None,
         sample_seed: Some(-5),
         created_at: now(),
+        weighted: Some(false),
     }
 }
 

@@ -52,6 +52,7 @@ fn create(conn: &mut Conn, period: &Period) -> Result<(), ServiceError> {
             closes_on: None,
             sample: None,
             seed: None,
+            weighted: false,
         },
     )
     .map(drop)

@@ -205,6 +205,7 @@ fn a_unique_constraint_violation_is_a_conflict_in_one_place_for_every_use_case()
                 sample_size: None,
                 sample_seed: None,
                 created_at: qiping::db::now(),
+                weighted: Some(false),
             },
         )
         .map_err(ServiceError::from)

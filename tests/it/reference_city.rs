@@ -68,6 +68,7 @@ fn load(conn: &mut Conn, city: &Value) -> i64 {
             closes_on: None,
             sample: None,
             seed: None,
+            weighted: false,
         },
     )
     .unwrap();

@@ -1096,7 +1096,7 @@ fn a_wrong_key_refuses_the_close_and_changes_nothing() {
                     Some(key),
                     CloseOptions {
                         exclude_unopenable,
-                        keep_strata: false,
+                        weighting_default: false,
                     },
                 );
                 let Err(ServiceError::Invalid(text)) = &refused else {

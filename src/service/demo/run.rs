@@ -210,7 +210,7 @@ impl Script<'_> {
             Some(&key),
             closing::CloseOptions {
                 exclude_unopenable: false,
-                keep_strata: config.weighting.enabled,
+                weighting_default: config.weighting.enabled,
             },
         )?;
         drop(key);
@@ -273,6 +273,7 @@ impl Script<'_> {
                 closes_on: Some(self.closes()),
                 sample: None,
                 seed: None,
+                weighted: self.settings.config.weighting.enabled,
             },
         )?;
         let ignore = &mut |_: usize, _: usize| {};

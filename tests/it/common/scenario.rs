@@ -45,6 +45,16 @@ pub fn fixture_registry(conn: &mut Conn) {
 /// Creates the campaign of `period` from the standard template (optionally sampled:
 /// `(size, seed)`), without opening it.
 pub fn create_campaign(conn: &mut Conn, period: &str, sample: Option<(u64, u64)>) -> Period {
+    create_campaign_as(conn, period, sample, false)
+}
+
+/// [`create_campaign`], weighted or not.
+pub fn create_campaign_as(
+    conn: &mut Conn,
+    period: &str,
+    sample: Option<(u64, u64)>,
+    weighted: bool,
+) -> Period {
     let period: Period = period.parse().unwrap();
     campaign::create(
         conn,
@@ -57,6 +67,7 @@ pub fn create_campaign(conn: &mut Conn, period: &str, sample: Option<(u64, u64)>
             closes_on: None,
             sample: sample.map(|s| s.0),
             seed: sample.map(|s| s.1),
+            weighted,
         },
     )
     .unwrap();
@@ -76,6 +87,11 @@ pub fn open_campaign(conn: &mut Conn, period: &str, sample: Option<(u64, u64)>) 
 /// each enterprise asked about the first 4 units) with `enterprises` invitations; returns one token per enterprise, in
 /// invitation order.
 pub fn open_survey_campaign(conn: &mut Conn, enterprises: usize) -> Vec<String> {
+    open_survey_campaign_as(conn, enterprises, false)
+}
+
+/// [`open_survey_campaign`], the campaign weighted or not.
+pub fn open_survey_campaign_as(conn: &mut Conn, enterprises: usize, weighted: bool) -> Vec<String> {
     let ignore = &mut |_: usize, _: usize| {};
     let codes = data::unit_codes(DEPARTMENTS, OFFICES);
     import::import_units(
@@ -101,7 +117,8 @@ pub fn open_survey_campaign(conn: &mut Conn, enterprises: usize) -> Vec<String> 
         ignore,
     )
     .unwrap();
-    open_campaign(conn, PERIOD, None);
+    create_campaign_as(conn, PERIOD, None, weighted);
+    super::keys::open(conn, &period).unwrap();
     let row = campaign::find(conn, &period).unwrap();
     qiping::db::invitations::of_campaign(conn, row.id)
         .unwrap()

@@ -356,7 +356,7 @@ pub async fn close(
                 key.as_ref(),
                 CloseOptions {
                     exclude_unopenable,
-                    keep_strata: config.weighting.enabled,
+                    weighting_default: config.weighting.enabled,
                 },
             ))
         })

@@ -117,6 +117,8 @@ pub struct CreateForm {
     closes: String,
     sample: String,
     seed: String,
+    /// The 加权 box: present when ticked.
+    weighted: Option<String>,
 }
 
 pub(super) fn optional<T: std::str::FromStr>(
@@ -158,6 +160,7 @@ pub async fn create(
                     closes_on: optional(&form.closes, "截止日期")?,
                     sample: optional(&form.sample, "样本量")?,
                     seed: optional(&form.seed, "随机种子")?,
+                    weighted: form.weighted.is_some(),
                 };
                 if request.seed.is_some() && request.sample.is_none() {
                     return Err(ServiceError::Invalid(

@@ -30,6 +30,8 @@ use crate::web::error::WebError;
 struct AdminHome {
     chrome: Chrome,
     campaigns: Vec<CampaignSummary>,
+    /// `[weighting] enabled`: whether the form's 加权 box starts ticked.
+    weighted_default: bool,
 }
 
 /// `GET /admin/`: the campaigns with their progress, and the form that creates one.
@@ -41,6 +43,7 @@ pub async fn home(
     private_page(&AdminHome {
         chrome: Chrome::of(admin.user()),
         campaigns,
+        weighted_default: state.config.weighting.enabled,
     })
 }
 
