@@ -61,6 +61,10 @@ pub enum CampaignCommand {
         /// rates itself (at most 5).
         #[arg(long)]
         without_interactions: bool,
+        /// Go on without asking (scripts): the command otherwise shows what it will do and asks
+        /// on a terminal, and refuses without one.
+        #[arg(long)]
+        yes: bool,
     },
     /// Stop accepting answers (every link expires), open the sealed ballots with the ballot key
     /// and store the answers unlinked; then the key file is overwritten and deleted.
@@ -74,6 +78,10 @@ pub enum CampaignCommand {
         /// the bulletin states how many).
         #[arg(long)]
         exclude_unopenable: bool,
+        /// Go on without asking (scripts): the command otherwise shows what it will do and asks
+        /// on a terminal, and refuses without one.
+        #[arg(long)]
+        yes: bool,
     },
     /// Discard (作废) an open campaign: its answers are deleted, nothing is published, and the
     /// period's campaign can be created again.
@@ -82,6 +90,10 @@ pub enum CampaignCommand {
         /// Why (recorded in the audit log and shown with the campaign), e.g. 选票密钥全部遗失.
         #[arg(long)]
         reason: String,
+        /// Go on without asking (scripts): the command otherwise shows what it will do and asks
+        /// on a terminal, and refuses without one.
+        #[arg(long)]
+        yes: bool,
     },
     /// Compute every unit's result (not yet public). The seed is drawn and stored unless given.
     Aggregate {
@@ -99,6 +111,10 @@ pub enum CampaignCommand {
         /// Why the correction was needed (required with --supersede).
         #[arg(long, requires = "supersede")]
         reason: Option<String>,
+        /// Go on without asking (scripts): the command otherwise shows what it will do and asks
+        /// on a terminal, and refuses without one.
+        #[arg(long)]
+        yes: bool,
     },
     /// Write reports/PERIOD/ again from the published results.
     Report { period: Period },
@@ -170,7 +186,18 @@ pub fn run(ctx: &Context, command: CampaignCommand) -> anyhow::Result<()> {
             period,
             ballot_key_out,
             without_interactions,
+            yes,
         } => {
+            let summary = campaign::show(&mut conn, &period)?;
+            super::confirm::confirm(
+                yes,
+                "开始评议",
+                &[format!(
+                    "{period} 开始评议:将生成 {} 份邀请并排队发送,选票密钥写入 {}。                     开始后邀请不能撤回,评议活动只能截止或作废。",
+                    summary.to_invite,
+                    ballot_key_out.display()
+                )],
+            )?;
             crate::harden::no_core_dumps()?;
             let secret = LinkSecret::from_config(ctx.config.link_secret.as_deref())?;
             let key = crate::ballot::PrivateKey::generate()
@@ -203,8 +230,33 @@ pub fn run(ctx: &Context, command: CampaignCommand) -> anyhow::Result<()> {
             period,
             ballot_key,
             exclude_unopenable,
-        } => super::results::close(ctx, &period, ballot_key.as_deref(), exclude_unopenable),
-        CampaignCommand::Discard { period, reason } => {
+            yes,
+        } => {
+            let summary = campaign::show(&mut conn, &period)?;
+            let ballots = crate::db::ballots::count(&mut conn, summary.id)?;
+            super::confirm::confirm(
+                yes,
+                "截止评议",
+                &[format!(
+                    "{period} 截止评议:此后不再接受答卷;现有 {ballots} 份密封答卷将全部开启、                     打乱保存,读入的密钥文件随后被覆盖删除。截止后不能重新开始。"
+                )],
+            )?;
+            super::results::close(ctx, &period, ballot_key.as_deref(), exclude_unopenable)
+        }
+        CampaignCommand::Discard {
+            period,
+            reason,
+            yes,
+        } => {
+            let summary = campaign::show(&mut conn, &period)?;
+            let ballots = crate::db::ballots::count(&mut conn, summary.id)?;
+            super::confirm::confirm(
+                yes,
+                "作废评议活动",
+                &[format!(
+                    "{period} 作废:将删除 {ballots} 份答卷,不公布任何结果;可重新创建该期评议活动。"
+                )],
+            )?;
             let report = campaign::discard(&mut conn, &ctx.actor, &period, &reason, None)?;
             eprintln!(
                 "{} 评议活动已作废:已删除 {} 份答卷,不会公布任何结果;可重新创建该期评议活动",
@@ -215,7 +267,38 @@ pub fn run(ctx: &Context, command: CampaignCommand) -> anyhow::Result<()> {
         CampaignCommand::Aggregate { period, seed } => {
             super::results::aggregate(ctx, &period, seed)
         }
-        CampaignCommand::Publish { period, reason, .. } => {
+        CampaignCommand::Publish {
+            period,
+            reason,
+            yes,
+            ..
+        } => {
+            let p = crate::service::publication::preview(
+                &mut conn,
+                &period,
+                reason.as_deref(),
+                &ctx.config.stats,
+            )?;
+            let mut what = vec![format!(
+                "{period} 公布第 {} 版:{} 个单位参加排名,{} 个显示为「样本不足」;\
+                 产生问责提示 {} 个(可信 {} 个)。公布后对外可见,只能以更正版本替代。",
+                p.version, p.ranked, p.suppressed, p.flags, p.credible_flags
+            )];
+            if p.comments_unreviewed > 0 {
+                what.push(crate::service::moderation::unreviewed_note(
+                    &p.period,
+                    p.comments_unreviewed,
+                ));
+            }
+            super::confirm::confirm(
+                yes,
+                if reason.is_some() {
+                    "公布更正版本"
+                } else {
+                    "公布结果"
+                },
+                &what,
+            )?;
             super::results::publish(ctx, &period, reason.as_deref())
         }
         CampaignCommand::Report { period } => super::results::report(ctx, &period),

@@ -3,6 +3,7 @@
 
 mod audit;
 mod campaign;
+mod confirm;
 mod demo;
 mod import;
 mod init;

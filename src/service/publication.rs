@@ -45,16 +45,62 @@ pub struct PublishReport {
     pub results: PublicResults,
 }
 
-/// Freezes the campaign's newest aggregation as its next version. Without `supersede_reason`
-/// the campaign must be closed and unpublished; with it, it must be published (a correction).
-/// Audited `campaign.publish` in the transaction that stores the publication.
-pub fn publish(
+/// What publishing the campaign now would do, worked out without changing anything: the
+/// confirmation a CLI or a page shows before `publish` (issue 43).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PublishPreview {
+    pub period: String,
+    /// The version publishing makes (2 and up: a correction).
+    pub version: i32,
+    /// Units ranked, and units shown as 样本不足.
+    pub ranked: usize,
+    pub suppressed: usize,
+    /// Accountability flags publishing raises, and how many of them are credible.
+    pub flags: usize,
+    pub credible_flags: usize,
+    /// Comments still 未审核: units do not see them until approved.
+    pub comments_unreviewed: usize,
+}
+
+/// [`publish`]'s checks and computations, before anything is written.
+struct Plan {
+    campaign: campaign_rows::CampaignRow,
+    state: CampaignState,
+    previous: Option<PublicationRow>,
+    aggregation: results::AggregationRow,
+    result: CampaignResult,
+    registry: Vec<UnitRow>,
+    inspector_flags: Vec<InspectorFlag>,
+    notes: Vec<FlagNote>,
+    no_previous_campaign: Option<String>,
+}
+
+/// What publishing would do now (see [`PublishPreview`]); refuses as `publish` would.
+pub fn preview(
     conn: &mut Conn,
-    actor: &Actor,
     period: &Period,
     supersede_reason: Option<&str>,
     settings: &Settings,
-) -> Result<PublishReport, ServiceError> {
+) -> Result<PublishPreview, ServiceError> {
+    let plan = plan(conn, period, supersede_reason, settings)?;
+    let units = plan.result.peer_groups.iter().flat_map(|g| &g.units);
+    Ok(PublishPreview {
+        period: plan.campaign.period.clone(),
+        version: plan.previous.as_ref().map_or(1, |p| p.version + 1),
+        ranked: units.clone().filter(|u| !u.suppressed).count(),
+        suppressed: units.filter(|u| u.suppressed).count(),
+        flags: plan.inspector_flags.len(),
+        credible_flags: plan.inspector_flags.iter().filter(|f| f.credible).count(),
+        comments_unreviewed: super::moderation::pending(conn, plan.campaign.id)?,
+    })
+}
+
+fn plan(
+    conn: &mut Conn,
+    period: &Period,
+    supersede_reason: Option<&str>,
+    settings: &Settings,
+) -> Result<Plan, ServiceError> {
     let campaign = campaign::find(conn, period)?;
     let state = state_of(&campaign)?;
     let previous = results::current_publication(conn, campaign.id)?;
@@ -115,7 +161,41 @@ pub fn publish(
         stats::NotFlaggedReason::NoPreviousCampaign { period } => Some(period.clone()),
         _ => None,
     });
+    Ok(Plan {
+        campaign,
+        state,
+        previous,
+        aggregation,
+        result,
+        registry,
+        inspector_flags,
+        notes,
+        no_previous_campaign,
+    })
+}
 
+/// Freezes the campaign's newest aggregation as its next version. Without `supersede_reason`
+/// the campaign must be closed and unpublished; with it, it must be published (a correction).
+/// Audited `campaign.publish` in the transaction that stores the publication.
+pub fn publish(
+    conn: &mut Conn,
+    actor: &Actor,
+    period: &Period,
+    supersede_reason: Option<&str>,
+    settings: &Settings,
+) -> Result<PublishReport, ServiceError> {
+    let Plan {
+        campaign,
+        state,
+        previous,
+        aggregation,
+        result,
+        registry,
+        inspector_flags,
+        notes,
+        no_previous_campaign,
+    } = plan(conn, period, supersede_reason, settings)?;
+    let by_code: HashMap<&str, &UnitRow> = registry.iter().map(|u| (u.code.as_str(), u)).collect();
     let version = previous.as_ref().map_or(1, |p| p.version + 1);
     let published_at = now();
     let public = PublicResults {

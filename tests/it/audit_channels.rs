@@ -106,6 +106,7 @@ fn the_same_action_from_the_cli_and_the_web_leaves_the_same_row_apart_from_the_a
                 "--ballot-key-out",
                 "ballot.key",
                 "--without-interactions",
+                "--yes",
             ],
         );
         qiping(dir, db, &["flags", "--json"]);

@@ -139,3 +139,93 @@ fn a_database_url_with_an_unknown_scheme_is_refused_clearly() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("sqlite://"), "{}", stderr(&out));
 }
+
+/// An irreversible command without a terminal and without `--yes` says what it would do, in
+/// numbers, refuses and changes nothing (issue 43); with `--yes` it goes on.
+#[test]
+fn an_irreversible_command_without_a_terminal_refuses_unless_yes_is_given() {
+    common::on_each_backend(|db| {
+        let dir = tempfile::tempdir().expect("dir");
+        let run = |args: &[&str]| {
+            Command::new(env!("CARGO_BIN_EXE_qiping"))
+                .current_dir(dir.path())
+                .env_remove("DATABASE_URL")
+                .env("QIPING_DATABASE_URL", &db.url)
+                .env("QIPING_LINK_SECRET", crate::survey_support::server::SECRET)
+                .env("QIPING_LOG", "warn")
+                .args(args)
+                .stdin(std::process::Stdio::null())
+                .output()
+                .expect("run qiping")
+        };
+        for args in [
+            &["import", "units", &fixture_path("units_good.csv")][..],
+            &[
+                "import",
+                "enterprises",
+                &fixture_path("enterprises_good.csv"),
+            ][..],
+            &[
+                "campaign", "create", "2019H2", "--sample", "3", "--seed", "1",
+            ][..],
+        ] {
+            let out = run(args);
+            assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        }
+        let open = [
+            "campaign",
+            "open",
+            "2019H2",
+            "--ballot-key-out",
+            "ballot.key",
+            "--without-interactions",
+        ];
+        let refused = run(&open);
+        assert!(
+            !refused.status.success(),
+            "[{}] opened without a yes",
+            db.backend
+        );
+        let said = stderr(&refused);
+        assert!(
+            said.contains("将生成 3 份邀请")
+                && said.contains("--yes")
+                && said.contains("未作任何改动"),
+            "[{}] {said}",
+            db.backend
+        );
+        assert!(
+            !dir.path().join("ballot.key").exists(),
+            "no key file written"
+        );
+        let shown = run(&["campaign", "show", "2019H2", "--json"]);
+        let shown: serde_json::Value = serde_json::from_slice(&shown.stdout).unwrap();
+        assert_eq!(shown["state"], "draft", "[{}] nothing changed", db.backend);
+        assert_eq!(shown["invited"], 0);
+
+        let mut with_yes = open.to_vec();
+        with_yes.push("--yes");
+        let opened = run(&with_yes);
+        assert!(
+            opened.status.success(),
+            "[{}] {}",
+            db.backend,
+            stderr(&opened)
+        );
+        let close = ["campaign", "close", "2019H2", "--ballot-key", "ballot.key"];
+        let refused = run(&close);
+        assert!(!refused.status.success());
+        assert!(
+            stderr(&refused).contains("现有 0 份密封答卷"),
+            "{}",
+            stderr(&refused)
+        );
+        assert!(
+            dir.path().join("ballot.key").exists(),
+            "the key file is kept"
+        );
+        let shown = run(&["campaign", "show", "2019H2", "--json"]);
+        let shown: serde_json::Value = serde_json::from_slice(&shown.stdout).unwrap();
+        assert_eq!(shown["state"], "open", "[{}] still open", db.backend);
+    });
+}

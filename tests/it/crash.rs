@@ -214,6 +214,7 @@ fn crash_under_load(database_url: Option<String>, backend: &str) {
         survey_support::PERIOD,
         "--ballot-key",
         "ballot.key",
+        "--yes",
     ]);
     let opened: i64 = ratings::table.count().get_result(&mut conn).unwrap();
     assert_eq!(opened, ENTERPRISES as i64 * ASKED as i64, "{backend}");

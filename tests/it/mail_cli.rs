@@ -77,6 +77,7 @@ fn a_sampled_campaign_is_mailed_to_eml_files_and_reported() {
             "--ballot-key-out",
             "ballot.key",
             "--without-interactions",
+            "--yes",
         ],
     );
     let shown = show(dir.path(), &db);

@@ -186,6 +186,7 @@ fn a_line_break_written_into_the_database_fails_that_message_alone_and_serve_sen
                 "--ballot-key-out",
                 "ballot.key",
                 "--without-interactions",
+                "--yes",
             ],
         );
 

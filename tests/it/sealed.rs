@@ -511,7 +511,14 @@ fn a_comment_written_while_open(database_url: Option<String>, backend: &str) {
     // The close, logging at trace level too, prints nothing of it either; after it the comment is
     // a rating's, once.
     let closed = served
-        .command(&["campaign", "close", PERIOD, "--ballot-key", "ballot.key"])
+        .command(&[
+            "campaign",
+            "close",
+            PERIOD,
+            "--ballot-key",
+            "ballot.key",
+            "--yes",
+        ])
         .env("QIPING_LOG", "trace")
         .output()
         .unwrap();
@@ -840,6 +847,7 @@ fn copied_ballots_after_the_close(database_url: Option<String>, backend: &str) {
                 PERIOD,
                 "--ballot-key",
                 path.to_str().unwrap(),
+                "--yes",
             ])
             .output()
             .unwrap();
@@ -855,7 +863,14 @@ fn copied_ballots_after_the_close(database_url: Option<String>, backend: &str) {
     }
     keyfile::destroy(&damaged_path).unwrap();
 
-    served.run(&["campaign", "close", PERIOD, "--ballot-key", "ballot.key"]);
+    served.run(&[
+        "campaign",
+        "close",
+        PERIOD,
+        "--ballot-key",
+        "ballot.key",
+        "--yes",
+    ]);
     let row = campaign_row(&mut conn);
     assert_eq!(
         (row.state.as_str(), row.scrub_pending),
@@ -1513,7 +1528,14 @@ fn submissions_racing_the_close(database_url: Option<String>, backend: &str) {
         }
         let close_started = Instant::now();
         let closed = served
-            .command(&["campaign", "close", PERIOD, "--ballot-key", "ballot.key"])
+            .command(&[
+                "campaign",
+                "close",
+                PERIOD,
+                "--ballot-key",
+                "ballot.key",
+                "--yes",
+            ])
             .output()
             .unwrap();
         let close_seconds = close_started.elapsed().as_secs_f64();
@@ -1655,7 +1677,14 @@ fn close_killed_half_way(database_url: Option<String>, backend: &str) {
     // The close, killed once it has committed `closing` and is opening the ballots.
     let log = served.dir.path().join("close.log");
     let mut child = served
-        .command(&["campaign", "close", PERIOD, "--ballot-key", "ballot.key"])
+        .command(&[
+            "campaign",
+            "close",
+            PERIOD,
+            "--ballot-key",
+            "ballot.key",
+            "--yes",
+        ])
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(&log).unwrap())
         .spawn()
@@ -1719,7 +1748,14 @@ fn close_killed_half_way(database_url: Option<String>, backend: &str) {
         assert_eq!(status, 410, "{backend}: an answer was taken while closing");
     }
 
-    served.run(&["campaign", "close", PERIOD, "--ballot-key", "ballot.key"]);
+    served.run(&[
+        "campaign",
+        "close",
+        PERIOD,
+        "--ballot-key",
+        "ballot.key",
+        "--yes",
+    ]);
     let row = campaign_row(&mut conn);
     assert_eq!(
         (row.state.as_str(), row.scrub_pending),

@@ -477,6 +477,8 @@ fn upgrade_on_the_command_line(db: &TestDb) {
             .env("QIPING_LINK_SECRET", crate::survey_support::server::SECRET)
             .env("QIPING_LOG", "warn")
             .args(args)
+            // No terminal: the irreversible commands then need --yes.
+            .stdin(std::process::Stdio::null())
             .output()
             .unwrap()
     };
@@ -519,6 +521,7 @@ fn upgrade_on_the_command_line(db: &TestDb) {
         "2026H2",
         "--ballot-key",
         key.to_str().unwrap(),
+        "--yes",
     ]);
     assert!(out.status.success(), "[{tag}] {}", stderr(&out));
     let mut conn = DatabaseUrl::parse(&db.url).unwrap().connect().unwrap();
@@ -533,6 +536,26 @@ fn upgrade_on_the_command_line(db: &TestDb) {
         !key.exists(),
         "[{tag}] the close destroys the key file it read"
     );
+
+    // Publishing without a terminal and without --yes: it says what it would do and stops
+    // (issue 43); with --yes it publishes.
+    let out = qiping(&["campaign", "aggregate", "2026H2"]);
+    assert!(out.status.success(), "[{tag}] {}", stderr(&out));
+    let refused = qiping(&["campaign", "publish", "2026H2"]);
+    assert!(!refused.status.success(), "[{tag}] published without a yes");
+    let said = stderr(&refused);
+    assert!(
+        said.contains("公布第 1 版") && said.contains("个单位参加排名") && said.contains("--yes"),
+        "[{tag}] {said}"
+    );
+    assert_eq!(
+        publications(&mut conn).len(),
+        2,
+        "[{tag}] nothing published"
+    );
+    let out = qiping(&["campaign", "publish", "2026H2", "--yes"]);
+    assert!(out.status.success(), "[{tag}] {}", stderr(&out));
+    assert_eq!(publications(&mut conn).len(), 3, "[{tag}]");
 }
 
 #[test]

@@ -151,6 +151,7 @@ pub fn start_logging(
             super::PERIOD,
             "--ballot-key-out",
             "ballot.key",
+            "--yes",
         ],
     );
     let env: Vec<(String, String)> = env
