@@ -193,7 +193,8 @@ pub fn run(ctx: &Context, command: CampaignCommand) -> anyhow::Result<()> {
                 yes,
                 "开始评议",
                 &[format!(
-                    "{period} 开始评议:将生成 {} 份邀请并排队发送,选票密钥写入 {}。                     开始后邀请不能撤回,评议活动只能截止或作废。",
+                    "{period} 开始评议:将生成 {} 份邀请并排队发送,选票密钥写入 {}。\
+                     开始后邀请不能撤回,评议活动只能截止或作废。",
                     summary.to_invite,
                     ballot_key_out.display()
                 )],
@@ -232,13 +233,13 @@ pub fn run(ctx: &Context, command: CampaignCommand) -> anyhow::Result<()> {
             exclude_unopenable,
             yes,
         } => {
-            let summary = campaign::show(&mut conn, &period)?;
-            let ballots = crate::db::ballots::count(&mut conn, summary.id)?;
+            let ballots = sealed_answers(&mut conn, &period)?;
             super::confirm::confirm(
                 yes,
                 "截止评议",
                 &[format!(
-                    "{period} 截止评议:此后不再接受答卷;现有 {ballots} 份密封答卷将全部开启、                     打乱保存,读入的密钥文件随后被覆盖删除。截止后不能重新开始。"
+                    "{period} 截止评议:此后不再接受答卷;现有 {ballots} 份密封答卷将全部开启、\
+                     打乱保存,读入的密钥文件随后被覆盖删除。截止后不能重新开始。"
                 )],
             )?;
             super::results::close(ctx, &period, ballot_key.as_deref(), exclude_unopenable)
@@ -248,8 +249,7 @@ pub fn run(ctx: &Context, command: CampaignCommand) -> anyhow::Result<()> {
             reason,
             yes,
         } => {
-            let summary = campaign::show(&mut conn, &period)?;
-            let ballots = crate::db::ballots::count(&mut conn, summary.id)?;
+            let ballots = sealed_answers(&mut conn, &period)?;
             super::confirm::confirm(
                 yes,
                 "作废评议活动",
@@ -470,4 +470,10 @@ fn table(list: &[CampaignSummary]) -> Table {
         ]);
     }
     table
+}
+
+/// How many sealed answers the campaign of `period` holds (what a close opens, a discard deletes).
+fn sealed_answers(conn: &mut crate::db::Conn, period: &Period) -> anyhow::Result<i64> {
+    let row = campaign::find(conn, period)?;
+    Ok(crate::db::ballots::count(conn, row.id)?)
 }

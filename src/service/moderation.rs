@@ -127,6 +127,7 @@ pub fn pending(conn: &mut Conn, campaign_id: i64) -> Result<usize, ServiceError>
 /// What publishing with comments still 未审核 means, for the CLI and the page.
 pub fn unreviewed_note(period: &str, n: usize) -> String {
     format!(
-        "{period} 还有 {n} 条留言未审核:单位和纪检监察看不到它们,审核通过后才显示         (/admin/campaigns/{period}/comments)"
+        "{period} 还有 {n} 条留言未审核:单位和纪检监察看不到它们,审核通过后才显示\
+         (/admin/campaigns/{period}/comments)"
     )
 }
