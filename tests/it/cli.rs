@@ -195,6 +195,11 @@ fn an_irreversible_command_without_a_terminal_refuses_unless_yes_is_given() {
             db.backend
         );
         assert!(
+            !said.contains("   "),
+            "[{}] a run of spaces in the message: {said}",
+            db.backend
+        );
+        assert!(
             !dir.path().join("ballot.key").exists(),
             "no key file written"
         );
@@ -216,7 +221,7 @@ fn an_irreversible_command_without_a_terminal_refuses_unless_yes_is_given() {
         let refused = run(&close);
         assert!(!refused.status.success());
         assert!(
-            stderr(&refused).contains("现有 0 份密封答卷"),
+            stderr(&refused).contains("现有 0 份密封答卷") && !stderr(&refused).contains("   "),
             "{}",
             stderr(&refused)
         );
