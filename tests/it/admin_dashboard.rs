@@ -688,7 +688,36 @@ async fn run_campaign_end_to_end(db: &TestDb) {
     );
     assert!(!unpublished.1.contains("家企业评价"));
 
-    let published = post(&app, &admin, "/admin/campaigns/2019H1/actions/publish", &[]).await;
+    // 公布结果 first shows what publishing will do, in numbers; the page alone changes nothing
+    // (its 取消 leads back), and its button posts the form again, confirmed (issue 43).
+    let asked = post(&app, &admin, "/admin/campaigns/2019H1/actions/publish", &[]).await;
+    assert_eq!(asked.status, 200, "[{tag}] {}", asked.body);
+    for says in [
+        "请确认",
+        "将公布第 1 版",
+        "个单位参加排名",
+        "样本不足",
+        "问责提示",
+        "id=\"cancel\"",
+    ] {
+        assert!(asked.body.contains(says), "[{tag}] {says}: {}", asked.body);
+    }
+    let state: String = qiping::db::schema::campaigns::table
+        .filter(qiping::db::schema::campaigns::period.eq("2019H1"))
+        .select(qiping::db::schema::campaigns::state)
+        .first(&mut conn)
+        .unwrap();
+    assert_eq!(
+        state, "closed",
+        "[{tag}] the confirmation page published nothing"
+    );
+    let published = post(
+        &app,
+        &admin,
+        "/admin/campaigns/2019H1/actions/publish",
+        &[("confirmed", "1")],
+    )
+    .await;
     ok(&published, "publish");
     assert!(published.body.contains("第 1 版已公布"));
     assert!(

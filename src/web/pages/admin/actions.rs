@@ -42,6 +42,23 @@ pub struct ActionForm {
     /// `discard`, `open`: the campaign the page showed (a stale page must not act on the period's
     /// next).
     campaign_id: String,
+    /// `publish`: present once the office has seen the confirmation page with the numbers
+    /// ([`confirmation`]); without it the action only shows that page.
+    confirmed: Option<String>,
+}
+
+/// The page that asks before an irreversible action (issue 43): what it will do, in numbers, a
+/// button that posts the same form again confirmed, and a way back that changes nothing.
+#[derive(askama::Template)]
+#[template(path = "admin/confirm.html")]
+struct Confirmation {
+    chrome: Chrome,
+    title: &'static str,
+    lines: Vec<String>,
+    action: String,
+    /// The form's own fields, posted again.
+    fields: Vec<(&'static str, String)>,
+    back: String,
 }
 
 /// `POST /admin/campaigns/{period}/actions/{action}`: `open`, `remind`, `extend`, `reissue`,
@@ -65,6 +82,9 @@ pub async fn action(
     let back_url = format!("/admin/campaigns/{period}");
     if action == CampaignAction::Open {
         return issue_key(&state, chrome, actor, period, &form, &back_url).await;
+    }
+    if action == CampaignAction::Publish && form.confirmed.is_none() {
+        return confirm_publish(&state, chrome, period, form, back_url).await;
     }
     let outcome = state
         .with_conn(move |conn| Ok(action.run(conn, &config, &actor, &period, &form)))
@@ -407,4 +427,52 @@ fn missing_key(
         ..Outcome::done(chrome, title, vec!["请选择选票密钥文件(.key)".into()], back)
     }
     .respond(StatusCode::BAD_REQUEST)
+}
+
+/// Publishing's confirmation page: the version, the units ranked and shown as 样本不足, the
+/// flags it raises and the comments still unreviewed ([`publication::preview`]).
+async fn confirm_publish(
+    state: &web::Data<AppState>,
+    chrome: Chrome,
+    period: Period,
+    form: ActionForm,
+    back_url: String,
+) -> Result<HttpResponse, WebError> {
+    let stats = state.config.stats.clone();
+    let reason = Some(form.reason.trim().to_owned()).filter(|r| !r.is_empty());
+    let r = reason.clone();
+    let preview = state
+        .with_conn(move |conn| Ok(publication::preview(conn, &period, r.as_deref(), &stats)))
+        .await?;
+    let title = CampaignAction::Publish.title();
+    let p = match preview {
+        Ok(p) => p,
+        Err(e) => return failed(chrome, title, e, (back_url.as_str(), "返回该评议活动")),
+    };
+    let mut lines = vec![
+        format!(
+            "{period} 将公布第 {} 版:{} 个单位参加排名,{} 个显示为「样本不足」。",
+            p.version, p.ranked, p.suppressed
+        ),
+        format!(
+            "将产生问责提示 {} 个(其中可信 {} 个),纪检监察随即可见。",
+            p.flags, p.credible_flags
+        ),
+        "公布后结果对外可见,不能撤回,只能以更正版本替代。".to_owned(),
+    ];
+    if p.comments_unreviewed > 0 {
+        lines.push(crate::service::moderation::unreviewed_note(
+            &p.period,
+            p.comments_unreviewed,
+        ));
+    }
+    let page = Confirmation {
+        chrome,
+        title,
+        lines,
+        action: format!("{back_url}/actions/publish"),
+        fields: reason.map(|r| ("reason", r)).into_iter().collect(),
+        back: back_url,
+    };
+    crate::web::pages::private_page(&page)
 }
