@@ -279,17 +279,7 @@ pub fn run(ctx: &Context, command: CampaignCommand) -> anyhow::Result<()> {
                 reason.as_deref(),
                 &ctx.config.stats,
             )?;
-            let mut what = vec![format!(
-                "{period} 公布第 {} 版:{} 个单位参加排名,{} 个显示为「样本不足」;\
-                 产生问责提示 {} 个(可信 {} 个)。公布后对外可见,只能以更正版本替代。",
-                p.version, p.ranked, p.suppressed, p.flags, p.credible_flags
-            )];
-            if p.comments_unreviewed > 0 {
-                what.push(crate::service::moderation::unreviewed_note(
-                    &p.period,
-                    p.comments_unreviewed,
-                ));
-            }
+            let what = p.lines();
             super::confirm::confirm(
                 yes,
                 if reason.is_some() {

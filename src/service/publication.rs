@@ -62,6 +62,31 @@ pub struct PublishPreview {
     pub comments_unreviewed: usize,
 }
 
+impl PublishPreview {
+    /// What publishing will do, one sentence a line, for the CLI's question and the page's
+    /// confirmation.
+    pub fn lines(&self) -> Vec<String> {
+        let mut lines = vec![
+            format!(
+                "{} 将公布第 {} 版:{} 个单位参加排名,{} 个显示为「样本不足」。",
+                self.period, self.version, self.ranked, self.suppressed
+            ),
+            format!(
+                "将产生问责提示 {} 个(其中可信 {} 个),纪检监察随即可见。",
+                self.flags, self.credible_flags
+            ),
+            "公布后结果对外可见,不能撤回,只能以更正版本替代。".to_owned(),
+        ];
+        if self.comments_unreviewed > 0 {
+            lines.push(super::moderation::unreviewed_note(
+                &self.period,
+                self.comments_unreviewed,
+            ));
+        }
+        lines
+    }
+}
+
 /// [`publish`]'s checks and computations, before anything is written.
 struct Plan {
     campaign: campaign_rows::CampaignRow,

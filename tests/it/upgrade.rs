@@ -545,7 +545,7 @@ fn upgrade_on_the_command_line(db: &TestDb) {
     assert!(!refused.status.success(), "[{tag}] published without a yes");
     let said = stderr(&refused);
     assert!(
-        said.contains("公布第 1 版") && said.contains("个单位参加排名") && said.contains("--yes"),
+        said.contains("将公布第 1 版") && said.contains("个单位参加排名") && said.contains("--yes"),
         "[{tag}] {said}"
     );
     assert_eq!(

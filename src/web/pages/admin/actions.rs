@@ -449,23 +449,7 @@ async fn confirm_publish(
         Ok(p) => p,
         Err(e) => return failed(chrome, title, e, (back_url.as_str(), "返回该评议活动")),
     };
-    let mut lines = vec![
-        format!(
-            "{period} 将公布第 {} 版:{} 个单位参加排名,{} 个显示为「样本不足」。",
-            p.version, p.ranked, p.suppressed
-        ),
-        format!(
-            "将产生问责提示 {} 个(其中可信 {} 个),纪检监察随即可见。",
-            p.flags, p.credible_flags
-        ),
-        "公布后结果对外可见,不能撤回,只能以更正版本替代。".to_owned(),
-    ];
-    if p.comments_unreviewed > 0 {
-        lines.push(crate::service::moderation::unreviewed_note(
-            &p.period,
-            p.comments_unreviewed,
-        ));
-    }
+    let lines = p.lines();
     let page = Confirmation {
         chrome,
         title,
