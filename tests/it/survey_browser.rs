@@ -137,3 +137,107 @@ fn an_enterprise_answers_on_a_phone_and_its_ratings_are_stored() {
         );
     }
 }
+
+/// The 营商办 in a real browser (issue 43): 公布结果 shows what publishing will do, in numbers,
+/// before anything happens; 取消 goes back with nothing changed; 确认 publishes.
+#[test]
+fn the_office_sees_the_numbers_before_publishing_and_cancelling_changes_nothing() {
+    use std::io::Write;
+    if !webdriver::available() {
+        eprintln!("SKIPPED: chromium not installed");
+        return;
+    }
+    const ENTERPRISES: usize = 12;
+    let served = server::start(ENTERPRISES, 4, 0);
+    let mut conn = DatabaseUrl::parse(&served.database_url)
+        .unwrap()
+        .connect()
+        .unwrap();
+    // Every enterprise answers its four units: each unit has 12 ratings, above the threshold.
+    let secret = LinkSecret::from_config(Some(SECRET)).unwrap();
+    let links: Vec<(i64, i32)> = invitations::table
+        .order(invitations::id)
+        .select((invitations::id, invitations::link_version))
+        .load(&mut conn)
+        .unwrap();
+    let codes = survey_support::asked_codes();
+    let mut http = survey_support::http::Http::connect(served.addr).unwrap();
+    for (id, version) in &links {
+        let body = survey_support::data::submission_json(&secret.token(*id, *version), &codes);
+        assert_eq!(http.post_json("/api/v1/responses", &body).unwrap().0, 201);
+    }
+    served.run(&[
+        "campaign",
+        "close",
+        survey_support::PERIOD,
+        "--ballot-key",
+        "ballot.key",
+        "--yes",
+    ]);
+    served.run(&["campaign", "aggregate", survey_support::PERIOD]);
+    let mut add = served
+        .command(&["user", "add", "wang", "--role", "admin", "--password-stdin"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    add.stdin
+        .take()
+        .unwrap()
+        .write_all(b"correct-horse-battery\n")
+        .unwrap();
+    assert!(add.wait().unwrap().success());
+    let state = |conn: &mut qiping::db::Conn| -> String {
+        qiping::db::schema::campaigns::table
+            .select(qiping::db::schema::campaigns::state)
+            .first(conn)
+            .unwrap()
+    };
+
+    let base = format!("http://{}", served.addr);
+    let browser = Browser::start(360, 740);
+    browser.goto(&format!("{base}/login"));
+    browser.type_text("input[name=name]", "wang");
+    browser.type_text("input[name=password]", "correct-horse-battery");
+    browser.click("button[type=submit]");
+    browser.wait_for_url("/admin/");
+    let page = format!("{base}/admin/campaigns/{}", survey_support::PERIOD);
+    browser.goto(&page);
+    let publish = "form[action$='/actions/publish'] button[type=submit]";
+    browser.click(publish);
+    browser.wait_for_url("/actions/publish");
+    let asked = browser.text("main");
+    for says in [
+        "请确认",
+        "将公布第 1 版",
+        "个单位参加排名",
+        "问责提示",
+        "不能撤回",
+    ] {
+        assert!(asked.contains(says), "{says}: {asked}");
+    }
+    let overflow = browser.script("return document.documentElement.scrollWidth;");
+    assert!(
+        overflow.as_u64().unwrap() <= 360,
+        "no sideways scrolling: {overflow}"
+    );
+    browser.click("#cancel");
+    browser.wait_for_url(&format!("/admin/campaigns/{}", survey_support::PERIOD));
+    assert_eq!(state(&mut conn), "closed", "cancelling published nothing");
+
+    browser.click(publish);
+    browser.wait_for_url("/actions/publish");
+    browser.click("#confirm");
+    // The answer comes at the same address: wait for its text.
+    let started = std::time::Instant::now();
+    let done = loop {
+        let text = browser.text("main");
+        if text.contains("已公布") || started.elapsed() > std::time::Duration::from_secs(20) {
+            break text;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    assert!(done.contains("第 1 版已公布"), "{done}");
+    assert_eq!(state(&mut conn), "published");
+}
