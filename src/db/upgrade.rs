@@ -80,8 +80,10 @@ pub fn delete_linked(conn: &mut Conn, campaign_id: i64) -> QueryResult<(usize, u
     Ok((ratings, responses))
 }
 
-/// Deletes responses no rating names any more (of campaigns whose ratings are gone).
-pub fn delete_orphan_responses(conn: &mut Conn) -> QueryResult<usize> {
+/// Deletes every response still stored. Called last: by then no rating names one (the upgrade
+/// deleted the linked ratings campaign by campaign), so what is left are responses that rated
+/// nothing storable, of any campaign.
+pub fn delete_remaining_responses(conn: &mut Conn) -> QueryResult<usize> {
     diesel::delete(responses::table).execute(conn)
 }
 

@@ -187,8 +187,8 @@ fn unlink_and_seal(
             {
                 report.sealed = Some(seal_open(conn, *campaign_id, key, secret, hand_over)?);
             }
-            // Responses of campaigns without a rating left (none answered a unit).
-            rows::delete_orphan_responses(conn)?;
+            // Responses no rating names (they rated nothing storable).
+            rows::delete_remaining_responses(conn)?;
             Ok(report)
         },
         |r| {

@@ -146,18 +146,7 @@ fn a_database_url_with_an_unknown_scheme_is_refused_clearly() {
 fn an_irreversible_command_without_a_terminal_refuses_unless_yes_is_given() {
     common::on_each_backend(|db| {
         let dir = tempfile::tempdir().expect("dir");
-        let run = |args: &[&str]| {
-            Command::new(env!("CARGO_BIN_EXE_qiping"))
-                .current_dir(dir.path())
-                .env_remove("DATABASE_URL")
-                .env("QIPING_DATABASE_URL", &db.url)
-                .env("QIPING_LINK_SECRET", crate::survey_support::server::SECRET)
-                .env("QIPING_LOG", "warn")
-                .args(args)
-                .stdin(std::process::Stdio::null())
-                .output()
-                .expect("run qiping")
-        };
+        let run = |args: &[&str]| common::qiping_cli(dir.path(), &db.url, args);
         for args in [
             &["import", "units", &fixture_path("units_good.csv")][..],
             &[

@@ -208,14 +208,7 @@ fn crash_under_load(database_url: Option<String>, backend: &str) {
 
     // The close opens every ballot: each answer is a rating once, none twice, and the key file
     // the close read is gone.
-    served.run(&[
-        "campaign",
-        "close",
-        survey_support::PERIOD,
-        "--ballot-key",
-        "ballot.key",
-        "--yes",
-    ]);
+    served.close();
     let opened: i64 = ratings::table.count().get_result(&mut conn).unwrap();
     assert_eq!(opened, ENTERPRISES as i64 * ASKED as i64, "{backend}");
     assert_eq!(crate::common::keys::ballots(&mut conn), 0, "{backend}");

@@ -511,14 +511,7 @@ fn a_comment_written_while_open(database_url: Option<String>, backend: &str) {
     // The close, logging at trace level too, prints nothing of it either; after it the comment is
     // a rating's, once.
     let closed = served
-        .command(&[
-            "campaign",
-            "close",
-            PERIOD,
-            "--ballot-key",
-            "ballot.key",
-            "--yes",
-        ])
+        .command(&server::CLOSE)
         .env("QIPING_LOG", "trace")
         .output()
         .unwrap();
@@ -863,14 +856,7 @@ fn copied_ballots_after_the_close(database_url: Option<String>, backend: &str) {
     }
     keyfile::destroy(&damaged_path).unwrap();
 
-    served.run(&[
-        "campaign",
-        "close",
-        PERIOD,
-        "--ballot-key",
-        "ballot.key",
-        "--yes",
-    ]);
+    served.close();
     let row = campaign_row(&mut conn);
     assert_eq!(
         (row.state.as_str(), row.scrub_pending),
@@ -1527,17 +1513,7 @@ fn submissions_racing_the_close(database_url: Option<String>, backend: &str) {
             std::thread::sleep(Duration::from_millis(5));
         }
         let close_started = Instant::now();
-        let closed = served
-            .command(&[
-                "campaign",
-                "close",
-                PERIOD,
-                "--ballot-key",
-                "ballot.key",
-                "--yes",
-            ])
-            .output()
-            .unwrap();
+        let closed = served.command(&server::CLOSE).output().unwrap();
         let close_seconds = close_started.elapsed().as_secs_f64();
         // The clients go on a moment after the close returned: those submissions are refused.
         let acked_at_close = acknowledged.load(Ordering::SeqCst);
@@ -1677,14 +1653,7 @@ fn close_killed_half_way(database_url: Option<String>, backend: &str) {
     // The close, killed once it has committed `closing` and is opening the ballots.
     let log = served.dir.path().join("close.log");
     let mut child = served
-        .command(&[
-            "campaign",
-            "close",
-            PERIOD,
-            "--ballot-key",
-            "ballot.key",
-            "--yes",
-        ])
+        .command(&server::CLOSE)
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(&log).unwrap())
         .spawn()
@@ -1748,14 +1717,7 @@ fn close_killed_half_way(database_url: Option<String>, backend: &str) {
         assert_eq!(status, 410, "{backend}: an answer was taken while closing");
     }
 
-    served.run(&[
-        "campaign",
-        "close",
-        PERIOD,
-        "--ballot-key",
-        "ballot.key",
-        "--yes",
-    ]);
+    served.close();
     let row = campaign_row(&mut conn);
     assert_eq!(
         (row.state.as_str(), row.scrub_pending),

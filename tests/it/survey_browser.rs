@@ -166,14 +166,7 @@ fn the_office_sees_the_numbers_before_publishing_and_cancelling_changes_nothing(
         let body = survey_support::data::submission_json(&secret.token(*id, *version), &codes);
         assert_eq!(http.post_json("/api/v1/responses", &body).unwrap().0, 201);
     }
-    served.run(&[
-        "campaign",
-        "close",
-        survey_support::PERIOD,
-        "--ballot-key",
-        "ballot.key",
-        "--yes",
-    ]);
+    served.close();
     served.run(&["campaign", "aggregate", survey_support::PERIOD]);
     let mut add = served
         .command(&["user", "add", "wang", "--role", "admin", "--password-stdin"])

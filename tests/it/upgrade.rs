@@ -465,23 +465,10 @@ fn two_open_campaigns_stop_the_upgrade_before_it_changes_anything() {
 /// refuses while a campaign is open; with one it writes the key file (mode 0600) that then closes
 /// the campaign.
 fn upgrade_on_the_command_line(db: &TestDb) {
-    use std::process::Command;
     let tag = db.backend;
     drop(restore(db));
     let dir = tempfile::tempdir().unwrap();
-    let qiping = |args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_qiping"))
-            .current_dir(dir.path())
-            .env_remove("DATABASE_URL")
-            .env("QIPING_DATABASE_URL", &db.url)
-            .env("QIPING_LINK_SECRET", crate::survey_support::server::SECRET)
-            .env("QIPING_LOG", "warn")
-            .args(args)
-            // No terminal: the irreversible commands then need --yes.
-            .stdin(std::process::Stdio::null())
-            .output()
-            .unwrap()
-    };
+    let qiping = |args: &[&str]| common::qiping_cli(dir.path(), &db.url, args);
     let stderr = |out: &std::process::Output| String::from_utf8_lossy(&out.stderr).into_owned();
     let refused = qiping(&["migrate"]);
     assert!(!refused.status.success(), "[{tag}]");

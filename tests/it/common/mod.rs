@@ -293,6 +293,26 @@ pub fn no_progress() -> impl FnMut(usize, usize) {
     |_, _| {}
 }
 
+/// Runs the `qiping` binary in `dir` on `database_url`, with the tests' link secret, warnings
+/// only and no terminal (so an irreversible command asks for `--yes`); what it printed and how it
+/// ended, whether it succeeded or not.
+pub fn qiping_cli(
+    dir: &std::path::Path,
+    database_url: &str,
+    args: &[&str],
+) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_qiping"))
+        .current_dir(dir)
+        .env_remove("DATABASE_URL")
+        .env("QIPING_DATABASE_URL", database_url)
+        .env("QIPING_LINK_SECRET", crate::survey_support::server::SECRET)
+        .env("QIPING_LOG", "warn")
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run qiping")
+}
+
 pub mod accounts;
 
 pub mod keys;

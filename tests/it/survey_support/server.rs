@@ -9,6 +9,17 @@ use std::process::{Child, Command, Stdio};
 use super::data;
 use super::http::{free_port, wait_ready};
 
+/// The command that closes the served campaign with the key file `campaign open` wrote in the
+/// installation's folder, confirmed (`--yes`: no terminal asks).
+pub const CLOSE: [&str; 6] = [
+    "campaign",
+    "close",
+    super::PERIOD,
+    "--ballot-key",
+    "ballot.key",
+    "--yes",
+];
+
 pub const SECRET: &str = "dGVzdC1zZWNyZXQtb2YtdGhpcnR5LXR3by1ieXRlcyE";
 
 /// A served installation in a temporary folder; the server is stopped when this is dropped.
@@ -262,6 +273,12 @@ impl Served {
     /// The ballot key file `campaign open` wrote in the installation's folder.
     pub fn key_file(&self) -> std::path::PathBuf {
         self.dir.path().join("ballot.key")
+    }
+
+    /// Closes the served campaign with the key file `campaign open` wrote ([`CLOSE`]); panics
+    /// unless it succeeds.
+    pub fn close(&self) {
+        self.run(&CLOSE);
     }
 
     /// Runs a `qiping` command in the installation's folder; panics unless it succeeds.
