@@ -1,6 +1,6 @@
 //! Comment moderation: the 营商办 reads every comment of a closed campaign (hidden ones too),
 //! approves it (`comment_review` 'approved', 已通过) or hides it with a reason ('hidden', 已隐藏);
-//! until then it is 'pending' (未审核). Units and inspectors read approved comments only. Nothing
+//! until then it is 'pending' (未审核). Unit viewers read approved comments only. Nothing
 //! here joins a comment to an enterprise.
 
 use chrono::NaiveDateTime;

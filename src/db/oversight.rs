@@ -19,7 +19,7 @@ pub struct CommentRecord {
 }
 
 /// Visible comments on the given units, of the campaigns `audience` may read ([`readable_by`]):
-/// approved ones (已通过) for units and inspectors; for the 营商办, which reviews them, every
+/// approved ones (已通过) for unit viewers; for the 营商办, which reviews them, every
 /// comment not hidden.
 pub fn comments(
     conn: &mut Conn,

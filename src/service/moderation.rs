@@ -1,7 +1,7 @@
 //! Comment moderation (docs/domain.md §1: comments are one source of problems), between the close
 //! and publication: comments exist in the clear only once the close has opened the ballots. Each
 //! comment starts 未审核 (pending); the 营商办 approves it (已通过) or hides it with a reason (已隐藏),
-//! for instance when it is abusive or would identify its writer. The unit and inspector pages
+//! for instance when it is abusive or would identify its writer. The unit pages
 //! (`oversight`) read approved comments only, so a comment published unreviewed stays hidden from
 //! units until it is approved. The audit row names the rating and the reason, never the text.
 
@@ -127,7 +127,7 @@ pub fn pending(conn: &mut Conn, campaign_id: i64) -> Result<usize, ServiceError>
 /// What publishing with comments still 未审核 means, for the CLI and the page.
 pub fn unreviewed_note(period: &str, n: usize) -> String {
     format!(
-        "{period} 还有 {n} 条留言未审核:单位和纪检监察看不到它们,审核通过后才显示\
+        "{period} 还有 {n} 条留言未审核:单位的页面不显示它们,审核通过后才显示\
          (/admin/campaigns/{period}/comments)"
     )
 }
