@@ -122,7 +122,6 @@ impl Browser {
             .to_owned()
     }
 
-    /// The element matching a CSS selector.
     /// Waits (up to 15 s) until the current URL ends with `suffix`: a click that submits a form
     /// returns before the browser has navigated, more so on a loaded machine.
     pub fn wait_for_url(&self, suffix: &str) -> String {
@@ -136,6 +135,33 @@ impl Browser {
         }
     }
 
+    /// Waits (up to 20 s) until the text of the element matching `css` contains `needle`, and
+    /// returns that text (the last one read, if it never came). Read in one script call, so a page
+    /// that is replaced meanwhile (a form posted to the same address) is read again, not stale.
+    pub fn wait_for_text(&self, css: &str, needle: &str) -> String {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        let source = format!(
+            "const e = document.querySelector({}); return e ? e.innerText : '';",
+            json!(css)
+        );
+        loop {
+            let text = self
+                .call(
+                    "POST",
+                    "/execute/sync",
+                    json!({"script": source, "args": []}),
+                )
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default();
+            if text.contains(needle) || std::time::Instant::now() > deadline {
+                return text;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    }
+
+    /// The element matching a CSS selector.
     pub fn find(&self, css: &str) -> String {
         let found = self
             .call(
