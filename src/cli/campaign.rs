@@ -188,17 +188,10 @@ pub fn run(ctx: &Context, command: CampaignCommand) -> anyhow::Result<()> {
             without_interactions,
             yes,
         } => {
-            let summary = campaign::show(&mut conn, &period)?;
-            super::confirm::confirm(
-                yes,
-                "开始评议",
-                &[format!(
-                    "{period} 开始评议:将生成 {} 份邀请并排队发送,选票密钥写入 {}。\
-                     开始后邀请不能撤回,评议活动只能截止或作废。",
-                    summary.to_invite,
-                    ballot_key_out.display()
-                )],
-            )?;
+            let mut what =
+                crate::service::confirmation::open(&mut conn, &period, without_interactions)?;
+            what.push(format!("选票密钥将写入 {}。", ballot_key_out.display()));
+            super::confirm::confirm(yes, "开始评议", &what)?;
             crate::harden::no_core_dumps()?;
             let secret = LinkSecret::from_config(ctx.config.link_secret.as_deref())?;
             let key = crate::ballot::PrivateKey::generate()
@@ -233,15 +226,8 @@ pub fn run(ctx: &Context, command: CampaignCommand) -> anyhow::Result<()> {
             exclude_unopenable,
             yes,
         } => {
-            let ballots = sealed_answers(&mut conn, &period)?;
-            super::confirm::confirm(
-                yes,
-                "截止评议",
-                &[format!(
-                    "{period} 截止评议:此后不再接受答卷;现有 {ballots} 份密封答卷将全部开启、\
-                     打乱保存,读入的密钥文件随后被覆盖删除。截止后不能重新开始。"
-                )],
-            )?;
+            let what = crate::service::confirmation::close(&mut conn, &period)?;
+            super::confirm::confirm(yes, "截止评议", &what)?;
             super::results::close(ctx, &period, ballot_key.as_deref(), exclude_unopenable)
         }
         CampaignCommand::Discard {
@@ -249,14 +235,8 @@ pub fn run(ctx: &Context, command: CampaignCommand) -> anyhow::Result<()> {
             reason,
             yes,
         } => {
-            let ballots = sealed_answers(&mut conn, &period)?;
-            super::confirm::confirm(
-                yes,
-                "作废评议活动",
-                &[format!(
-                    "{period} 作废:将删除 {ballots} 份答卷,不公布任何结果;可重新创建该期评议活动。"
-                )],
-            )?;
+            let what = crate::service::confirmation::discard(&mut conn, &period, &reason)?;
+            super::confirm::confirm(yes, "作废评议活动", &what)?;
             let report = campaign::discard(&mut conn, &ctx.actor, &period, &reason, None)?;
             eprintln!(
                 "{} 评议活动已作废:已删除 {} 份答卷,不会公布任何结果;可重新创建该期评议活动",
@@ -460,10 +440,4 @@ fn table(list: &[CampaignSummary]) -> Table {
         ]);
     }
     table
-}
-
-/// How many sealed answers the campaign of `period` holds (what a close opens, a discard deletes).
-fn sealed_answers(conn: &mut crate::db::Conn, period: &Period) -> anyhow::Result<i64> {
-    let row = campaign::find(conn, period)?;
-    Ok(crate::db::ballots::count(conn, row.id)?)
 }

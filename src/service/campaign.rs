@@ -424,6 +424,18 @@ fn invite_and_open(
     Ok(())
 }
 
+/// Refuses when the page that asked showed another campaign of the period (`expected_id`).
+pub fn require_shown(
+    conn: &mut Conn,
+    period: &Period,
+    expected_id: Option<i64>,
+) -> Result<(), ServiceError> {
+    match expected_id {
+        Some(id) if id != find(conn, period)?.id => Err(stale_page(period)),
+        _ => Ok(()),
+    }
+}
+
 fn stale_page(period: &Period) -> ServiceError {
     ServiceError::Conflict(format!(
         "{period} 的评议活动已不是页面上的那一个(可能已被作废并重新创建),请刷新页面后再操作"
@@ -434,7 +446,7 @@ fn stale_page(period: &Period) -> ServiceError {
 /// confirms one in which every enterprise chooses its units itself (at most
 /// [`crate::ballot::MAX_ADDED_UNITS`] each): an office that forgot the import would otherwise mail
 /// every enterprise a questionnaire with no unit on it.
-fn require_interactions(
+pub(super) fn require_interactions(
     conn: &mut Conn,
     campaign: &CampaignRow,
     confirmed_without: bool,
@@ -451,7 +463,7 @@ fn require_interactions(
 }
 
 /// At most one campaign under way (`key_check`, `open` or `closing`) at a time.
-fn refuse_second(conn: &mut Conn, campaign: &CampaignRow) -> Result<(), ServiceError> {
+pub(super) fn refuse_second(conn: &mut Conn, campaign: &CampaignRow) -> Result<(), ServiceError> {
     if let Some(other) = rows::under_way(conn)?
         .into_iter()
         .find(|c| c.id != campaign.id)
@@ -545,17 +557,7 @@ pub fn discard(
     reason: &str,
     expected_id: Option<i64>,
 ) -> Result<DiscardReport, ServiceError> {
-    let reason = reason.trim();
-    if reason.is_empty() {
-        return Err(ServiceError::Invalid(
-            "请写明作废的原因(例如:选票密钥全部遗失)".into(),
-        ));
-    }
-    if reason.chars().count() > MAX_DISCARD_REASON_CHARS {
-        return Err(ServiceError::Invalid(format!(
-            "作废原因最多 {MAX_DISCARD_REASON_CHARS} 字"
-        )));
-    }
+    let reason = discard_reason(reason)?;
     crate::db::scrub::overwrite_deleted(conn)?;
     let report = audit::change(
         conn,
@@ -593,6 +595,22 @@ pub(crate) fn state_of(campaign: &CampaignRow) -> Result<CampaignState, ServiceE
         .state
         .parse()
         .map_err(|e| ServiceError::internal(&format!("{} 的活动状态", campaign.period), e))
+}
+
+/// A discard's reason, trimmed: required, at most [`MAX_DISCARD_REASON_CHARS`] characters.
+pub(super) fn discard_reason(reason: &str) -> Result<&str, ServiceError> {
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(ServiceError::Invalid(
+            "请写明作废的原因(例如:选票密钥全部遗失)".into(),
+        ));
+    }
+    if reason.chars().count() > MAX_DISCARD_REASON_CHARS {
+        return Err(ServiceError::Invalid(format!(
+            "作废原因最多 {MAX_DISCARD_REASON_CHARS} 字"
+        )));
+    }
+    Ok(reason)
 }
 
 /// One enterprise a campaign invites (or will), as the sample list shows it.
@@ -669,7 +687,7 @@ pub fn invitee_csv(list: &[Invitee]) -> Result<Vec<u8>, ServiceError> {
 }
 
 /// Who a campaign invites: every mailable enterprise, or the stratified sample its seed draws.
-fn invitees(
+pub(super) fn invitees(
     conn: &mut Conn,
     campaign: &CampaignRow,
 ) -> Result<Vec<enterprises::EnterpriseRow>, ServiceError> {

@@ -24,6 +24,7 @@ pub mod audit;
 pub mod ballots;
 pub mod campaign;
 pub mod closing;
+pub mod confirmation;
 pub mod demo;
 pub mod dispatch;
 pub mod history;

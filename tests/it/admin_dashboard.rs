@@ -494,7 +494,34 @@ async fn run_campaign_end_to_end(db: &TestDb) {
         .unwrap()
         .id
         .to_string();
-    let id_field = [("campaign_id", campaign_id.as_str())];
+    let id_field = [("campaign_id", campaign_id.as_str()), ("confirmed", "1")];
+    // First the confirmation, with the number of invitations; nothing is made yet.
+    let asked = post(
+        &app,
+        &admin,
+        "/admin/campaigns/2019H1/actions/open",
+        &id_field[..1],
+    )
+    .await;
+    assert_eq!(asked.status, 200, "[{tag}] {}", asked.body);
+    assert!(
+        asked.disposition.is_empty(),
+        "[{tag}] no key before the confirmation"
+    );
+    for says in [
+        "请确认".to_owned(),
+        format!("将生成 {ENTERPRISES} 份邀请"),
+        "已导入办事记录".to_owned(),
+        "name=\"confirmed\"".to_owned(),
+    ] {
+        assert!(asked.body.contains(&says), "[{tag}] {says}: {}", asked.body);
+    }
+    let state = |conn: &mut qiping::db::Conn| {
+        campaign::find(conn, &"2019H1".parse().unwrap())
+            .unwrap()
+            .state
+    };
+    assert_eq!(state(&mut conn), "draft", "[{tag}] still a draft");
     let opened = post(
         &app,
         &admin,
@@ -644,13 +671,43 @@ async fn run_campaign_end_to_end(db: &TestDb) {
     assert!(reissued.body.contains("第 2 版"));
 
     answer(&mut conn, "2019H1");
-    let refused = upload_key(&app, &admin, "/admin/campaigns/2019H1/close", b"junk", &[]).await;
+    // 截止评议 first shows what it will do, and asks for the key there.
+    let asked = post(&app, &admin, "/admin/campaigns/2019H1/actions/close", &[]).await;
+    assert_eq!(asked.status, 200, "[{tag}] {}", asked.body);
+    for says in [
+        "请确认",
+        "现有 5 份密封答卷",
+        "回收率",
+        "name=\"ballot_key\"",
+    ] {
+        assert!(asked.body.contains(says), "[{tag}] {says}: {}", asked.body);
+    }
+    // A close posted without that confirmation only shows it again; nothing changes.
+    let skipped = upload_key(&app, &admin, "/admin/campaigns/2019H1/close", &key, &[]).await;
+    assert!(skipped.body.contains("请确认"), "[{tag}] {}", skipped.body);
+    assert_eq!(state(&mut conn), "open", "[{tag}] still open");
+    let confirmed = [("confirmed", "1")];
+    let refused = upload_key(
+        &app,
+        &admin,
+        "/admin/campaigns/2019H1/close",
+        b"junk",
+        &confirmed,
+    )
+    .await;
     assert!(
         refused.body.contains("操作未完成"),
         "[{tag}] {}",
         refused.body
     );
-    let closed = upload_key(&app, &admin, "/admin/campaigns/2019H1/close", &key, &[]).await;
+    let closed = upload_key(
+        &app,
+        &admin,
+        "/admin/campaigns/2019H1/close",
+        &key,
+        &confirmed,
+    )
+    .await;
     ok(&closed, "close");
     assert!(
         closed.body.contains("已开启 5 份密封答卷"),

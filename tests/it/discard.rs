@@ -347,16 +347,24 @@ async fn the_campaign_page_discards_with_a_reason_and_says_so() {
     assert!(body.contains("请写明作废的原因"), "{body}");
     assert_eq!(campaign::show(&mut conn, &period()).unwrap().state, "open");
     let id = hidden_campaign_id(&first_page);
-    let (status, body) = accounts::post_form(
-        &app,
-        &admin,
-        &action,
-        &[
-            ("reason", "选票密钥<全部>遗失"),
-            ("campaign_id", id.as_str()),
-        ],
-    )
-    .await;
+    let fields = [
+        ("reason", "选票密钥<全部>遗失"),
+        ("campaign_id", id.as_str()),
+        ("confirmed", "1"),
+    ];
+    // First the confirmation with the number of answers it deletes; nothing changes yet.
+    let (status, body) = accounts::post_form(&app, &admin, &action, &fields[..2]).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body.contains("请确认") && body.contains("将删除 2 份答卷"),
+        "{body}"
+    );
+    assert!(
+        body.contains("选票密钥&#60;全部&#62;遗失"),
+        "the reason is posted again, escaped: {body}"
+    );
+    assert_eq!(campaign::show(&mut conn, &period()).unwrap().state, "open");
+    let (status, body) = accounts::post_form(&app, &admin, &action, &fields).await;
     assert_eq!(status, 200, "{body}");
     assert!(body.contains("已删除 2 份答卷"), "{body}");
     let (_, body) = accounts::get(&app, &page, Some(&admin.cookie)).await;

@@ -1356,6 +1356,7 @@ async fn the_web_open_leaves_no_key(db: &TestDb) {
             .set_form([
                 ("csrf_token", admin.csrf.as_str()),
                 ("campaign_id", id.as_str()),
+                ("confirmed", "1"),
             ]),
     )
     .await;
@@ -1468,7 +1469,7 @@ async fn the_web_open_leaves_no_key(db: &TestDb) {
                 "content-type",
                 format!("multipart/form-data; boundary={BOUNDARY}"),
             ))
-            .set_payload(key_form(&admin.csrf, &[], &key_file)),
+            .set_payload(key_form(&admin.csrf, &[("confirmed", "1")], &key_file)),
     )
     .await;
     assert_eq!(closed.status, 200, "[{tag}] {}", closed.body);

@@ -16,7 +16,7 @@ use crate::domain::Period;
 use crate::service::campaign as campaigns;
 use crate::service::closing::{self, CloseOptions};
 use crate::service::links::LinkSecret;
-use crate::service::{Actor, ServiceError, aggregate, outreach, publication};
+use crate::service::{Actor, ServiceError, aggregate, confirmation, outreach, publication};
 use crate::web::AppState;
 use crate::web::auth::{Admin, RequireRole, csrf};
 use crate::web::error::WebError;
@@ -42,8 +42,9 @@ pub struct ActionForm {
     /// `discard`, `open`: the campaign the page showed (a stale page must not act on the period's
     /// next).
     campaign_id: String,
-    /// `publish`: present once the office has seen the confirmation page with the numbers
-    /// ([`confirmation`]); without it the action only shows that page.
+    /// `open`, `discard`, `publish`: present once the office has seen the confirmation page with
+    /// the numbers ([`Confirmation`]); without it the action only shows that page. (`close` always
+    /// shows it: the key file is chosen there.)
     confirmed: Option<String>,
 }
 
@@ -58,11 +59,14 @@ struct Confirmation {
     action: String,
     /// The form's own fields, posted again.
     fields: Vec<(&'static str, String)>,
+    /// The close: the form asks for the ballot key file (multipart) beside the confirmation.
+    key_upload: bool,
     back: String,
 }
 
 /// `POST /admin/campaigns/{period}/actions/{action}`: `open`, `remind`, `extend`, `reissue`,
-/// `close`, `discard`, `aggregate` or `publish`.
+/// `close`, `discard`, `aggregate` or `publish`. The irreversible ones (`open`, `close`,
+/// `discard`, `publish`) first answer a confirmation page with their numbers.
 pub async fn action(
     state: web::Data<AppState>,
     admin: RequireRole<Admin>,
@@ -80,11 +84,20 @@ pub async fn action(
     let actor = admin.user().actor();
     let config = state.config.clone();
     let back_url = format!("/admin/campaigns/{period}");
-    if action == CampaignAction::Open {
-        return issue_key(&state, chrome, actor, period, &form, &back_url).await;
-    }
-    if action == CampaignAction::Publish && form.confirmed.is_none() {
-        return confirm_publish(&state, chrome, period, form, back_url).await;
+    let confirmed = form.confirmed.is_some();
+    match action {
+        CampaignAction::Open if confirmed => {
+            return issue_key(&state, chrome, actor, period, &form, &back_url).await;
+        }
+        CampaignAction::Open
+        | CampaignAction::Close
+        | CampaignAction::Discard
+        | CampaignAction::Publish
+            if !confirmed || action == CampaignAction::Close =>
+        {
+            return confirm(&state, chrome, action, period, form, back_url).await;
+        }
+        _ => {}
     }
     let outcome = state
         .with_conn(move |conn| Ok(action.run(conn, &config, &actor, &period, &form)))
@@ -103,23 +116,40 @@ enum CampaignAction {
     Remind,
     Extend,
     Reissue,
+    Close,
     Discard,
     Aggregate,
     Publish,
 }
 
 impl CampaignAction {
+    const ALL: [Self; 8] = [
+        Self::Open,
+        Self::Remind,
+        Self::Extend,
+        Self::Reissue,
+        Self::Close,
+        Self::Discard,
+        Self::Aggregate,
+        Self::Publish,
+    ];
+
     fn parse(name: &str) -> Option<Self> {
-        Some(match name {
-            "open" => Self::Open,
-            "remind" => Self::Remind,
-            "extend" => Self::Extend,
-            "reissue" => Self::Reissue,
-            "discard" => Self::Discard,
-            "aggregate" => Self::Aggregate,
-            "publish" => Self::Publish,
-            _ => return None,
-        })
+        Self::ALL.into_iter().find(|a| a.name() == name)
+    }
+
+    /// The action's name in its address.
+    fn name(self) -> &'static str {
+        match self {
+            Self::Open => "open",
+            Self::Remind => "remind",
+            Self::Extend => "extend",
+            Self::Reissue => "reissue",
+            Self::Close => "close",
+            Self::Discard => "discard",
+            Self::Aggregate => "aggregate",
+            Self::Publish => "publish",
+        }
     }
 
     fn title(self) -> &'static str {
@@ -128,6 +158,7 @@ impl CampaignAction {
             Self::Remind => "发送提醒",
             Self::Extend => "延长截止日期",
             Self::Reissue => "重新发放链接",
+            Self::Close => "截止评议",
             Self::Discard => "作废本期评议",
             Self::Aggregate => "计算结果",
             Self::Publish => "公布结果",
@@ -144,7 +175,10 @@ impl CampaignAction {
         form: &ActionForm,
     ) -> Result<Vec<String>, ServiceError> {
         match self {
-            Self::Open => Err(ServiceError::internal("开始评议", "handled by issue_key")),
+            Self::Open | Self::Close => Err(ServiceError::internal(
+                self.title(),
+                "handled by issue_key / close",
+            )),
             Self::Remind => {
                 let secret = LinkSecret::from_config(config.link_secret.as_deref())?;
                 let r =
@@ -334,9 +368,10 @@ pub async fn confirm_key(
     }
 }
 
-/// `POST /admin/campaigns/{period}/close` (multipart: `ballot_key`, optional
+/// `POST /admin/campaigns/{period}/close` (multipart: `confirmed`, `ballot_key`, optional
 /// `exclude_unopenable`): closes the campaign and opens its ballots with the uploaded key, which
-/// is held only for this request.
+/// is held only for this request. Without `confirmed` (a form that skipped the confirmation page)
+/// it only shows that page, and the key sent along is dropped unread.
 pub async fn close(
     state: web::Data<AppState>,
     admin: RequireRole<Admin>,
@@ -350,8 +385,20 @@ pub async fn close(
         chrome,
         back_url,
     } = CampaignUpload::read(&admin, &period, &req, payload).await?;
+    if form.field("confirmed").is_none() {
+        let action = CampaignAction::Close;
+        return confirm(
+            &state,
+            chrome,
+            action,
+            period,
+            ActionForm::default(),
+            back_url,
+        )
+        .await;
+    }
     let back = (back_url.as_str(), "返回该评议活动");
-    let title = "截止评议";
+    let title = CampaignAction::Close.title();
     let exclude_unopenable = form.field("exclude_unopenable").is_some();
     let key = match key_file(&form) {
         Some(bytes) => match keyfile::from_bytes(&bytes) {
@@ -429,33 +476,79 @@ fn missing_key(
     .respond(StatusCode::BAD_REQUEST)
 }
 
-/// Publishing's confirmation page: the version, the units ranked and shown as 样本不足, the
-/// flags it raises and the comments still unreviewed ([`publication::preview`]).
-async fn confirm_publish(
+/// The confirmation page of an irreversible step: its numbers ([`confirmation`],
+/// [`publication::preview`]), the form's fields posted again with `confirmed`, and for the close
+/// the key file to choose.
+async fn confirm(
     state: &web::Data<AppState>,
     chrome: Chrome,
+    action: CampaignAction,
     period: Period,
     form: ActionForm,
     back_url: String,
 ) -> Result<HttpResponse, WebError> {
     let stats = state.config.stats.clone();
     let reason = Some(form.reason.trim().to_owned()).filter(|r| !r.is_empty());
+    let without_interactions = form.without_interactions.is_some();
     let r = reason.clone();
-    let preview = state
-        .with_conn(move |conn| Ok(publication::preview(conn, &period, r.as_deref(), &stats)))
+    let discard_reason = form.reason.clone();
+    let expected = match optional::<i64>(&form.campaign_id, "评议活动编号") {
+        Ok(expected) => expected,
+        Err(e) => {
+            return failed(
+                chrome,
+                action.title(),
+                e,
+                (back_url.as_str(), "返回该评议活动"),
+            );
+        }
+    };
+    let lines = state
+        .with_conn(move |conn| {
+            if let Err(e) = campaigns::require_shown(conn, &period, expected) {
+                return Ok(Err(e));
+            }
+            Ok(match action {
+                CampaignAction::Open => confirmation::open(conn, &period, without_interactions)
+                    .map(|mut lines| {
+                        lines.push(
+                            "确认后浏览器会下载本期的选票密钥文件(.key),服务器不保存它;\
+                             下载后请回到评议活动页面上传核对,核对无误后才生成邀请、发送邮件。"
+                                .to_owned(),
+                        );
+                        lines
+                    }),
+                CampaignAction::Close => confirmation::close(conn, &period),
+                CampaignAction::Discard => confirmation::discard(conn, &period, &discard_reason),
+                _ => publication::preview(conn, &period, r.as_deref(), &stats).map(|p| p.lines()),
+            })
+        })
         .await?;
-    let title = CampaignAction::Publish.title();
-    let p = match preview {
-        Ok(p) => p,
+    let title = action.title();
+    let lines = match lines {
+        Ok(lines) => lines,
         Err(e) => return failed(chrome, title, e, (back_url.as_str(), "返回该评议活动")),
     };
-    let lines = p.lines();
+    let mut fields: Vec<(&'static str, String)> = Vec::new();
+    if !form.campaign_id.is_empty() {
+        fields.push(("campaign_id", form.campaign_id.clone()));
+    }
+    if without_interactions {
+        fields.push(("without_interactions", "1".to_owned()));
+    }
+    if let Some(reason) = reason {
+        fields.push(("reason", reason));
+    }
     let page = Confirmation {
         chrome,
         title,
         lines,
-        action: format!("{back_url}/actions/publish"),
-        fields: reason.map(|r| ("reason", r)).into_iter().collect(),
+        action: match action {
+            CampaignAction::Close => format!("{back_url}/close"),
+            _ => format!("{back_url}/actions/{}", action.name()),
+        },
+        fields,
+        key_upload: action == CampaignAction::Close,
         back: back_url,
     };
     crate::web::pages::private_page(&page)
