@@ -106,10 +106,7 @@ pub fn render(
             }
         })
         .collect();
-    let published_at = chrono::DateTime::parse_from_rfc3339(&results.published_at)
-        .map_or(results.published_at.clone(), |t| {
-            t.format("%Y 年 %-m 月 %-d 日").to_string()
-        });
+    let published_at = results.published_on_text();
     let m = &publication.method.settings;
     Bulletin {
         style: STYLE,

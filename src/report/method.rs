@@ -105,10 +105,7 @@ pub fn render(results: &PublicResults, facts: &MethodFacts) -> Result<String, as
         style: STYLE,
         period: &results.period,
         version: results.version,
-        published_at: chrono::DateTime::parse_from_rfc3339(&results.published_at)
-            .map_or(results.published_at.clone(), |t| {
-                t.format("%Y 年 %-m 月 %-d 日").to_string()
-            }),
+        published_at: results.published_on_text(),
         method_version: &results.method_version,
         method_name: method_name_zh(&results.method_version),
         seed: results.seed,

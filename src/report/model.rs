@@ -20,6 +20,20 @@ pub struct PublicResults {
     pub flags: Vec<PublicFlag>,
 }
 
+impl PublicResults {
+    /// The day it was published, as a reader writes it (「2019 年 7 月 1 日」); 「尚未公布」 for a
+    /// preview, which has no time.
+    pub fn published_on_text(&self) -> String {
+        if self.published_at.is_empty() {
+            return "尚未公布".to_owned();
+        }
+        chrono::DateTime::parse_from_rfc3339(&self.published_at).map_or_else(
+            |_| self.published_at.clone(),
+            |t| t.format("%Y 年 %-m 月 %-d 日").to_string(),
+        )
+    }
+}
+
 /// One peer group's ranking.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PublicPeerGroup {

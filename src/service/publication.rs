@@ -120,6 +120,95 @@ pub fn preview(
     })
 }
 
+impl Plan {
+    /// The public results this plan would publish, at `published_at` (RFC 3339; empty for a
+    /// preview).
+    fn public(&self, supersede_reason: Option<&str>, published_at: String) -> PublicResults {
+        let by_code: HashMap<&str, &UnitRow> =
+            self.registry.iter().map(|u| (u.code.as_str(), u)).collect();
+        PublicResults {
+            period: self.campaign.period.clone(),
+            version: self.previous.as_ref().map_or(1, |p| p.version + 1),
+            supersedes: self.previous.as_ref().map(|p| p.version),
+            reason: supersede_reason.map(str::to_owned),
+            published_at,
+            method_version: self.result.method_version.clone(),
+            seed: self.result.seed,
+            peer_groups: public_groups(&self.result, &by_code),
+            flags: self
+                .inspector_flags
+                .iter()
+                .map(|f| PublicFlag {
+                    unit_code: f.unit_code.clone(),
+                    periods: f.periods.clone(),
+                    credible: f.credible,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The results publishing would make public now — of a closed campaign, or a published one's
+/// correction from its newest aggregation — with their flags, built as `publish` builds them and
+/// stored nowhere: the admin's 「未公布 · 预览」 (issue 43). `published_at` is empty. Refuses as
+/// `publish` would (no aggregation yet, no unit publishable).
+pub fn preview_results(
+    conn: &mut Conn,
+    period: &Period,
+    settings: &Settings,
+) -> Result<PublicResults, ServiceError> {
+    let campaign = campaign::find(conn, period)?;
+    let correction = match state_of(&campaign)? {
+        CampaignState::Closed => None,
+        CampaignState::Published => {
+            let newest = results::latest_aggregation(conn, campaign.id)?.map(|a| a.id);
+            let published =
+                results::current_publication(conn, campaign.id)?.map(|p| p.aggregation_id);
+            if newest == published {
+                return Err(ServiceError::Conflict(format!(
+                    "{period} 最近一次计算的结果已经公布,没有新的结果可以预览;公布的结果见 /rankings/{period}"
+                )));
+            }
+            Some("预览")
+        }
+        _ => {
+            return Err(ServiceError::Conflict(format!(
+                "{period} 尚未截止,还没有可以预览的结果"
+            )));
+        }
+    };
+    let plan = plan(conn, period, correction, settings)?;
+    Ok(plan.public(None, String::new()))
+}
+
+/// The figures of closed campaigns that have been aggregated but not published, by period: what
+/// the 营商办's unit page shows marked 「未公布 · 预览」. No flags are worked out here.
+pub fn unpublished_groups(
+    conn: &mut Conn,
+) -> Result<Vec<(String, Vec<PublicPeerGroup>)>, ServiceError> {
+    let mut out = Vec::new();
+    let mut registry: Option<Vec<UnitRow>> = None;
+    for row in campaign_rows::all(conn)? {
+        if state_of(&row)? != CampaignState::Closed {
+            continue;
+        }
+        let Some(aggregation) = results::latest_aggregation(conn, row.id)? else {
+            continue;
+        };
+        let result = parse_result(&aggregation.result_json)?;
+        if registry.is_none() {
+            registry = Some(unit_rows::all(conn)?);
+        }
+        let by_code: HashMap<&str, &UnitRow> = registry
+            .iter()
+            .flatten()
+            .map(|u| (u.code.as_str(), u))
+            .collect();
+        out.push((row.period.clone(), public_groups(&result, &by_code)));
+    }
+    Ok(out)
+}
+
 fn plan(
     conn: &mut Conn,
     period: &Period,
@@ -209,38 +298,25 @@ pub fn publish(
     supersede_reason: Option<&str>,
     settings: &Settings,
 ) -> Result<PublishReport, ServiceError> {
+    let plan = plan(conn, period, supersede_reason, settings)?;
+    let published_at = now();
+    let public = plan.public(
+        supersede_reason,
+        crate::domain::time::local(published_at).to_rfc3339(),
+    );
+    let version = public.version;
     let Plan {
         campaign,
         state,
         previous,
         aggregation,
-        result,
         registry,
         inspector_flags,
         notes,
         no_previous_campaign,
-    } = plan(conn, period, supersede_reason, settings)?;
+        ..
+    } = plan;
     let by_code: HashMap<&str, &UnitRow> = registry.iter().map(|u| (u.code.as_str(), u)).collect();
-    let version = previous.as_ref().map_or(1, |p| p.version + 1);
-    let published_at = now();
-    let public = PublicResults {
-        period: campaign.period.clone(),
-        version,
-        supersedes: previous.as_ref().map(|p| p.version),
-        reason: supersede_reason.map(str::to_owned),
-        published_at: crate::domain::time::local(published_at).to_rfc3339(),
-        method_version: result.method_version.clone(),
-        seed: result.seed,
-        peer_groups: public_groups(&result, &by_code),
-        flags: inspector_flags
-            .iter()
-            .map(|f| PublicFlag {
-                unit_code: f.unit_code.clone(),
-                periods: f.periods.clone(),
-                credible: f.credible,
-            })
-            .collect(),
-    };
     let results_json = to_json(&public)?;
     let notes_json = to_json(&notes)?;
     let mut flag_rows = Vec::new();

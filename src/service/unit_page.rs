@@ -59,6 +59,8 @@ pub struct TrendPoint {
     pub interval: String,
     pub rank: String,
     pub p_bottom5: String,
+    /// Figures of an aggregation not yet published (the 营商办's page only): 「未公布 · 预览」.
+    pub preview: bool,
 }
 
 /// Everything the unit page shows.
@@ -71,6 +73,13 @@ pub struct UnitPage {
     pub trend: Vec<TrendPoint>,
     /// The unit's and those under it, where enough enterprises commented.
     pub comments: Vec<UnitComments>,
+}
+
+impl UnitPage {
+    /// Whether a row of the trend is an unpublished preview (the 营商办's page only).
+    pub fn has_preview(&self) -> bool {
+        self.trend.iter().any(|t| t.preview)
+    }
 }
 
 /// The page of unit `code`.
@@ -88,7 +97,7 @@ pub fn unit_page(
         .filter(|u| u.code != unit.code)
         .collect();
     let campaigns = answers(conn, unit.id, audience)?;
-    let trend = trend(conn, &unit.code)?;
+    let trend = trend(conn, &unit.code, audience)?;
     Ok(UnitPage {
         unit,
         below,
@@ -192,9 +201,21 @@ fn distributions(
         .collect()
 }
 
-/// The unit's figures in each campaign's current publication, oldest first.
-fn trend(conn: &mut Conn, code: &str) -> Result<Vec<TrendPoint>, ServiceError> {
+/// The unit's figures in each campaign's current publication, oldest first; for the 营商办,
+/// also those of closed campaigns aggregated but not yet published, marked as a preview.
+fn trend(conn: &mut Conn, code: &str, audience: Audience) -> Result<Vec<TrendPoint>, ServiceError> {
     let mut points = Vec::new();
+    if audience == Audience::Admin {
+        for (period, groups) in super::publication::unpublished_groups(conn)? {
+            if let Some(u) = groups
+                .iter()
+                .flat_map(|g| &g.units)
+                .find(|u| u.code == code)
+            {
+                points.push(point(period, u, true));
+            }
+        }
+    }
     for row in campaign_rows::all(conn)? {
         let Some(publication) = results::current_publication(conn, row.id)? else {
             continue;
@@ -212,16 +233,21 @@ fn trend(conn: &mut Conn, code: &str) -> Result<Vec<TrendPoint>, ServiceError> {
             .flat_map(|g| g.units.iter())
             .find(|u| u.code == code);
         if let Some(u) = found {
-            points.push(TrendPoint {
-                period: row.period.clone(),
-                n: u.n,
-                score: u.score_text(),
-                interval: u.interval_text(),
-                rank: u.rank.map_or("—".into(), |r| r.to_string()),
-                p_bottom5: u.p_bottom5_text(),
-            });
+            points.push(point(row.period.clone(), u, false));
         }
     }
     points.sort_by(|a, b| a.period.cmp(&b.period));
     Ok(points)
+}
+
+fn point(period: String, u: &crate::report::model::PublicUnit, preview: bool) -> TrendPoint {
+    TrendPoint {
+        period,
+        n: u.n,
+        score: u.score_text(),
+        interval: u.interval_text(),
+        rank: u.rank.map_or("—".into(), |r| r.to_string()),
+        p_bottom5: u.p_bottom5_text(),
+        preview,
+    }
 }

@@ -43,6 +43,8 @@ struct RankingsPage<'a> {
     versions: Vec<(i32, Option<String>)>,
     /// Groups with fewer ranked units are ranked, not flagged (docs/method.md §6.1: 2N).
     flag_min_units: usize,
+    /// The campaign page of a 「未公布 · 预览」.
+    preview: Option<String>,
 }
 
 struct GroupView<'a> {
@@ -93,7 +95,21 @@ pub async fn rankings_page(
             Ok((results, versions))
         })
         .await?;
-    let bottom_n = state.config.stats.bottom_n;
+    let html = rankings_html(&results, versions, state.config.stats.bottom_n, None)?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(html))
+}
+
+/// The rankings page of `results`. `preview` is the campaign page's address when the results
+/// are the 营商办's 「未公布 · 预览」: the page then says so at its top and in its title, and
+/// links the preview's downloads instead of the versions and the method page.
+pub(crate) fn rankings_html(
+    results: &PublicResults,
+    versions: Vec<(i32, Option<String>)>,
+    bottom_n: usize,
+    preview: Option<String>,
+) -> Result<String, WebError> {
     let flagged: std::collections::HashSet<&str> =
         results.flags.iter().map(|f| f.unit_code.as_str()).collect();
     let groups = results
@@ -131,15 +147,13 @@ pub async fn rankings_page(
         })
         .collect();
     let page = RankingsPage {
-        results: &results,
+        results,
         groups,
         versions,
         flag_min_units: 2 * bottom_n,
+        preview,
     };
-    let html = page.render().map_err(WebError::internal)?;
-    Ok(HttpResponse::Ok()
-        .content_type("text/html; charset=utf-8")
-        .body(html))
+    page.render().map_err(WebError::internal)
 }
 
 /// `GET /rankings/{period}/method`: 「评议结果是怎样算出来的」, the same page as the published

@@ -121,6 +121,18 @@ pub const ROUTES: &[RouteSpec] = &[
     },
     RouteSpec {
         verb: Verb::Get,
+        path: "/admin/campaigns/{period}/preview",
+        example: "/admin/campaigns/2019H2/preview",
+        handler: |r| r.to(pages::admin::preview_page),
+    },
+    RouteSpec {
+        verb: Verb::Get,
+        path: "/admin/campaigns/{period}/preview/{file}",
+        example: "/admin/campaigns/2019H2/preview/results.csv",
+        handler: |r| r.to(pages::admin::preview_download),
+    },
+    RouteSpec {
+        verb: Verb::Get,
         path: "/admin/campaigns/{period}/comments",
         example: "/admin/campaigns/2019H2/comments",
         handler: |r| r.to(pages::admin::comments),

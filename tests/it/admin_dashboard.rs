@@ -745,6 +745,61 @@ async fn run_campaign_end_to_end(db: &TestDb) {
     );
     assert!(!unpublished.1.contains("家企业评价"));
 
+    // The 营商办 previews what publishing would show, marked 「未公布 · 预览」: the rankings page,
+    // the unit's page and the downloads. The unit's viewer gets 404 for every one of them, and
+    // the public page still does not exist (issue 43).
+    let preview = fetch(&app, &admin, "/admin/campaigns/2019H1/preview").await;
+    assert_eq!(preview.status, 200, "[{tag}] {}", preview.body);
+    for says in ["未公布 · 预览", "尚未公布", "2019H1", "preview/results.csv"] {
+        assert!(
+            preview.body.contains(says),
+            "[{tag}] {says}: {}",
+            preview.body
+        );
+    }
+    let csv = fetch(&app, &admin, "/admin/campaigns/2019H1/preview/results.csv").await;
+    assert_eq!(csv.status, 200, "[{tag}] {}", csv.body);
+    assert!(
+        csv.bytes.starts_with(b"\xEF\xBB\xBF"),
+        "[{tag}] BOM for Excel"
+    );
+    assert!(
+        csv.disposition.contains("preview")
+            && csv
+                .disposition
+                .contains("%E6%9C%AA%E5%85%AC%E5%B8%83%E9%A2%84%E8%A7%88"),
+        "[{tag}] the file's name says 未公布预览: {}",
+        csv.disposition
+    );
+    let xlsx = fetch(&app, &admin, "/admin/campaigns/2019H1/preview/results.xlsx").await;
+    assert_eq!(xlsx.status, 200, "[{tag}]");
+    assert!(xlsx.bytes.starts_with(b"PK"), "[{tag}] a workbook");
+    let unit_preview = fetch(&app, &admin, "/admin/units/D08").await;
+    assert!(
+        unit_preview
+            .body
+            .contains("2019H1 <span class=\"state unpublished\">未公布 · 预览"),
+        "[{tag}] {}",
+        unit_preview.body
+    );
+    for uri in [
+        "/admin/campaigns/2019H1/preview",
+        "/admin/campaigns/2019H1/preview/results.csv",
+        "/admin/campaigns/2019H1/preview/results.xlsx",
+    ] {
+        let (status, body) = get(&app, uri, Some(&viewer.cookie)).await;
+        assert_eq!(status, 404, "[{tag}] {uri}: {body}");
+        assert!(!body.contains("预览"), "[{tag}] {uri}: {body}");
+    }
+    assert!(
+        !get(&app, "/unit/D08", Some(&viewer.cookie))
+            .await
+            .1
+            .contains("预览"),
+        "[{tag}] the unit's own page shows no preview row"
+    );
+    assert_eq!(get(&app, "/rankings/2019H1", None).await.0, 404, "[{tag}]");
+
     // 公布结果 first shows what publishing will do, in numbers; the page alone changes nothing
     // (its 取消 leads back), and its button posts the form again, confirmed (issue 43).
     let asked = post(&app, &admin, "/admin/campaigns/2019H1/actions/publish", &[]).await;
@@ -777,6 +832,14 @@ async fn run_campaign_end_to_end(db: &TestDb) {
     .await;
     ok(&published, "publish");
     assert!(published.body.contains("第 1 版已公布"));
+    // Published: the unit page's row is the published one now, no longer a preview.
+    let unit_published = fetch(&app, &admin, "/admin/units/D08").await;
+    assert!(
+        unit_published.body.contains("<td>2019H1</td>")
+            && !unit_published.body.contains("未公布 · 预览"),
+        "[{tag}] {}",
+        unit_published.body
+    );
     assert!(
         published.body.contains("报告文件已写入"),
         "{}",

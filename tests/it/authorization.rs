@@ -80,6 +80,19 @@ const MATRIX: &[(&str, &str, [u16; 6])] = &[
         "/admin/campaigns/{period}/close",
         [401, 401, 403, 403, 403, 403],
     ),
+    // The 「未公布 · 预览」 of results: admins only, and 404 (not 403) to any other role, so a
+    // unit cannot even learn that results are computed. 2019H2 is published here from its newest
+    // aggregation: the admin is told there is nothing new to preview (409).
+    (
+        "GET",
+        "/admin/campaigns/{period}/preview",
+        [401, 401, 409, 404, 404, 404],
+    ),
+    (
+        "GET",
+        "/admin/campaigns/{period}/preview/{file}",
+        [401, 401, 409, 404, 404, 404],
+    ),
     (
         "GET",
         "/admin/campaigns/{period}/comments",

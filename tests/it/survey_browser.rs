@@ -138,8 +138,9 @@ fn an_enterprise_answers_on_a_phone_and_its_ratings_are_stored() {
     }
 }
 
-/// The 营商办 in a real browser (issue 43): 公布结果 shows what publishing will do, in numbers,
-/// before anything happens; 取消 goes back with nothing changed; 确认 publishes.
+/// The 营商办 in a real browser (issue 43): the results' 「未公布 · 预览」 first; then 公布结果 shows
+/// what publishing will do, in numbers, before anything happens; 取消 goes back with nothing
+/// changed; 确认 publishes.
 #[test]
 fn the_office_sees_the_numbers_before_publishing_and_cancelling_changes_nothing() {
     use std::io::Write;
@@ -196,6 +197,17 @@ fn the_office_sees_the_numbers_before_publishing_and_cancelling_changes_nothing(
     browser.click("button[type=submit]");
     browser.wait_for_url("/admin/");
     let page = format!("{base}/admin/campaigns/{}", survey_support::PERIOD);
+    // Before anything is public, the office looks at the results as they would be published,
+    // marked as a preview, on the phone's width.
+    browser.goto(&format!("{page}/preview"));
+    let preview = browser.wait_for_text("main", "未公布 · 预览");
+    assert!(
+        preview.contains("只有营商办能看到") && preview.contains("尚未公布"),
+        "{preview}"
+    );
+    let width = browser.script("return document.documentElement.scrollWidth;");
+    assert!(width.as_u64().unwrap() <= 360, "no sideways scrolling: {width}");
+    assert_eq!(state(&mut conn), "closed", "previewing published nothing");
     browser.goto(&page);
     let publish = "form[action$='/actions/publish'] button[type=submit]";
     browser.click(publish);

@@ -61,6 +61,8 @@ struct Confirmation {
     fields: Vec<(&'static str, String)>,
     /// The close: the form asks for the ballot key file (multipart) beside the confirmation.
     key_upload: bool,
+    /// Publishing: the address of the results' 「未公布 · 预览」.
+    preview: Option<String>,
     back: String,
 }
 
@@ -549,6 +551,7 @@ async fn confirm(
         },
         fields,
         key_upload: action == CampaignAction::Close,
+        preview: (action == CampaignAction::Publish).then(|| format!("{back_url}/preview")),
         back: back_url,
     };
     crate::web::pages::private_page(&page)

@@ -1,4 +1,5 @@
-//! `/admin/…`: the 营商办's dashboard. Every page needs `RequireRole<Admin>`; every form carries
+//! `/admin/…`: the 营商办's dashboard. Every page needs `RequireRole<Admin>` (the preview of
+//! unpublished results answers 404 to other roles instead of 403: `preview`); every form carries
 //! the session's CSRF token; every change is a service call that writes its own audit row in its
 //! own transaction (`service::audit::change`), the same row the CLI's command writes. Pages work without JavaScript: an action
 //! answers with an outcome page that says what happened, or what was wrong and where.
@@ -8,12 +9,14 @@ mod campaign;
 mod files;
 mod moderation;
 mod outcome;
+mod preview;
 mod registry;
 
 pub use actions::{action, close, confirm_key};
 pub use campaign::{create, import_interactions, invitees_csv, show};
 pub use files::download;
 pub use moderation::{approve_all_comments, approve_comment, comments, hide_comment};
+pub use preview::{download as preview_download, page as preview_page};
 pub use registry::{bounce, enterprises, import_enterprises, import_units, unit, units};
 
 use actix_web::{HttpResponse, web};
