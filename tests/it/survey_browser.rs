@@ -169,19 +169,25 @@ fn the_office_sees_the_numbers_before_publishing_and_cancelling_changes_nothing(
     }
     served.close();
     served.run(&["campaign", "aggregate", survey_support::PERIOD]);
-    let mut add = served
-        .command(&["user", "add", "wang", "--role", "admin", "--password-stdin"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    add.stdin
-        .take()
-        .unwrap()
-        .write_all(b"correct-horse-battery\n")
-        .unwrap();
-    assert!(add.wait().unwrap().success());
+    let unit = codes[0].clone();
+    for args in [
+        vec!["wang", "--role", "admin"],
+        vec!["li", "--role", "unit", "--unit", unit.as_str()],
+    ] {
+        let mut add = served
+            .command(&[&["user", "add"][..], &args, &["--password-stdin"]].concat())
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        add.stdin
+            .take()
+            .unwrap()
+            .write_all(b"correct-horse-battery\n")
+            .unwrap();
+        assert!(add.wait().unwrap().success());
+    }
     let state = |conn: &mut qiping::db::Conn| -> String {
         qiping::db::schema::campaigns::table
             .select(qiping::db::schema::campaigns::state)
@@ -190,6 +196,19 @@ fn the_office_sees_the_numbers_before_publishing_and_cancelling_changes_nothing(
     };
 
     let base = format!("http://{}", served.addr);
+    let preview_url = format!("{base}/admin/campaigns/{}/preview", survey_support::PERIOD);
+    // The unit's own viewer, signed in, finds nothing there: 404, not even a refusal.
+    {
+        let viewer = Browser::start(360, 740);
+        viewer.goto(&format!("{base}/login"));
+        viewer.type_text("input[name=name]", "li");
+        viewer.type_text("input[name=password]", "correct-horse-battery");
+        viewer.click("button[type=submit]");
+        viewer.wait_for_url("/unit/");
+        viewer.goto(&preview_url);
+        let seen = viewer.wait_for_text("body", "404");
+        assert!(seen.contains("404") && !seen.contains("预览"), "{seen}");
+    }
     let browser = Browser::start(360, 740);
     browser.goto(&format!("{base}/login"));
     browser.type_text("input[name=name]", "wang");
@@ -199,14 +218,17 @@ fn the_office_sees_the_numbers_before_publishing_and_cancelling_changes_nothing(
     let page = format!("{base}/admin/campaigns/{}", survey_support::PERIOD);
     // Before anything is public, the office looks at the results as they would be published,
     // marked as a preview, on the phone's width.
-    browser.goto(&format!("{page}/preview"));
+    browser.goto(&preview_url);
     let preview = browser.wait_for_text("main", "未公布 · 预览");
     assert!(
         preview.contains("只有营商办能看到") && preview.contains("尚未公布"),
         "{preview}"
     );
     let width = browser.script("return document.documentElement.scrollWidth;");
-    assert!(width.as_u64().unwrap() <= 360, "no sideways scrolling: {width}");
+    assert!(
+        width.as_u64().unwrap() <= 360,
+        "no sideways scrolling: {width}"
+    );
     assert_eq!(state(&mut conn), "closed", "previewing published nothing");
     browser.goto(&page);
     let publish = "form[action$='/actions/publish'] button[type=submit]";
