@@ -45,6 +45,15 @@ impl RouteSpec {
     }
 }
 
+/// Whether `path` is one of the enterprises' survey routes (the questionnaire, its API, its
+/// assets), which [`super::routes`] registers first.
+pub fn is_survey(path: &str) -> bool {
+    path.starts_with("/s/")
+        || path.starts_with("/api/v1/survey/")
+        || path == "/api/v1/responses"
+        || path.starts_with("/static/survey")
+}
+
 /// Every route of the server.
 pub const ROUTES: &[RouteSpec] = &[
     RouteSpec {
