@@ -14,7 +14,7 @@ use crate::service::survey::{SurveyUnit, SurveyView};
 /// `survey/form.html`. It borrows its texts from the questionnaire and the view: a page of ten
 /// units holds some four hundred of them, and copying each cost more than rendering it.
 #[derive(Template)]
-#[template(path = "survey/form.html")]
+#[template(path = "survey/form.html", whitespace = "minimize")]
 pub struct FormPage<'a> {
     pub lang: &'static str,
     pub t: &'static Texts,
