@@ -44,10 +44,20 @@ pub fn run(ctx: &Context, args: &MigrateArgs) -> anyhow::Result<()> {
         .ballot_key_out
         .as_ref()
         .map(|_| &write_key as &upgrade::HandOver<'_>);
-    let report = upgrade::run(&mut conn, &ctx.actor, secret.as_ref(), hand_over)?;
+    let options = upgrade::UpgradeOptions {
+        weighting_default: ctx.config.weighting.enabled,
+        raking: ctx.config.stats.raking.clone(),
+    };
+    let report = upgrade::run(&mut conn, &ctx.actor, secret.as_ref(), hand_over, &options)?;
     for (period, ratings, responses) in &report.unlinked {
         eprintln!(
             "{period}:{ratings} 条评分已与答卷脱钩(随机重排、换新编号),删除 {responses} 份旧答卷记录"
+        );
+    }
+    if report.weighed > 0 {
+        eprintln!(
+            "{} 条评分不再带着企业的规模、行业、区县:加权的评议活动换成了至少 5 家企业共享的权重",
+            report.weighed
         );
     }
     if let (Some((period, ballots, fingerprint)), Some(path)) =

@@ -28,6 +28,7 @@ pub fn close(
         CloseOptions {
             exclude_unopenable,
             weighting_default: ctx.config.weighting.enabled,
+            raking: ctx.config.stats.raking.clone(),
         },
     )?;
     eprintln!(

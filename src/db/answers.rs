@@ -25,10 +25,13 @@ pub struct NewRating<'a> {
     pub answers: &'a str,
     pub problems: &'a str,
     pub comment: Option<&'a str>,
-    /// The enterprise's strata, read only by weighting.
-    pub size: &'a str,
-    pub industry: &'a str,
-    pub district: &'a str,
+    /// The weight the close gave it (a weighted campaign), shared by at least five raters of
+    /// the unit; `None` unweighted. The enterprise's strata are never stored (issue 39): the
+    /// table's strata columns are written empty.
+    pub weight: Option<f64>,
+    pub size: &'static str,
+    pub industry: &'static str,
+    pub district: &'static str,
 }
 
 /// Stores ratings in the order given: on PostgreSQL in one statement per call, on SQLite one

@@ -56,6 +56,9 @@ pub struct CampaignRow {
     /// Whether the campaign is weighted (docs/method.md §2.4), set when it is created; `None`
     /// for campaigns created before it was stored, for which `[weighting] enabled` decides.
     pub weighted: Option<bool>,
+    /// How raking went at the close of a weighted campaign (JSON of
+    /// [`crate::stats::weighting::RakingReport`]); `None` unweighted or not yet closed.
+    pub raking_report: Option<String>,
 }
 
 impl CampaignRow {
@@ -211,6 +214,14 @@ pub fn set_ballot_key(
 pub fn set_scrub_pending(conn: &mut Conn, id: i64, pending: bool) -> QueryResult<()> {
     diesel::update(campaigns::table.find(id))
         .set(campaigns::scrub_pending.eq(pending))
+        .execute(conn)
+        .map(drop)
+}
+
+/// Records how raking went at the close of a weighted campaign (JSON).
+pub fn set_raking_report(conn: &mut Conn, id: i64, report: &str) -> QueryResult<()> {
+    diesel::update(campaigns::table.find(id))
+        .set(campaigns::raking_report.eq(Some(report)))
         .execute(conn)
         .map(drop)
 }

@@ -13,9 +13,8 @@ pub struct StoredRating {
     /// JSON object: question id → level 1..5 or null (不了解/未接触).
     pub answers: String,
     pub self_selected: bool,
-    pub size: String,
-    pub industry: String,
-    pub district: String,
+    /// The weight the close gave it; `None` in an unweighted campaign.
+    pub weight: Option<f64>,
 }
 
 /// Every rating of one unit in one campaign, through the `(unit_id, campaign_id)` index, in no
@@ -25,13 +24,7 @@ pub fn of_unit(conn: &mut Conn, campaign_id: i64, unit_id: i64) -> QueryResult<V
     ratings::table
         .filter(ratings::unit_id.eq(unit_id))
         .filter(ratings::campaign_id.eq(campaign_id))
-        .select((
-            ratings::answers,
-            ratings::self_selected,
-            ratings::size,
-            ratings::industry,
-            ratings::district,
-        ))
+        .select((ratings::answers, ratings::self_selected, ratings::weight))
         .load(conn)
 }
 

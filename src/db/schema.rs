@@ -69,6 +69,7 @@ diesel::table! {
         scrub_pending -> Bool,
         unopenable_excluded -> Nullable<BigInt>,
         weighted -> Nullable<Bool>,
+        raking_report -> Nullable<Text>,
     }
 }
 
@@ -162,6 +163,7 @@ diesel::table! {
         industry -> Text,
         district -> Text,
         comment_review -> Text,
+        weight -> Nullable<Double>,
     }
 }
 

@@ -116,3 +116,53 @@ pub fn clear_answered(conn: &mut Conn, campaign_id: i64) -> QueryResult<usize> {
         .set(invitations::answered.eq(false))
         .execute(conn)
 }
+
+/// A rating stored with its enterprise's strata (closed by an earlier release): its id, campaign,
+/// unit and the strata the upgrade turns into a weight.
+pub type StrataRating = (i64, i64, i64, String, String, String);
+
+/// Ratings that still carry strata.
+pub fn ratings_with_strata(conn: &mut Conn) -> QueryResult<Vec<StrataRating>> {
+    ratings::table
+        .filter(
+            ratings::size
+                .ne("")
+                .or(ratings::industry.ne(""))
+                .or(ratings::district.ne("")),
+        )
+        .select((
+            ratings::id,
+            ratings::campaign_id,
+            ratings::unit_id,
+            ratings::size,
+            ratings::industry,
+            ratings::district,
+        ))
+        .load(conn)
+}
+
+/// How many ratings still carry strata.
+pub fn strata_count(conn: &mut Conn) -> QueryResult<i64> {
+    ratings::table
+        .filter(
+            ratings::size
+                .ne("")
+                .or(ratings::industry.ne(""))
+                .or(ratings::district.ne("")),
+        )
+        .count()
+        .get_result(conn)
+}
+
+/// Gives a rating its weight and empties its strata.
+pub fn set_weight(conn: &mut Conn, id: i64, weight: Option<f64>) -> QueryResult<()> {
+    diesel::update(ratings::table.find(id))
+        .set((
+            ratings::weight.eq(weight),
+            ratings::size.eq(""),
+            ratings::industry.eq(""),
+            ratings::district.eq(""),
+        ))
+        .execute(conn)
+        .map(drop)
+}

@@ -72,6 +72,12 @@ pub const PAGE_EN: &str = concat!(
     " A problem reported by name carries the name of your company and is not part of the anonymous survey."
 );
 
+/// Said beside the promise when the campaign is weighted (issue 39): what the stored weight leaves.
+pub const WEIGHTED_ZH: &str = "本期评议按企业规模、行业、区县加权:每项评价只带一个权重,不保存企业的规模、行业和区县;同一个权重至少由评价该单位的 5 家企业共有,不会把某一家企业单独标出来。";
+
+/// [`WEIGHTED_ZH`] in English.
+pub const WEIGHTED_EN: &str = "This survey is weighted by company size, industry and district: each rating carries only a weight, never your company's size, industry or district, and every weight is shared by at least 5 companies rating the same unit, so it singles out no company.";
+
 #[cfg(test)]
 mod tests {
     use super::*;

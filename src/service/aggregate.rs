@@ -96,10 +96,17 @@ pub fn aggregate(
         .collect();
     // `weighting_default` (`[weighting] enabled`) decides only for a campaign created before
     // the choice was stored with it.
-    let weighting = if campaign.is_weighted(weighting_default) {
-        Some(weighting_input(conn, campaign.id)?)
-    } else {
-        None
+    // The weights were made at the close and are stored on the ratings; how raking went is
+    // stored with the campaign. A weighted campaign with no report had nothing to weigh.
+    let weighting: Option<stats::weighting::RakingReport> = match (
+        campaign.is_weighted(weighting_default),
+        &campaign.raking_report,
+    ) {
+        (true, Some(json)) => Some(
+            serde_json::from_str(json)
+                .map_err(|e| ServiceError::internal("存储的加权报告无法读取", e))?,
+        ),
+        _ => None,
     };
     let seed = seed.unwrap_or_else(|| rand::rng().random());
     // Units whose answers the close withheld (fewer than the smallest crowd) keep their count.
@@ -255,43 +262,9 @@ fn stored_rating(code: &str, r: StoredRating) -> Result<stats::Rating, ServiceEr
         .map_err(|e| ServiceError::internal("存储的答卷无法读取", e))?;
     Ok(stats::Rating {
         unit_code: code.to_owned(),
-        strata: stats::Strata {
-            size: r.size,
-            industry: r.industry,
-            district: r.district,
-        },
+        weight: r.weight.unwrap_or(1.0),
         answers,
         self_selected: r.self_selected,
-    })
-}
-
-/// What weighting rakes (docs/method.md §1): the invited population's counts by size, industry
-/// and district, and the strata of the enterprises that answered.
-fn weighting_input(conn: &mut Conn, campaign_id: i64) -> Result<stats::Weighting, ServiceError> {
-    let mut size = BTreeMap::new();
-    let mut industry = BTreeMap::new();
-    let mut district = BTreeMap::new();
-    for (s, i, d, count) in ratings::invited_strata(conn, campaign_id)? {
-        let count = count as f64;
-        *size.entry(s).or_insert(0.0) += count;
-        *industry.entry(i).or_insert(0.0) += count;
-        *district.entry(d).or_insert(0.0) += count;
-    }
-    let respondents = ratings::answered_strata(conn, campaign_id)?
-        .into_iter()
-        .map(|(size, industry, district)| stats::Strata {
-            size,
-            industry,
-            district,
-        })
-        .collect();
-    Ok(stats::Weighting {
-        margins: stats::Margins {
-            size: Some(size),
-            industry: Some(industry),
-            district: Some(district),
-        },
-        respondents,
     })
 }
 

@@ -32,20 +32,22 @@ use crate::db::answers::{self as rating_rows, NewRating};
 use crate::db::campaigns::{self as campaign_rows, CampaignRow};
 use crate::db::{Conn, ballots as ballot_rows, invitations, now, scrub};
 use crate::domain::{CampaignAction, CampaignState, MIN_CROWD, Period};
+use crate::stats;
 
 /// What the office chose for the close.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct CloseOptions {
     /// Drop ballots that do not open (or whose spent key names no invitation) instead of refusing
     /// the close; audited, and the bulletin says how many.
     pub exclude_unopenable: bool,
     /// `[weighting] enabled`: whether a campaign created before the choice was stored with it
-    /// is weighted. A weighted campaign's ratings carry their enterprise's strata (size,
-    /// industry, district), which weighting rakes by; an unweighted one's carry empty strata (a
-    /// rating of a unit that only one enterprise of its stratum rated would otherwise point at
-    /// that enterprise). (The rest of issue 39 replaces the strata by a weight per rating that
-    /// marks out no fewer than five raters.)
+    /// is weighted. A weighted campaign's close rakes the enterprises that answered to the
+    /// invited population's margins and stores on each rating not their strata but a weight
+    /// shared by at least five raters of its unit ([`stats::weighting::rating_weights`]); an
+    /// unweighted one's ratings carry no weight. No rating carries its enterprise's strata.
     pub weighting_default: bool,
+    /// `[stats.raking]`: how the close rakes a weighted campaign.
+    pub raking: stats::RakingSettings,
 }
 
 /// What the close did.
@@ -168,7 +170,9 @@ struct Entry {
     answers: String,
     problems: String,
     comment: Option<String>,
-    strata: usize,
+    /// Its ballot's number among the opened ones (the respondent raking weighs), forgotten with
+    /// the entry once the weights are made.
+    respondent: usize,
 }
 
 /// Step 3, inside one transaction.
@@ -207,7 +211,7 @@ fn unseal(
             scrubbed: true,
         });
     };
-    let keep_strata = row.is_weighted(options.weighting_default);
+    let weighted = row.is_weighted(options.weighting_default);
     let template = templates::parse_stored(&row.template_toml)?;
     let layout = ballots::layout(&row, &template)?;
     let invited = crate::db::progress::invitation_strata(conn, row.id)?;
@@ -245,9 +249,9 @@ fn unseal(
                 continue;
             }
         };
+        let respondent = answered.len();
         answered.push(invitation);
         adders += usize::from(content.units.iter().any(|u| u.self_selected));
-        let stratum = strata_of[&invitation];
         for unit in &content.units {
             if let Some((answers, problems)) = ballots::stored_form(&template, unit)? {
                 entries.push(Entry {
@@ -256,7 +260,7 @@ fn unseal(
                     answers,
                     problems,
                     comment: unit.comment.clone().filter(|c| !c.is_empty()),
-                    strata: stratum,
+                    respondent,
                 });
             }
         }
@@ -293,22 +297,45 @@ fn unseal(
         rating_rows::insert_withheld(conn, row.id, unit, n)?;
     }
     entries.retain(|e| !withheld.contains(&e.unit_id));
+    // Weighting: the weight of each stored entry, shared by at least MIN_CROWD raters of its
+    // unit, made before the shuffle and kept with the entry; the respondents are forgotten.
+    let (weights, raking) = if weighted && !entries.is_empty() {
+        let weighting = stats::Weighting {
+            margins: invited_margins(&strata, strata_of.values()),
+            respondents: answered
+                .iter()
+                .map(|invitation| {
+                    let (size, industry, district) = strata[strata_of[invitation]].clone();
+                    stats::Strata {
+                        size,
+                        industry,
+                        district,
+                    }
+                })
+                .collect(),
+        };
+        let raters: Vec<(i64, usize)> = entries.iter().map(|e| (e.unit_id, e.respondent)).collect();
+        let (weights, report) =
+            stats::weighting::rating_weights(&weighting, &raters, &options.raking, MIN_CROWD)
+                .map_err(|e| ServiceError::internal("加权(按企业规模、行业、区县调整)", e))?;
+        (Some(weights), Some(report))
+    } else {
+        (None, None)
+    };
+    let mut entries: Vec<(Entry, Option<f64>)> = match weights {
+        Some(w) => entries.into_iter().zip(w.into_iter().map(Some)).collect(),
+        None => entries.into_iter().map(|e| (e, None)).collect(),
+    };
     // One uniform permutation across every ballot, from the operating system's random source.
     shuffle(&mut entries)?;
     let mut ids: HashSet<i64> = HashSet::with_capacity(entries.len());
     let mut new_rows = Vec::with_capacity(entries.len());
-    for e in &entries {
+    for (e, weight) in &entries {
         let id = loop {
             let id = random_id()?;
             if ids.insert(id) {
                 break id;
             }
-        };
-        let (size, industry, district) = if keep_strata {
-            let (size, industry, district) = &strata[e.strata];
-            (size.as_str(), industry.as_str(), district.as_str())
-        } else {
-            ("", "", "")
         };
         new_rows.push(NewRating {
             id,
@@ -318,9 +345,10 @@ fn unseal(
             answers: &e.answers,
             problems: &e.problems,
             comment: e.comment.as_deref(),
-            size,
-            industry,
-            district,
+            weight: *weight,
+            size: "",
+            industry: "",
+            district: "",
         });
     }
     for chunk in new_rows.chunks(1000) {
@@ -340,6 +368,11 @@ fn unseal(
     if unopenable > 0 {
         campaign_rows::set_unopenable_excluded(conn, row.id, unopenable as i64)?;
     }
+    if let Some(report) = &raking {
+        let json = serde_json::to_string(report)
+            .map_err(|e| ServiceError::internal("加权报告无法保存", e))?;
+        campaign_rows::set_raking_report(conn, row.id, &json)?;
+    }
     Ok(CloseReport {
         period: row.period,
         ballots: answered.len(),
@@ -349,6 +382,28 @@ fn unseal(
         excluded: unopenable,
         scrubbed: false,
     })
+}
+
+/// The invited population's counts by size, industry and district: the margins weighting rakes
+/// the respondents to. `invited` holds each invitation's stratum number in `strata`.
+fn invited_margins<'a>(
+    strata: &[(String, String, String)],
+    invited: impl Iterator<Item = &'a usize>,
+) -> stats::Margins {
+    let mut size = BTreeMap::new();
+    let mut industry = BTreeMap::new();
+    let mut district = BTreeMap::new();
+    for &i in invited {
+        let (s, ind, d) = &strata[i];
+        *size.entry(s.clone()).or_insert(0.0) += 1.0;
+        *industry.entry(ind.clone()).or_insert(0.0) += 1.0;
+        *district.entry(d.clone()).or_insert(0.0) += 1.0;
+    }
+    stats::Margins {
+        size: Some(size),
+        industry: Some(industry),
+        district: Some(district),
+    }
 }
 
 /// Step 4: scrubs the deleted ballots from the files and records it. Returns whether it finished;

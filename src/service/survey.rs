@@ -43,6 +43,8 @@ pub enum LinkError {
 pub struct SurveyContext {
     campaigns: Arc<Mutex<HashMap<i64, Arc<OpenCampaign>>>>,
     spent: Option<Arc<SpentKeys>>,
+    /// `[weighting] enabled`: whether a campaign created before the choice was stored is weighted.
+    weighted_by_default: bool,
 }
 
 /// What a survey request needs of an open campaign besides its state and last day: its period,
@@ -56,6 +58,8 @@ pub struct OpenCampaign {
     pub template: Arc<SurveyTemplate>,
     pub public_key: PublicKey,
     pub layout: BallotLayout,
+    /// Whether the campaign is weighted: the survey page then says what the weights leave.
+    pub weighted: bool,
 }
 
 impl std::fmt::Debug for OpenCampaign {
@@ -70,7 +74,15 @@ impl SurveyContext {
         Self {
             campaigns: Arc::default(),
             spent: Some(Arc::new(secret.spent_keys())),
+            weighted_by_default: false,
         }
+    }
+
+    /// `[weighting] enabled`, which decides whether a campaign created before the choice was
+    /// stored with it is weighted.
+    pub fn weighted_by_default(mut self, yes: bool) -> Self {
+        self.weighted_by_default = yes;
+        self
     }
 
     /// A context for a server without `link_secret`: no link can be answered (its ballot could
@@ -79,6 +91,7 @@ impl SurveyContext {
         Self {
             campaigns: Arc::default(),
             spent: None,
+            weighted_by_default: false,
         }
     }
 
@@ -104,6 +117,7 @@ impl SurveyContext {
         );
         let open = Arc::new(OpenCampaign {
             id,
+            weighted: row.is_weighted(self.weighted_by_default),
             public_key: super::ballots::public_key(&row).map_err(internal)?,
             layout: super::ballots::layout(&row, &template).map_err(internal)?,
             period: row.period,

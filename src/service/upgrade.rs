@@ -5,9 +5,15 @@
 //! - **Closed and published campaigns**: in one transaction their ratings are deleted and written
 //!   again without their response, in one uniform random permutation from the operating system
 //!   (statement order, row order and new random ids), and the responses (with their respondent
-//!   keys and days) deleted. Answers, problems, comments, their review (the migration before
-//!   approved the comments of published campaigns, which were shown already) and the stored strata
-//!   stay as they were, so published results — frozen in `publications` — do not change.
+//!   keys and days) deleted. Answers, problems, comments and their review (the migration before
+//!   approved the comments of published campaigns, which were shown already) stay as they were,
+//!   so published results — frozen in `publications` — do not change. The enterprise's strata
+//!   are not written again: a weighted campaign's ratings get the weight the close now gives
+//!   (`stats::weighting::rating_weights`, the responses being the respondents), an unweighted
+//!   one's none.
+//! - **Ratings closed with their strata** (by the release before weights, issue 39) get their
+//!   weight the same way — each rating's stratum raked among the enterprises that answered, then
+//!   shared within cells of at least five raters of its unit — and their strata are emptied.
 //! - **A campaign open during the upgrade**: a key pair is made, the private key handed over (the
 //!   CLI writes it to `--ballot-key-out`, checked back, before anything commits) and the public
 //!   key stored with the campaign. Each response becomes a sealed ballot carrying the spent key of
@@ -39,6 +45,7 @@ use crate::ballot::{self as sealing, BallotLayout, PrivateKey};
 use crate::db::answers::{self as rating_rows, NewRating};
 use crate::db::upgrade::{self as rows, LinkedRating};
 use crate::db::{Conn, ballots as ballot_rows, campaigns, interactions, leases, scrub};
+use crate::domain::MIN_CROWD;
 
 /// Receives the ballot key of a campaign open during the upgrade (the CLI writes and checks the
 /// key file); an error rolls the whole step back.
@@ -47,14 +54,28 @@ pub type HandOver<'a> = dyn Fn(&KeyFileInfo, &PrivateKey) -> Result<(), ServiceE
 /// The lease the step runs under.
 const LEASE: &str = "upgrade";
 
+/// How the step weighs what it rewrites: the close's choices (`[weighting] enabled` for campaigns
+/// created before the choice was stored with them; `[stats.raking]`).
+#[derive(Debug, Clone, Default)]
+pub struct UpgradeOptions {
+    pub weighting_default: bool,
+    pub raking: crate::stats::RakingSettings,
+}
+
 /// Why the step is pending, in one sentence, or `None` when there is nothing to do.
 pub fn pending(conn: &mut Conn) -> Result<Option<String>, ServiceError> {
     let (linked, responses) = rows::linked_counts(conn)?;
     let open = rows::open_without_key(conn)?;
-    if linked == 0 && responses == 0 && open.is_empty() {
+    let with_strata = rows::strata_count(conn)?;
+    if linked == 0 && responses == 0 && open.is_empty() && with_strata == 0 {
         return Ok(None);
     }
     let mut why = Vec::new();
+    if with_strata > 0 {
+        why.push(format!(
+            "{with_strata} 条评分仍带着企业的规模、行业、区县(要换成加权权重)"
+        ));
+    }
     if linked > 0 || responses > 0 {
         why.push(format!(
             "{responses} 份答卷仍按旧方式保存({linked} 条评分仍指向其答卷)"
@@ -88,6 +109,8 @@ pub fn refuse_if_pending(conn: &mut Conn) -> Result<(), ServiceError> {
 pub struct UpgradeReport {
     /// Per campaign whose ratings were unlinked: (period, ratings written again, responses deleted).
     pub unlinked: Vec<(String, usize, usize)>,
+    /// Ratings closed with their strata that got a weight (or none, unweighted) instead.
+    pub weighed: usize,
     /// The campaign open during the upgrade: its period, the ballots sealed and its key's
     /// fingerprint.
     pub sealed: Option<(String, usize, String)>,
@@ -103,6 +126,7 @@ pub fn run(
     actor: &Actor,
     secret: Option<&LinkSecret>,
     hand_over: Option<&HandOver<'_>>,
+    options: &UpgradeOptions,
 ) -> Result<UpgradeReport, ServiceError> {
     if pending(conn)?.is_none() {
         return Ok(UpgradeReport {
@@ -141,7 +165,7 @@ pub fn run(
             "另一个进程正在执行升级(租约 upgrade);请等它结束".into(),
         ));
     }
-    let outcome = unlink_and_seal(conn, actor, secret, hand_over, open.first());
+    let outcome = unlink_and_seal(conn, actor, secret, hand_over, open.first(), options);
     let released = leases::release(conn, LEASE, &holder);
     let mut report = outcome?;
     released?;
@@ -161,6 +185,7 @@ fn unlink_and_seal(
     secret: Option<&LinkSecret>,
     hand_over: Option<&HandOver<'_>>,
     open: Option<&(i64, String)>,
+    options: &UpgradeOptions,
 ) -> Result<UpgradeReport, ServiceError> {
     scrub::overwrite_deleted(conn)?;
     let key = match open {
@@ -180,8 +205,9 @@ fn unlink_and_seal(
                 if open.is_some_and(|(id, _)| *id == campaign_id) {
                     continue;
                 }
-                report.unlinked.push(unlink(conn, campaign_id)?);
+                report.unlinked.push(unlink(conn, campaign_id, options)?);
             }
+            report.weighed = weigh_strata(conn, options)?;
             if let (Some((campaign_id, _)), Some(key), Some(secret), Some(hand_over)) =
                 (open, key.as_ref(), secret, hand_over)
             {
@@ -194,6 +220,7 @@ fn unlink_and_seal(
         |r| {
             json!({
                 "unlinked": r.unlinked,
+                "weighed": r.weighed,
                 "sealed": r.sealed.as_ref().map(|(p, n, f)| json!({"period": p, "ballots": n, "key_fingerprint": f})),
             })
         },
@@ -202,11 +229,51 @@ fn unlink_and_seal(
 
 /// Writes a closed campaign's ratings again without their responses, in one random permutation
 /// with new random ids, and deletes the responses.
-fn unlink(conn: &mut Conn, campaign_id: i64) -> Result<(String, usize, usize), ServiceError> {
-    let period = campaigns::by_id(conn, campaign_id)?
-        .map(|c| c.period)
+fn unlink(
+    conn: &mut Conn,
+    campaign_id: i64,
+    options: &UpgradeOptions,
+) -> Result<(String, usize, usize), ServiceError> {
+    let campaign = campaigns::by_id(conn, campaign_id)?;
+    let period = campaign
+        .as_ref()
+        .map(|c| c.period.clone())
         .unwrap_or_default();
-    let mut linked = rows::linked_ratings(conn, campaign_id)?;
+    let weighted = campaign.is_some_and(|c| c.is_weighted(options.weighting_default));
+    let linked = rows::linked_ratings(conn, campaign_id)?;
+    // The weights, while the ratings still name their responses (the respondents raked).
+    let weights: Vec<Option<f64>> = if weighted && !linked.is_empty() {
+        let mut respondent_of: HashMap<i64, usize> = HashMap::new();
+        let mut respondents = Vec::new();
+        let mut raters = Vec::with_capacity(linked.len());
+        for r in &linked {
+            let next = respondents.len();
+            let i = *respondent_of
+                .entry(r.response_id.unwrap_or_default())
+                .or_insert(next);
+            if i == next {
+                respondents.push(crate::stats::Strata {
+                    size: r.size.clone(),
+                    industry: r.industry.clone(),
+                    district: r.district.clone(),
+                });
+            }
+            raters.push((r.unit_id, i));
+        }
+        let weighting = crate::stats::Weighting {
+            margins: invited_margins(conn, campaign_id)?,
+            respondents,
+        };
+        crate::stats::weighting::rating_weights(&weighting, &raters, &options.raking, MIN_CROWD)
+            .map_err(|e| ServiceError::internal("升级时加权", e))?
+            .0
+            .into_iter()
+            .map(Some)
+            .collect()
+    } else {
+        vec![None; linked.len()]
+    };
+    let mut linked: Vec<(LinkedRating, Option<f64>)> = linked.into_iter().zip(weights).collect();
     let (deleted, responses) = rows::delete_linked(conn, campaign_id)?;
     if deleted != linked.len() {
         return Err(ServiceError::internal(
@@ -219,7 +286,7 @@ fn unlink(conn: &mut Conn, campaign_id: i64) -> Result<(String, usize, usize), S
     let new_rows: Vec<NewRating<'_>> = linked
         .iter()
         .zip(&ids)
-        .map(|(r, &id)| NewRating {
+        .map(|((r, weight), &id)| NewRating {
             id,
             campaign_id,
             unit_id: r.unit_id,
@@ -227,21 +294,106 @@ fn unlink(conn: &mut Conn, campaign_id: i64) -> Result<(String, usize, usize), S
             answers: &r.answers,
             problems: &r.problems,
             comment: r.comment.as_deref(),
-            size: &r.size,
-            industry: &r.industry,
-            district: &r.district,
+            weight: *weight,
+            size: "",
+            industry: "",
+            district: "",
         })
         .collect();
     for chunk in new_rows.chunks(1000) {
         rating_rows::insert_ratings(conn, chunk)?;
     }
     // Comments keep their review (the migration approved those of published campaigns).
-    for (r, &id) in linked.iter().zip(&ids) {
+    for ((r, _), &id) in linked.iter().zip(&ids) {
         if r.comment_review != crate::db::moderation::PENDING {
             rows::set_review(conn, id, r)?;
         }
     }
     Ok((period, linked.len(), responses))
+}
+
+/// The invited population's counts by size, industry and district (the registry's strata of the
+/// campaign's invitations): the margins weighting rakes to.
+fn invited_margins(
+    conn: &mut Conn,
+    campaign_id: i64,
+) -> Result<crate::stats::Margins, ServiceError> {
+    let mut size = BTreeMap::new();
+    let mut industry = BTreeMap::new();
+    let mut district = BTreeMap::new();
+    for (s, i, d, count) in crate::db::ratings::invited_strata(conn, campaign_id)? {
+        let count = count as f64;
+        *size.entry(s).or_insert(0.0) += count;
+        *industry.entry(i).or_insert(0.0) += count;
+        *district.entry(d).or_insert(0.0) += count;
+    }
+    Ok(crate::stats::Margins {
+        size: Some(size),
+        industry: Some(industry),
+        district: Some(district),
+    })
+}
+
+/// Ratings a release before weights closed with their enterprise's strata: a weighted campaign's
+/// get the weight the close now gives — the enterprises that answered (completed invitations,
+/// registry strata) raked to the invited margins, each rating taking its stratum's raked weight
+/// (1 where no enterprise that answered has that stratum any more), shared within cells of at
+/// least five raters of its unit — and every one's strata are emptied. Returns how many.
+fn weigh_strata(conn: &mut Conn, options: &UpgradeOptions) -> Result<usize, ServiceError> {
+    let mut by_campaign: BTreeMap<i64, Vec<rows::StrataRating>> = BTreeMap::new();
+    for r in rows::ratings_with_strata(conn)? {
+        by_campaign.entry(r.1).or_default().push(r);
+    }
+    let mut weighed = 0;
+    for (campaign_id, ratings) in by_campaign {
+        let weighted = campaigns::by_id(conn, campaign_id)?
+            .is_some_and(|c| c.is_weighted(options.weighting_default));
+        let weights: Vec<Option<f64>> = if weighted {
+            let respondents: Vec<crate::stats::Strata> =
+                crate::db::ratings::answered_strata(conn, campaign_id)?
+                    .into_iter()
+                    .map(|(size, industry, district)| crate::stats::Strata {
+                        size,
+                        industry,
+                        district,
+                    })
+                    .collect();
+            let weighting = crate::stats::Weighting {
+                margins: invited_margins(conn, campaign_id)?,
+                respondents,
+            };
+            let (raked, _) = crate::stats::weighting::rake_respondents(&weighting, &options.raking)
+                .map_err(|e| ServiceError::internal("升级时加权", e))?;
+            let mut of_stratum: HashMap<&crate::stats::Strata, f64> = HashMap::new();
+            for (s, w) in weighting.respondents.iter().zip(&raked) {
+                of_stratum.entry(s).or_insert(*w);
+            }
+            let strata: Vec<crate::stats::Strata> = ratings
+                .iter()
+                .map(|r| crate::stats::Strata {
+                    size: r.3.clone(),
+                    industry: r.4.clone(),
+                    district: r.5.clone(),
+                })
+                .collect();
+            let raters: Vec<(i64, &crate::stats::Strata, f64)> = ratings
+                .iter()
+                .zip(&strata)
+                .map(|(r, s)| (r.2, s, of_stratum.get(s).copied().unwrap_or(1.0)))
+                .collect();
+            crate::stats::weighting::shared_weights(&raters, MIN_CROWD)
+                .into_iter()
+                .map(Some)
+                .collect()
+        } else {
+            vec![None; ratings.len()]
+        };
+        for (r, weight) in ratings.iter().zip(weights) {
+            rows::set_weight(conn, r.0, weight)?;
+        }
+        weighed += ratings.len();
+    }
+    Ok(weighed)
 }
 
 /// Seals the answers of the campaign open during the upgrade: key, layout, one ballot per

@@ -40,15 +40,21 @@ pub struct Strata {
 /// One enterprise's rating of one unit. `answers` maps question id → level 1..=5, `None` for
 /// 「不了解/未接触」; a question missing from the map is also not answered. A rating names no
 /// respondent: nothing groups one enterprise's ratings, so each counts on its own (its own cluster).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Rating {
     pub unit_code: String,
-    /// The strata of the enterprise that gave it; read only when weighting is on.
-    pub strata: Strata,
+    /// Its weight: 1 in an unweighted campaign; in a weighted one, the weight the close gave it
+    /// ([`crate::stats::weighting::rating_weights`]), shared by at least five raters of the unit.
+    #[serde(default = "unit_weight")]
+    pub weight: f64,
     pub answers: BTreeMap<String, Option<u8>>,
     /// The enterprise added this unit itself; counted unless `Settings::include_self_selected` is off.
     #[serde(default)]
     pub self_selected: bool,
+}
+
+fn unit_weight() -> f64 {
+    1.0
 }
 
 /// A question of the template with its weight in the composite.
@@ -88,8 +94,8 @@ pub struct Margins {
     pub district: Option<BTreeMap<String, f64>>,
 }
 
-/// What weighting rakes: the enterprises that answered, by their strata, to the invited
-/// population's margins. Ratings take the weight of their stratum.
+/// What weighting rakes, at the close: the enterprises that answered, by their strata, to the
+/// invited population's margins ([`crate::stats::weighting::rating_weights`]).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Weighting {
     pub margins: Margins,
@@ -105,6 +111,7 @@ pub struct CampaignInput {
     pub template: Template,
     pub units: Vec<UnitInfo>,
     pub ratings: Vec<Rating>,
-    /// `None`: weighting off (the default, docs/method.md §1).
-    pub weighting: Option<Weighting>,
+    /// How the ratings' weights were made (raking at the close), passed through to the result;
+    /// `None`: weighting off (the default, docs/method.md §1), every weight 1.
+    pub weighting: Option<crate::stats::weighting::RakingReport>,
 }

@@ -1,7 +1,7 @@
 //! From a campaign's raw input to per-unit observations in a fixed order, with weights.
 //!
 //! [`Preparer`] takes ratings one at a time and keeps only a compact record of each (unit number,
-//! composite, overall level, strata number: 24 bytes), so a province's ten million ratings can
+//! composite, overall level, weight: 24 bytes), so a province's ten million ratings can
 //! stream from storage without ever being held as [`Rating`] values. [`prepare`] is the same
 //! thing over a [`CampaignInput`] held in memory.
 //!
@@ -10,11 +10,9 @@
 //! were stored under or the order they arrive in.
 
 use crate::stats::score::{ScoringKey, is_satisfied, validate_template};
-use crate::stats::weighting::{Margin, RakingReport, build_margin, rake};
-use crate::stats::{
-    CampaignInput, Rating, Settings, StatsError, Strata, Template, UnitInfo, Weighting,
-};
-use std::collections::{BTreeMap, HashMap};
+use crate::stats::weighting::RakingReport;
+use crate::stats::{CampaignInput, Rating, Settings, StatsError, Template, UnitInfo};
+use std::collections::HashMap;
 
 /// One counted rating of a unit.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -41,26 +39,20 @@ pub struct Prepared {
 
 /// A rating that could not be scored: unit, the rating, (question, level).
 type Failure = (u32, Rating, (String, Option<u8>));
-/// A raking dimension: its name, population margin and the stratum it reads.
-type Dimension<'a> = (
-    &'a str,
-    &'a Option<BTreeMap<String, f64>>,
-    fn(&Strata) -> &str,
-);
 
 /// A scored rating as the preparer keeps it.
 #[derive(Debug, Clone, Copy)]
 struct Compact {
     unit: u32,
-    strata: u32,
     overall: Option<u8>,
     composite: f64,
+    weight: f64,
 }
 
 /// Validates and canonicalises the input (docs/method.md §0, §1, §5 "read inputs in a fixed
 /// order"): units sorted by code, ratings sorted by (unit, composite, overall level, weight),
 /// self-selected ratings dropped if the setting says so, ratings with no answered question not
-/// counted, and raking weights computed when weighting is given.
+/// counted; each rating keeps the weight it was stored with.
 pub fn prepare(input: &CampaignInput, settings: &Settings) -> Result<Prepared, StatsError> {
     let mut preparer = Preparer::new(&input.template, input.units.clone(), settings)?;
     for rating in &input.ratings {
@@ -76,7 +68,6 @@ pub struct Preparer<'a> {
     key: ScoringKey<'a>,
     infos: Vec<UnitInfo>,
     unit_index: HashMap<String, u32>,
-    strata_ids: HashMap<Strata, u32>,
     scored: Vec<Compact>,
     unknown_unit: Option<String>,
     failures: Vec<Failure>,
@@ -109,7 +100,6 @@ impl<'a> Preparer<'a> {
             key: ScoringKey::new(template),
             infos: units,
             unit_index,
-            strata_ids: HashMap::new(),
             scored: Vec::new(),
             unknown_unit: None,
             failures: Vec::new(),
@@ -151,13 +141,11 @@ impl<'a> Preparer<'a> {
         match self.key.score(&r.answers) {
             Ok(s) => {
                 if let Some(composite) = s.composite {
-                    let next = self.strata_ids.len() as u32;
-                    let strata = *self.strata_ids.entry(r.strata.clone()).or_insert(next);
                     self.scored.push(Compact {
                         unit,
-                        strata,
                         overall: s.overall,
                         composite,
+                        weight: r.weight,
                     });
                 }
             }
@@ -165,13 +153,12 @@ impl<'a> Preparer<'a> {
         }
     }
 
-    /// Rakes when `weighting` is given, sorts into canonical order and builds the per-unit
-    /// observations.
-    pub fn finish(self, weighting: Option<&Weighting>) -> Result<Prepared, StatsError> {
+    /// Sorts into canonical order and builds the per-unit observations; `weighting` (how the
+    /// weights were made) is passed through to the result.
+    pub fn finish(self, weighting: Option<&RakingReport>) -> Result<Prepared, StatsError> {
         let Preparer {
-            settings,
+            settings: _,
             infos,
-            strata_ids,
             mut scored,
             unknown_unit,
             failures,
@@ -180,7 +167,20 @@ impl<'a> Preparer<'a> {
         if let Some(code) = unknown_unit {
             return Err(StatsError::UnknownUnit(code));
         }
-        if let Some((_, r, (question, level))) = failures.into_iter().min() {
+        // The first failure in canonical order (a weight is compared by its bits: any fixed
+        // order will do, the rest of the key already tells failures apart).
+        let order = |f: &Failure| {
+            let (unit, r, what) = f;
+            (
+                *unit,
+                r.unit_code.clone(),
+                r.answers.clone(),
+                r.self_selected,
+                r.weight.to_bits(),
+                what.clone(),
+            )
+        };
+        if let Some((_, r, (question, level))) = failures.into_iter().min_by_key(order) {
             return Err(match level {
                 Some(level) => StatsError::LevelOutOfRange {
                     unit: r.unit_code,
@@ -190,17 +190,16 @@ impl<'a> Preparer<'a> {
                 None => StatsError::UnknownQuestion(question),
             });
         }
-        let (weight_of, raking) = match weighting {
-            None => (vec![1.0; strata_ids.len()], None),
-            Some(w) => {
-                let (weight_of, matched, mut report) = stratum_weights(w, &strata_ids, settings)?;
-                report.unmatched_ratings = scored
-                    .iter()
-                    .filter(|s| !matched[s.strata as usize])
-                    .count();
-                (weight_of, Some(report))
-            }
-        };
+        if let Some(bad) = scored
+            .iter()
+            .find(|s| !(s.weight.is_finite() && s.weight > 0.0))
+        {
+            return Err(StatsError::InvalidMargins(format!(
+                "a rating of unit {} has weight {}, not a positive number",
+                infos[bad.unit as usize].code, bad.weight
+            )));
+        }
+        let raking = weighting.cloned();
         // Canonical order without string comparisons in the sort: unit index (units are in code
         // order), then what the rating contributes. Ratings equal in all of these contribute the
         // same to every figure, so their relative order cannot change a bit of the output.
@@ -209,7 +208,7 @@ impl<'a> Preparer<'a> {
                 .cmp(&b.unit)
                 .then_with(|| a.composite.total_cmp(&b.composite))
                 .then_with(|| a.overall.cmp(&b.overall))
-                .then_with(|| weight_of[a.strata as usize].total_cmp(&weight_of[b.strata as usize]))
+                .then_with(|| a.weight.total_cmp(&b.weight))
         });
         let mut counts = vec![0usize; infos.len()];
         for s in &scored {
@@ -225,58 +224,11 @@ impl<'a> Preparer<'a> {
             .collect();
         for s in scored {
             units[s.unit as usize].observations.push(Observation {
-                weight: weight_of[s.strata as usize],
+                weight: s.weight,
                 composite: s.composite,
                 satisfied: s.overall.map(is_satisfied),
             });
         }
         Ok(Prepared { units, raking })
     }
-}
-
-/// Rakes the enterprises that answered to the population margins (docs/method.md §1) and gives
-/// every stratum of the ratings its weight, indexed by the preparer's strata numbers. Raking
-/// multiplies weights by one factor per category of each margin, and trimming and re-raking act
-/// on the weight alone, so enterprises of one stratum (size, industry, district) end with the
-/// same weight, and a rating takes its stratum's. A rating whose stratum no enterprise that
-/// answered has (the registry changed it after the answer) takes the mean weight, 1; the report
-/// counts such ratings. Returns the weight and whether it was matched, per strata number.
-fn stratum_weights(
-    weighting: &Weighting,
-    strata_ids: &HashMap<Strata, u32>,
-    settings: &Settings,
-) -> Result<(Vec<f64>, Vec<bool>, RakingReport), StatsError> {
-    let respondents = &weighting.respondents;
-    let m = &weighting.margins;
-    let mut margins: Vec<Margin> = Vec::new();
-    let dims: [Dimension<'_>; 3] = [
-        ("size", &m.size, |s| &s.size),
-        ("industry", &m.industry, |s| &s.industry),
-        ("district", &m.district, |s| &s.district),
-    ];
-    for (name, population, label) in dims {
-        if let Some(population) = population {
-            let labels: Vec<&str> = respondents.iter().map(label).collect();
-            margins.push(build_margin(
-                name,
-                &labels,
-                population,
-                settings.raking.min_category,
-            )?);
-        }
-    }
-    let (weights, report) = rake(respondents.len(), &margins, &settings.raking);
-    let mut by_stratum: HashMap<&Strata, f64> = HashMap::new();
-    for (s, w) in respondents.iter().zip(&weights) {
-        by_stratum.entry(s).or_insert(*w);
-    }
-    let mut weight_of = vec![1.0; strata_ids.len()];
-    let mut matched = vec![false; strata_ids.len()];
-    for (s, &id) in strata_ids {
-        if let Some(w) = by_stratum.get(s) {
-            weight_of[id as usize] = *w;
-            matched[id as usize] = true;
-        }
-    }
-    Ok((weight_of, matched, report))
 }

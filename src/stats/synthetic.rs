@@ -67,9 +67,12 @@ pub fn synthetic_campaign(spec: &SyntheticSpec) -> CampaignInput {
     synthetic_campaign_with_respondents(spec).0
 }
 
-/// [`synthetic_campaign`] and the strata of its enterprises, one entry each: the respondents that
-/// weighting rakes (docs/method.md §2.4).
-pub fn synthetic_campaign_with_respondents(spec: &SyntheticSpec) -> (CampaignInput, Vec<Strata>) {
+/// [`synthetic_campaign`] (every weight 1), the strata of its enterprises, one entry each (the
+/// respondents that weighting rakes, docs/method.md §2.4), and for each rating the index of the
+/// enterprise that gave it (what the close knows of a ballot before it forgets it).
+pub fn synthetic_campaign_with_respondents(
+    spec: &SyntheticSpec,
+) -> (CampaignInput, Vec<Strata>, Vec<usize>) {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(spec.seed);
     let mut normal = NormalSampler::default();
     let mut units = Vec::new();
@@ -98,7 +101,8 @@ pub fn synthetic_campaign_with_respondents(spec: &SyntheticSpec) -> (CampaignInp
         Vec::with_capacity(spec.enterprises * spec.units_per_enterprise.min(units.len()));
     let mut chosen: Vec<usize> = (0..units.len()).collect();
     let mut respondents = Vec::with_capacity(spec.enterprises);
-    for _ in 0..spec.enterprises {
+    let mut given_by = Vec::new();
+    for respondent in 0..spec.enterprises {
         let strata = Strata {
             size: sizes[uniform_below(&mut rng, 4) as usize].into(),
             industry: format!("I{}", uniform_below(&mut rng, 5)),
@@ -121,9 +125,10 @@ pub fn synthetic_campaign_with_respondents(spec: &SyntheticSpec) -> (CampaignInp
                 let level = (latent.round().clamp(1.0, 5.0)) as u8;
                 answers.insert(id.clone(), (!na).then_some(level));
             }
+            given_by.push(respondent);
             ratings.push(Rating {
                 unit_code: units[u].code.clone(),
-                strata: strata.clone(),
+                weight: 1.0,
                 answers,
                 self_selected: false,
             });
@@ -136,7 +141,7 @@ pub fn synthetic_campaign_with_respondents(spec: &SyntheticSpec) -> (CampaignInp
         ratings,
         weighting: None,
     };
-    (input, respondents)
+    (input, respondents, given_by)
 }
 
 /// A hand-made unit for [`single_question_campaign`]: its code, kind, group and the levels its
@@ -163,7 +168,7 @@ pub fn single_question_campaign(period: &str, units: &[HandUnit]) -> CampaignInp
         for level in &unit.levels {
             ratings.push(Rating {
                 unit_code: unit.code.clone(),
-                strata: Strata::default(),
+                weight: 1.0,
                 answers: BTreeMap::from([("overall".to_owned(), Some(*level))]),
                 self_selected: false,
             });

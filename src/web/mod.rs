@@ -60,7 +60,8 @@ impl AppState {
             ) {
                 Ok(secret) => SurveyContext::new(&secret),
                 Err(_) => SurveyContext::without_secret(),
-            },
+            }
+            .weighted_by_default(config.weighting.enabled),
             writer: ResponseWriter::start(pool.clone())?,
             limiter: RateLimiter::new(config.server.submit_rate_per_minute),
             views: ViewCounter::start(pool.clone())?,

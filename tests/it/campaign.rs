@@ -162,7 +162,8 @@ fn opening_without_interactions_is_refused_unless_confirmed() {
 
 /// Whether a campaign is weighted is stored when it is created (issue 39) and decides its close
 /// and its aggregation, whatever `[weighting] enabled` says then: a weighted campaign's ratings
-/// carry their strata and its results the raking; an unweighted one's neither.
+/// carry a weight shared by at least five raters of their unit (never their strata) and its
+/// results the raking; an unweighted one's neither.
 fn weighting_choice(db: &common::TestDb, weighted: bool) {
     use qiping::db::schema::{aggregations, ratings};
     use qiping::service::closing::{self, CloseOptions};
@@ -174,6 +175,22 @@ fn weighting_choice(db: &common::TestDb, weighted: bool) {
         campaign::show(&mut conn, &period).unwrap().weighted,
         Some(weighted),
         "[{tag}]"
+    );
+    // The survey page of a weighted campaign says what the weights leave; an unweighted one's
+    // says nothing of weights.
+    let app = actix_web::rt::System::new().block_on(async {
+        let app = crate::common::accounts::app(crate::common::accounts::state(
+            db,
+            qiping::config::Config::default(),
+        ))
+        .await;
+        crate::common::accounts::get(&app, &format!("/s/{}", tokens[11]), None).await
+    });
+    assert_eq!(app.0, 200, "[{tag}] {}", app.1);
+    assert_eq!(
+        app.1.contains(qiping::domain::anonymity::WEIGHTED_ZH),
+        weighted,
+        "[{tag}] weighted {weighted}"
     );
     let cache = qiping::service::survey::SurveyContext::new(&crate::common::scenario::secret());
     for token in &tokens[..8] {
@@ -191,18 +208,86 @@ fn weighting_choice(db: &common::TestDb, weighted: bool) {
         CloseOptions {
             exclude_unopenable: false,
             weighting_default: !weighted,
+            raking: Default::default(),
         },
     )
     .unwrap();
-    let strata: Vec<String> = ratings::table
-        .select(ratings::size)
+    // No rating carries its enterprise's strata; a weighted campaign's carry a weight, each
+    // value shared by at least five raters of the unit, and a unit's weights add up to the raked
+    // weights of the enterprises that rated it (here all eight rated every unit).
+    let stored: Vec<(i64, String, String, String, Option<f64>)> = ratings::table
+        .select((
+            ratings::unit_id,
+            ratings::size,
+            ratings::industry,
+            ratings::district,
+            ratings::weight,
+        ))
         .load(&mut conn)
         .unwrap();
-    assert!(!strata.is_empty(), "[{tag}]");
+    assert!(!stored.is_empty(), "[{tag}]");
     assert!(
-        strata.iter().all(|s| s.is_empty() != weighted),
-        "[{tag}] weighted {weighted}: strata {strata:?}"
+        stored
+            .iter()
+            .all(|r| r.1.is_empty() && r.2.is_empty() && r.3.is_empty()),
+        "[{tag}] strata stored"
     );
+    assert!(
+        stored.iter().all(|r| r.4.is_some() == weighted),
+        "[{tag}] weighted {weighted}: {stored:?}"
+    );
+    if weighted {
+        let campaign_id = campaign::find(&mut conn, &period).unwrap().id;
+        let mut margins = qiping::stats::Margins {
+            size: Some(Default::default()),
+            industry: Some(Default::default()),
+            district: Some(Default::default()),
+        };
+        for (s, i, d, n) in qiping::db::ratings::invited_strata(&mut conn, campaign_id).unwrap() {
+            *margins.size.as_mut().unwrap().entry(s).or_default() += n as f64;
+            *margins.industry.as_mut().unwrap().entry(i).or_default() += n as f64;
+            *margins.district.as_mut().unwrap().entry(d).or_default() += n as f64;
+        }
+        let respondents = qiping::db::ratings::answered_strata(&mut conn, campaign_id)
+            .unwrap()
+            .into_iter()
+            .map(|(size, industry, district)| qiping::stats::Strata {
+                size,
+                industry,
+                district,
+            })
+            .collect::<Vec<_>>();
+        assert_eq!(respondents.len(), 8, "[{tag}]");
+        let (raked, _) = qiping::stats::weighting::rake_respondents(
+            &qiping::stats::Weighting {
+                margins,
+                respondents,
+            },
+            &Default::default(),
+        )
+        .unwrap();
+        let total: f64 = raked.iter().sum();
+        let mut units: std::collections::BTreeMap<i64, Vec<f64>> = Default::default();
+        for r in &stored {
+            units.entry(r.0).or_default().push(r.4.unwrap());
+        }
+        for (unit, weights) in units {
+            assert_eq!(weights.len(), 8, "[{tag}] unit {unit}");
+            let mut shared: std::collections::BTreeMap<u64, usize> = Default::default();
+            for w in &weights {
+                *shared.entry(w.to_bits()).or_default() += 1;
+            }
+            assert!(
+                shared.values().all(|&n| n >= 5),
+                "[{tag}] unit {unit}: a weight marks out fewer than five raters: {weights:?}"
+            );
+            let sum: f64 = weights.iter().sum();
+            assert!(
+                (sum - total).abs() < 1e-9,
+                "[{tag}] unit {unit}: {sum} vs {total}"
+            );
+        }
+    }
     qiping::service::aggregate::aggregate(
         &mut conn,
         &qiping::service::Actor::cli(),

@@ -85,8 +85,8 @@ fn load(conn: &mut Conn, city: &Value) -> i64 {
         let sql = format!(
             "INSERT INTO ratings (id, campaign_id, unit_id, self_selected, answers, problems,
                  size, industry, district)
-               VALUES ({id}, {campaign_id}, {unit_id}, FALSE, '{answers}', '[]', 'small', '制造业',
-                 '鼓楼区');"
+               VALUES ({id}, {campaign_id}, {unit_id}, FALSE, '{answers}', '[]', '', '',
+                 '');"
         );
         qiping::on_backend!(conn, |c| {
             diesel::connection::SimpleConnection::batch_execute(c, &sql)

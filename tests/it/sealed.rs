@@ -1098,6 +1098,7 @@ fn a_wrong_key_refuses_the_close_and_changes_nothing() {
                     CloseOptions {
                         exclude_unopenable,
                         weighting_default: false,
+                        raking: Default::default(),
                     },
                 );
                 let Err(ServiceError::Invalid(text)) = &refused else {
@@ -1866,9 +1867,8 @@ fn single_enterprise_groups(who: &[usize], values: &[String]) -> Vec<(String, us
         .collect()
 }
 
-/// The strata columns, left out of the grouping attack: they are the enterprise's own (size,
-/// industry, district), so a stratum with one respondent groups its ratings until issue 39
-/// replaces them by a weight per rating.
+/// The strata columns: the enterprise's own (size, industry, district) until issue 39, which
+/// writes them empty and stores a weight per rating instead.
 const STRATA: [&str; 3] = ["size", "industry", "district"];
 
 /// 40 enterprises rate the 4 units they were asked about; every third also adds D02 (so the
@@ -1907,9 +1907,6 @@ fn no_column_groups_one_enterprises_ratings_after_the_close() {
         // enterprise out by chance.
         let mut checked = Vec::new();
         for (column, values) in &columns {
-            if STRATA.contains(&column.as_str()) {
-                continue;
-            }
             let found = single_enterprise_groups(&who, values);
             assert!(
                 found.is_empty(),
@@ -1926,11 +1923,15 @@ fn no_column_groups_one_enterprises_ratings_after_the_close() {
             "comment_hidden_by",
             "comment_hidden_reason",
             "comment_review",
+            "district",
             "id",
+            "industry",
             "problems",
             "response_id",
             "self_selected",
+            "size",
             "unit_id",
+            "weight",
         ]
         .iter()
         .map(|s| (*s).to_owned())
@@ -1956,18 +1957,18 @@ fn no_column_groups_one_enterprises_ratings_after_the_close() {
 }
 
 /// An enterprise alone in its stratum among the respondents (here, of six, the only large one and
-/// the only micro one) would have every one of its ratings marked with its stratum if the close
-/// stored strata; with weighting off (the default) it stores none, so grouping by `size` finds
-/// nothing. (With `[weighting] enabled` the strata are stored for raking, and this exposure is
-/// issue 39's to close with a weight per rating.)
+/// the only micro one) would have every one of its ratings marked if the close stored its strata,
+/// or a weight of its own: in a weighted campaign (issue 39) the close stores no strata and a
+/// weight shared by at least five raters of the unit, so grouping by the strata or by the weight
+/// finds nothing.
 #[test]
-fn a_lone_respondent_of_a_stratum_is_not_grouped_by_its_strata() {
+fn a_lone_respondent_of_a_stratum_is_not_grouped_by_its_strata_or_its_weight() {
     on_each_backend(|db| {
         let tag = db.backend;
         let mut conn = db.conn();
         // Sizes go small, medium, large, micro, small, medium, large, micro: of the first six,
         // the third alone is large and the fourth alone micro.
-        let tokens = open_survey_campaign(&mut conn, 8);
+        let tokens = crate::common::scenario::open_survey_campaign_as(&mut conn, 8, true);
         let cache = SurveyContext::new(&secret());
         let mark = marker();
         for (e, token) in tokens[..6].iter().enumerate() {
@@ -1979,7 +1980,14 @@ fn a_lone_respondent_of_a_stratum_is_not_grouped_by_its_strata() {
         }
         common::keys::close(&mut conn, &period()).unwrap();
         let (who, columns) = rating_groupings(&mut conn, &mark);
-        for column in STRATA {
+        assert!(
+            columns["weight"]
+                .iter()
+                .all(|w| !w.is_empty() && w != "NULL"),
+            "{tag}: a weighted campaign's ratings carry weights: {:?}",
+            columns["weight"]
+        );
+        for column in STRATA.into_iter().chain(["weight"]) {
             let found = single_enterprise_groups(&who, &columns[column]);
             assert!(
                 found.is_empty(),

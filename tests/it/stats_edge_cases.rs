@@ -209,9 +209,48 @@ fn fewer_than_ten_ratings_suppress_every_figure() {
     assert_eq!(result.peer_groups[0].eligible_units, 11);
 }
 
+/// Weighs `input` as the close does (issue 39): rakes the respondents and gives each rating the
+/// mean raked weight of its cell of at least five raters of its unit.
+fn weigh(input: &mut qiping::stats::CampaignInput, weighting: &Weighting, given_by: &[usize]) {
+    weigh_in_cells(input, weighting, given_by, 5);
+}
+
+/// [`weigh`] with cells of at least `min_crowd` raters (1: each rating its stratum's raked
+/// weight, as raking alone gives it).
+fn weigh_in_cells(
+    input: &mut qiping::stats::CampaignInput,
+    weighting: &Weighting,
+    given_by: &[usize],
+    min_crowd: usize,
+) {
+    let units: std::collections::HashMap<&str, i64> = input
+        .units
+        .iter()
+        .enumerate()
+        .map(|(i, u)| (u.code.as_str(), i as i64))
+        .collect();
+    let raters: Vec<(i64, usize)> = input
+        .ratings
+        .iter()
+        .zip(given_by)
+        .map(|(r, &e)| (units[r.unit_code.as_str()], e))
+        .collect();
+    let (weights, report) = qiping::stats::weighting::rating_weights(
+        weighting,
+        &raters,
+        &qiping::stats::RakingSettings::default(),
+        min_crowd,
+    )
+    .unwrap();
+    for (r, w) in input.ratings.iter_mut().zip(weights) {
+        r.weight = w;
+    }
+    input.weighting = Some(report);
+}
+
 #[test]
 fn equal_raking_weights_give_the_unweighted_results() {
-    let (mut input, respondents) = synthetic_campaign_with_respondents(&SyntheticSpec {
+    let (mut input, respondents, given_by) = synthetic_campaign_with_respondents(&SyntheticSpec {
         enterprises: 400,
         units_per_enterprise: 4,
         groups: SyntheticSpec::city(1)
@@ -230,13 +269,17 @@ fn equal_raking_weights_give_the_unweighted_results() {
     for r in &respondents {
         *sizes.entry(r.size.clone()).or_default() += 3.7;
     }
-    input.weighting = Some(Weighting {
-        margins: Margins {
-            size: Some(sizes),
-            ..Margins::default()
+    weigh(
+        &mut input,
+        &Weighting {
+            margins: Margins {
+                size: Some(sizes),
+                ..Margins::default()
+            },
+            respondents,
         },
-        respondents,
-    });
+        &given_by,
+    );
     let weighted = aggregate(&input, &settings(), 3).unwrap();
     for (g, h) in plain.peer_groups.iter().zip(&weighted.peer_groups) {
         assert!((g.tau2.unwrap() - h.tau2.unwrap()).abs() < 1e-9);
@@ -315,7 +358,7 @@ fn invalid_levels_and_unknown_units_are_errors() {
 
 #[test]
 fn unequal_raking_weights_lower_n_eff_and_keep_margins() {
-    let (mut input, respondents) = synthetic_campaign_with_respondents(&SyntheticSpec {
+    let (mut input, respondents, given_by) = synthetic_campaign_with_respondents(&SyntheticSpec {
         enterprises: 400,
         units_per_enterprise: 4,
         groups: SyntheticSpec::city(1)
@@ -337,14 +380,18 @@ fn unequal_raking_weights_lower_n_eff_and_keep_margins() {
     let districts = (0..6)
         .map(|d| (format!("D{d}"), 1.0 + f64::from(d)))
         .collect();
-    input.weighting = Some(Weighting {
-        margins: Margins {
-            size: Some(sizes),
-            district: Some(districts),
-            ..Margins::default()
+    weigh(
+        &mut input,
+        &Weighting {
+            margins: Margins {
+                size: Some(sizes),
+                district: Some(districts),
+                ..Margins::default()
+            },
+            respondents,
         },
-        respondents,
-    });
+        &given_by,
+    );
     let result = aggregate(&input, &settings(), 3).unwrap();
     let report = result.weighting.clone().unwrap();
     assert!(
@@ -383,4 +430,62 @@ fn ranking_by_raw_score_is_a_setting_that_the_result_records() {
     assert_eq!(find(&by_raw, "A").rank, Some(1));
     let a = find(&by_shrunken, "A");
     assert!(a.shrunken.unwrap() < a.score.unwrap());
+}
+
+/// docs/method.md §1's figure: how far the stored weights (cells of at least five raters of a
+/// unit) move the results from raking's own weights, on the raking test's scenario (400
+/// enterprises, 4 units each, margins by size and district). Prints the figure; fails if a score
+/// moves by a point or more.
+#[test]
+fn cell_weights_approximate_the_raked_ones() {
+    let (input, respondents, given_by) = synthetic_campaign_with_respondents(&SyntheticSpec {
+        enterprises: 400,
+        units_per_enterprise: 4,
+        groups: SyntheticSpec::city(1)
+            .groups
+            .into_iter()
+            .map(|mut g| {
+                g.units = 12;
+                g
+            })
+            .collect(),
+        ..SyntheticSpec::city(9)
+    });
+    let weighting = Weighting {
+        margins: Margins {
+            size: Some(BTreeMap::from([
+                ("micro".to_owned(), 70.0),
+                ("small".to_owned(), 20.0),
+                ("medium".to_owned(), 7.0),
+                ("large".to_owned(), 3.0),
+            ])),
+            district: Some(
+                (0..6)
+                    .map(|d| (format!("D{d}"), 1.0 + f64::from(d)))
+                    .collect(),
+            ),
+            ..Margins::default()
+        },
+        respondents,
+    };
+    let mut raked = input.clone();
+    weigh_in_cells(&mut raked, &weighting, &given_by, 1);
+    let mut cells = input;
+    weigh_in_cells(&mut cells, &weighting, &given_by, 5);
+    let a = aggregate(&raked, &settings(), 3).unwrap();
+    let b = aggregate(&cells, &settings(), 3).unwrap();
+    let (mut score, mut p5, mut ranks, mut units) = (0.0f64, 0.0f64, 0usize, 0usize);
+    for (g, h) in a.peer_groups.iter().zip(&b.peer_groups) {
+        for (x, y) in g.units.iter().zip(&h.units) {
+            units += 1;
+            score = score.max((x.score.unwrap() - y.score.unwrap()).abs());
+            p5 = p5.max((x.p_bottom5.unwrap_or(0.0) - y.p_bottom5.unwrap_or(0.0)).abs());
+            ranks += usize::from(x.rank != y.rank);
+        }
+    }
+    eprintln!(
+        "cell weights vs raked weights, {units} units: largest score change {score:.3} points, \
+         largest change in P(bottom five) {p5:.3}, ranks changed {ranks}"
+    );
+    assert!(score < 1.0, "{score}");
 }

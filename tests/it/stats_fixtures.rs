@@ -167,9 +167,7 @@ fn raking_a_hand_case_matches_numpy_ipf() {
 /// μ̂, the shrunken score and the published rank; suppressed and not-ranked units carry nulls.
 #[test]
 fn a_small_city_aggregated_end_to_end_matches_numpy_and_scipy() {
-    use qiping::stats::{
-        CampaignInput, Question, Rating, Settings, Strata, Template, UnitInfo, UnitKind,
-    };
+    use qiping::stats::{CampaignInput, Question, Rating, Settings, Template, UnitInfo, UnitKind};
     let r = reference();
     let city = &r["city"];
     let points = floats(&city["points"]);
@@ -207,7 +205,7 @@ fn a_small_city_aggregated_end_to_end_matches_numpy_and_scipy() {
         .iter()
         .map(|r| Rating {
             unit_code: r["unit_code"].as_str().unwrap().to_owned(),
-            strata: Strata::default(),
+            weight: 1.0,
             answers: r["answers"]
                 .as_object()
                 .unwrap()

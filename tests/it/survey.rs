@@ -125,11 +125,14 @@ const RATING_COLUMNS: &[&str] = &[
     // every comment starts pending.
     "comment_review",
     // Issue 37: the campaign (readers take ratings by campaign and unit, never through the
-    // response) and the strata weighting reads, the same the response holds.
+    // response).
     "campaign_id",
+    // Written empty since issue 39 (the enterprise's strata are never stored)…
     "size",
     "industry",
     "district",
+    // …and instead, in a weighted campaign, a weight shared by at least five raters of the unit.
+    "weight",
 ];
 
 /// Every binary column of `table` as hex text.

@@ -160,6 +160,7 @@ struct RespondentKey {
 
 /// A stored rating as a user of the results sees it (no id, no response): what must survive the
 /// unlinking unchanged, as a sorted list.
+/// A rating's content: what the upgrade keeps (its strata it drops: issue 39).
 type Entry = (
     i64,
     i64,
@@ -168,9 +169,6 @@ type Entry = (
     String,
     Option<String>,
     Option<String>,
-    String,
-    String,
-    String,
 );
 
 fn entries(conn: &mut Conn, campaign_id: i64) -> Vec<Entry> {
@@ -185,9 +183,6 @@ fn entries(conn: &mut Conn, campaign_id: i64) -> Vec<Entry> {
             r::problems,
             r::comment,
             r::comment_hidden_reason,
-            r::size,
-            r::industry,
-            r::district,
         ))
         .load(conn)
         .unwrap();
@@ -255,6 +250,7 @@ fn upgrade_step(conn: &mut Conn, tag: &str, file: Option<&str>) {
         &Actor::cli(),
         Some(&crate::common::scenario::secret()),
         None,
+        &upgrade::UpgradeOptions::default(),
     )
     .unwrap_err()
     .to_string();
@@ -347,6 +343,16 @@ fn upgrade_step(conn: &mut Conn, tag: &str, file: Option<&str>) {
             "[{tag}] campaign {id}'s ratings unchanged"
         );
     }
+    // No rating keeps its enterprise's strata; these campaigns are unweighted: no weight either.
+    assert_eq!(
+        count(
+            conn,
+            "SELECT count(*) AS n FROM ratings WHERE size <> '' OR industry <> '' OR district <> '' \
+             OR weight IS NOT NULL"
+        ),
+        0,
+        "[{tag}]"
+    );
     // The open campaign's answers are sealed ballots now: none in the clear, its answered
     // invitations exactly those a ballot's spent key names, none marked.
     assert!(entries(conn, open_id).is_empty(), "[{tag}]");
@@ -553,4 +559,101 @@ fn the_command_line_refuses_until_migrate_has_run_the_upgrade_step() {
     if let Some(db) = TestDb::empty_postgres() {
         upgrade_on_the_command_line(&db);
     }
+}
+
+/// A weighted campaign closed by the release before weights (issue 39) has its enterprises'
+/// strata on every rating. `migrate` turns them into weights — each value shared by at least five
+/// raters of its unit — and empties the strata; until then every command refuses.
+fn strata_become_weights(db: &TestDb) {
+    use qiping::db::schema::{invitations, ratings};
+    use qiping::service::upgrade;
+    let tag = db.backend;
+    let mut conn = db.conn();
+    let conn = &mut conn;
+    let tokens = common::scenario::open_survey_campaign_as(conn, 12, true);
+    let cache = qiping::service::survey::SurveyContext::new(&common::scenario::secret());
+    for token in &tokens[..10] {
+        let submission = common::scenario::complete(&crate::survey_support::asked_codes());
+        qiping::service::response::submit(conn, &cache, token, &submission).unwrap();
+    }
+    let period: Period = crate::survey_support::PERIOD.parse().unwrap();
+    common::keys::close(conn, &period).unwrap();
+    // As that release left it: strata on each rating (the answering enterprises', round robin),
+    // no weight.
+    let strata: Vec<(String, String, String)> = invitations::table
+        .inner_join(qiping::db::schema::enterprises::table)
+        .filter(invitations::answered.eq(true))
+        .order(invitations::id)
+        .select((
+            qiping::db::schema::enterprises::size,
+            qiping::db::schema::enterprises::industry,
+            qiping::db::schema::enterprises::district,
+        ))
+        .load(conn)
+        .unwrap();
+    let ids: Vec<i64> = ratings::table
+        .order(ratings::id)
+        .select(ratings::id)
+        .load(conn)
+        .unwrap();
+    for (k, id) in ids.iter().enumerate() {
+        let (s, i, d) = &strata[k % strata.len()];
+        diesel::update(ratings::table.find(id))
+            .set((
+                ratings::size.eq(s),
+                ratings::industry.eq(i),
+                ratings::district.eq(d),
+                ratings::weight.eq(None::<f64>),
+            ))
+            .execute(conn)
+            .unwrap();
+    }
+    let why = upgrade::pending(conn).unwrap().unwrap();
+    assert!(why.contains("规模、行业、区县"), "[{tag}] {why}");
+    let report = upgrade::run(
+        conn,
+        &Actor::cli(),
+        None,
+        None,
+        &upgrade::UpgradeOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(report.weighed, ids.len(), "[{tag}]");
+    assert_eq!(upgrade::pending(conn).unwrap(), None, "[{tag}]");
+    let stored: Vec<(i64, String, Option<f64>)> = ratings::table
+        .select((ratings::unit_id, ratings::size, ratings::weight))
+        .load(conn)
+        .unwrap();
+    assert!(
+        stored.iter().all(|r| r.1.is_empty()),
+        "[{tag}] strata emptied"
+    );
+    let mut shared: std::collections::BTreeMap<(i64, u64), usize> = Default::default();
+    for (unit, _, weight) in &stored {
+        let w =
+            weight.unwrap_or_else(|| panic!("[{tag}] a weighted campaign's rating has a weight"));
+        *shared.entry((*unit, w.to_bits())).or_default() += 1;
+    }
+    assert!(
+        shared.values().all(|&n| n >= 5),
+        "[{tag}] every weight shared by five raters of its unit: {shared:?}"
+    );
+    // And the campaign aggregates with those weights.
+    aggregate::aggregate(
+        conn,
+        &Actor::cli(),
+        &period,
+        &Settings {
+            draws: 100,
+            ..Settings::default()
+        },
+        false,
+        Some(1),
+    )
+    .unwrap();
+}
+
+#[test]
+fn ratings_closed_with_their_strata_get_weights_shared_by_five() {
+    common::on_each_backend(strata_become_weights);
 }

@@ -211,6 +211,7 @@ impl Script<'_> {
             closing::CloseOptions {
                 exclude_unopenable: false,
                 weighting_default: config.weighting.enabled,
+                raking: config.stats.raking.clone(),
             },
         )?;
         drop(key);

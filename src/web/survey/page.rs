@@ -21,6 +21,8 @@ pub struct FormPage<'a> {
     pub title: &'a str,
     pub intro: Vec<&'a str>,
     pub closes_on: String,
+    /// The campaign is weighted: the page says what the weights leave.
+    pub weighted: bool,
     pub action: String,
     /// The separate named problem form (`/s/{token}/problem`), opened in a new tab.
     pub problem_url: String,
@@ -188,6 +190,7 @@ impl<'a> FormPage<'a> {
                 lang.pick(anonymity::SHORT_ZH, anonymity::SHORT_EN),
             ),
             closes_on: view.link.closes_on.to_string(),
+            weighted: view.link.campaign.weighted,
             action: format!("/s/{}{suffix}", input.token),
             problem_url: format!("/s/{}/problem", input.token),
             switch_url: format!("/s/{}?lang={}", input.token, t.switch_param),

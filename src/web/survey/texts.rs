@@ -51,6 +51,9 @@ pub struct Texts {
     pub deadline: &'static str,
     /// The promise of anonymity: [`anonymity::PAGE_ZH`] or [`anonymity::PAGE_EN`].
     pub promise: &'static str,
+    /// What a weighted campaign's stored weight leaves: [`anonymity::WEIGHTED_ZH`] or
+    /// [`anonymity::WEIGHTED_EN`].
+    pub weighted: &'static str,
     pub progress_note: &'static str,
     pub errors_summary: &'static str,
     pub self_selected: &'static str,
@@ -81,6 +84,7 @@ const ZH: Texts = Texts {
     switch_param: "en",
     deadline: "截止日期",
     promise: anonymity::PAGE_ZH,
+    weighted: anonymity::WEIGHTED_ZH,
     progress_note: "填写进度只保存在您本机的浏览器中,不会上传;提交后即清除。",
     errors_summary: "有些题目需要补充或修改,请查看下方红色提示。已填写的内容都已保留。",
     self_selected: "您添加的单位",
@@ -110,6 +114,7 @@ const EN: Texts = Texts {
     switch_param: "zh",
     deadline: "Deadline",
     promise: anonymity::PAGE_EN,
+    weighted: anonymity::WEIGHTED_EN,
     progress_note: "Your progress is saved only in this phone's browser, never uploaded, and cleared after you submit.",
     errors_summary: "Some questions need an answer or a correction; see the red notes below. Everything you entered has been kept.",
     self_selected: "Added by you",

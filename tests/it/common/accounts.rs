@@ -77,8 +77,8 @@ pub fn add_response_in(conn: &mut Conn, campaign: i64, id: i64, unit_id: i64, co
         &format!(
             "INSERT INTO ratings (id, campaign_id, unit_id, self_selected, answers, problems,
                  comment, size, industry, district, comment_review)
-               VALUES ({id}, {campaign}, {unit_id}, FALSE, '{{}}', '[]', '{comment}', 'small', '制造业',
-                 '鼓楼区', 'approved');"
+               VALUES ({id}, {campaign}, {unit_id}, FALSE, '{{}}', '[]', '{comment}', '', '',
+                 '', 'approved');"
         ),
     );
 }

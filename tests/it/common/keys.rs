@@ -85,7 +85,13 @@ pub fn upgrade(conn: &mut Conn) -> Result<qiping::service::upgrade::UpgradeRepor
         );
         Ok(())
     };
-    qiping::service::upgrade::run(conn, &Actor::cli(), Some(&secret()), Some(&keep))
+    qiping::service::upgrade::run(
+        conn,
+        &Actor::cli(),
+        Some(&secret()),
+        Some(&keep),
+        &qiping::service::upgrade::UpgradeOptions::default(),
+    )
 }
 
 /// Keeps the key of a key file written by `qiping campaign open --ballot-key-out` (the served

@@ -307,9 +307,9 @@ pub fn answer_campaign(
             diesel::insert_into(ratings::table)
                 .values((
                     ratings::campaign_id.eq(row.id),
-                    ratings::size.eq("small"),
-                    ratings::industry.eq("制造业"),
-                    ratings::district.eq("鼓楼区"),
+                    ratings::size.eq(""),
+                    ratings::industry.eq(""),
+                    ratings::district.eq(""),
                     ratings::unit_id.eq(ids[*code]),
                     ratings::self_selected.eq(false),
                     ratings::answers.eq(serde_json::to_string(&answers).unwrap()),

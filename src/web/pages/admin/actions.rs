@@ -426,6 +426,7 @@ pub async fn close(
                 CloseOptions {
                     exclude_unopenable,
                     weighting_default: config.weighting.enabled,
+                    raking: config.stats.raking.clone(),
                 },
             ))
         })

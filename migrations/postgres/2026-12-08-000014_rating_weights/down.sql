@@ -1,0 +1,2 @@
+ALTER TABLE campaigns DROP COLUMN raking_report;
+ALTER TABLE ratings DROP COLUMN weight;
