@@ -69,6 +69,7 @@ fn run(conn: &mut Conn, mailer: &Mailer, secret: &LinkSecret, settings: &MailCon
         secret,
         base_url: "https://qiping.example.gov.cn",
         settings,
+        weighted_by_default: false,
         before_compose: None,
     }
     .run(conn, Until::Drained, &mut |_, _| {}, &mut |_| true)

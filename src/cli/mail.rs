@@ -38,6 +38,7 @@ pub fn run(ctx: &Context, command: MailCommand) -> anyhow::Result<()> {
                 secret: &secret,
                 base_url: ctx.config.base_url(),
                 settings: &ctx.config.mail,
+                weighted_by_default: ctx.config.weighting.enabled,
                 before_compose: None,
             };
             let bar = ProgressBar::new(0);

@@ -45,6 +45,8 @@ pub struct Letter {
     pub url: String,
     /// Stable across retries, so a receiving system can recognise a repeat (RFC 5322 `Message-ID`).
     pub message_id: String,
+    /// The campaign is weighted: the letter says what the stored weights leave.
+    pub weighted: bool,
 }
 
 /// Who the messages come from; replies about broken links go back to this address.

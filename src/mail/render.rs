@@ -186,6 +186,7 @@ mod tests {
             deadline: "2019年11月30日 24:00(北京时间)".into(),
             url: "http://127.0.0.1:8080/s/abc".into(),
             message_id: "2019H2.1.invitation.1@qiping".into(),
+            weighted: false,
         }
     }
 

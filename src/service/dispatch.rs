@@ -45,6 +45,9 @@ pub struct Dispatcher<'a> {
     pub secret: &'a LinkSecret,
     pub base_url: &'a str,
     pub settings: &'a MailConfig,
+    /// `[weighting] enabled`: whether a campaign created before the choice was stored is
+    /// weighted (its letters then say what the weights leave).
+    pub weighted_by_default: bool,
     /// Test-only: called with each letter just before it is composed, so that a test can make
     /// the composition of one chosen message panic and watch the rest go out. It is a function
     /// pointer set in code — no setting, variable or input reaches it — so production, where
@@ -325,6 +328,7 @@ impl Dispatcher<'_> {
             deadline: deadline_label(campaign.closes_on),
             url: survey_url(self.base_url, &token),
             message_id: row.message_id.clone(),
+            weighted: campaign.is_weighted(self.weighted_by_default),
         }))
     }
 }

@@ -121,6 +121,7 @@ fn tick(
         secret,
         base_url: config.base_url(),
         settings: &config.mail,
+        weighted_by_default: config.weighting.enabled,
         before_compose: options.before_compose,
     };
     let report = dispatcher.run(

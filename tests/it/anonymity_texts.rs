@@ -59,23 +59,30 @@ fn every_campaign_letter_and_the_problem_confirmation_carry_the_short_form() {
         MessageKind::Reminder,
         MessageKind::Extension,
     ] {
-        let letter = Letter {
-            kind,
-            enterprise_name: "徐州测试有限公司".into(),
-            email: "a@example.com".into(),
-            period_label: "2019年下半年".into(),
-            units: vec!["市税务局 · 纳税服务科".into()],
-            deadline: "2019年11月30日 24:00(北京时间)".into(),
-            url: "https://qiping.test/s/abc".into(),
-            message_id: "2019H2.1.invitation.1@qiping".into(),
-        };
-        let (text, html) = bodies(&qiping::mail::compose(&letter, &sender()).unwrap());
-        assert!(
-            text.contains(&format!("关于匿名:{SHORT_ZH}")),
-            "{kind:?}: {text}"
-        );
-        assert!(html.contains(SHORT_ZH), "{kind:?}: {html}");
-        assert_eq!(text.matches(SHORT_ZH).count(), 1, "said once");
+        for weighted in [false, true] {
+            let letter = Letter {
+                kind,
+                enterprise_name: "徐州测试有限公司".into(),
+                email: "a@example.com".into(),
+                period_label: "2019年下半年".into(),
+                units: vec!["市税务局 · 纳税服务科".into()],
+                deadline: "2019年11月30日 24:00(北京时间)".into(),
+                url: "https://qiping.test/s/abc".into(),
+                message_id: "2019H2.1.invitation.1@qiping".into(),
+                weighted,
+            };
+            let (text, html) = bodies(&qiping::mail::compose(&letter, &sender()).unwrap());
+            assert!(
+                text.contains(&format!("关于匿名:{SHORT_ZH}")),
+                "{kind:?}: {text}"
+            );
+            assert!(html.contains(SHORT_ZH), "{kind:?}: {html}");
+            assert_eq!(text.matches(SHORT_ZH).count(), 1, "said once");
+            // A weighted campaign's letters say what the stored weights leave (issue 39).
+            let says = qiping::domain::anonymity::WEIGHTED_ZH;
+            assert_eq!(text.contains(says), weighted, "{kind:?}: {text}");
+            assert_eq!(html.contains(says), weighted, "{kind:?}: {html}");
+        }
     }
     let letter = ProblemLetter {
         reporter_name: "张经理".into(),

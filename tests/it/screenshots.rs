@@ -84,6 +84,59 @@ fn the_readme_screenshots() {
     desk.goto(&format!("{base}/rankings/2026H1"));
     std::fs::write(out.join("rankings-page.png"), desk.screenshot()).unwrap();
 
+    // The 营商办's pages, signed in as the demo's admin: every comment shown comes from a closed
+    // campaign (sealed ballots are opened only at the close, issue 38).
+    let admin_line = lines
+        .iter()
+        .find(|l| l.contains("管理员"))
+        .expect("the demo prints the admin's sign-in");
+    let admin_name = admin_line
+        .split("用户名 ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap()
+        .to_owned();
+    let admin_password = field(&lines, "管理员", "密码 ");
+    let open_period = lines
+        .iter()
+        .find(|l| l.contains("未作答的问卷"))
+        .and_then(|l| l.split('(').nth(1))
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap()
+        .to_owned();
+    let office = Browser::start(1100, 860);
+    let office_phone = Browser::start(390, 844);
+    for browser in [&office, &office_phone] {
+        browser.goto(&format!("{base}/login"));
+        browser.type_text("input[name=name]", &admin_name);
+        browser.type_text("input[name=password]", &admin_password);
+        browser.click("button[type=submit]");
+        browser.wait_for_url("/admin/");
+    }
+    office.goto(&format!("{base}/admin/campaigns/2026H1"));
+    std::fs::write(
+        out.join("admin-campaign-published-desktop.png"),
+        office.screenshot(),
+    )
+    .unwrap();
+    let unit = office.script(
+        "const a = document.querySelector(\"a[href^='/admin/units/']\"); return a ? a.getAttribute('href') : '/admin/units';",
+    );
+    office.goto(&format!("{base}{}", unit.as_str().unwrap()));
+    std::fs::write(out.join("admin-unit-desktop.png"), office.screenshot()).unwrap();
+    office_phone.goto(&format!("{base}/admin/campaigns/{open_period}"));
+    std::fs::write(
+        out.join("admin-campaign-progress-phone.png"),
+        office_phone.screenshot(),
+    )
+    .unwrap();
+    office_phone.goto(&format!("{base}/admin/campaigns/2026H1/comments"));
+    std::fs::write(
+        out.join("admin-comments-phone.png"),
+        office_phone.screenshot(),
+    )
+    .unwrap();
+
     let _ = demo.kill();
     let _ = demo.wait();
     // The published bulletin (issue 8), a self-contained file, at desktop and phone widths.

@@ -302,6 +302,7 @@ impl Script<'_> {
             secret: self.secret,
             base_url: config.base_url(),
             settings: &config.mail,
+            weighted_by_default: config.weighting.enabled,
             before_compose: None,
         };
         let report = dispatcher.send_now(

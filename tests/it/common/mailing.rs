@@ -90,6 +90,7 @@ pub fn dispatch(conn: &mut Conn, settings: &MailConfig) -> DispatchReport {
         secret: &secret,
         base_url: BASE_URL,
         settings,
+        weighted_by_default: false,
         before_compose: None,
     }
     .run(conn, Until::Drained, &mut |_, _| {}, &mut |_| true)
