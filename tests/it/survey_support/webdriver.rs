@@ -42,7 +42,23 @@ impl Drop for Browser {
 impl Browser {
     pub fn start(width: u32, height: u32) -> Browser {
         let port = free_port();
+        let profile = tempfile::tempdir().unwrap();
+        // The CJK font the project commits (`assets/fonts/`) beside the system's, so pages read
+        // in Chinese — in screenshots above all — on a machine with no CJK font installed.
+        let fonts = profile.path().join("fonts.conf");
+        std::fs::write(
+            &fonts,
+            format!(
+                "<?xml version=\"1.0\"?>\n<!DOCTYPE fontconfig SYSTEM \"fonts.dtd\">\n<fontconfig>\n\
+                 <include ignore_missing=\"yes\">/etc/fonts/fonts.conf</include>\n\
+                 <dir>{}/assets/fonts</dir>\n<cachedir>{}/fontcache</cachedir>\n</fontconfig>\n",
+                env!("CARGO_MANIFEST_DIR"),
+                profile.path().display()
+            ),
+        )
+        .unwrap();
         let driver = Command::new("chromedriver")
+            .env("FONTCONFIG_FILE", &fonts)
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -53,7 +69,6 @@ impl Browser {
             wait_ready(addr, "/status", 30),
             "chromedriver did not start"
         );
-        let profile = tempfile::tempdir().unwrap();
         let args = vec![
             "--headless".to_owned(),
             "--no-sandbox".into(),
