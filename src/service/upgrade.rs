@@ -264,12 +264,15 @@ fn unlink(
             margins: invited_margins(conn, campaign_id)?,
             respondents,
         };
-        crate::stats::weighting::rating_weights(&weighting, &raters, &options.raking, MIN_CROWD)
-            .map_err(|e| ServiceError::internal("升级时加权", e))?
-            .0
-            .into_iter()
-            .map(Some)
-            .collect()
+        let (weights, report) = crate::stats::weighting::rating_weights(
+            &weighting,
+            &raters,
+            &options.raking,
+            MIN_CROWD,
+        )
+        .map_err(|e| ServiceError::internal("升级时加权", e))?;
+        store_report(conn, campaign_id, &report)?;
+        weights.into_iter().map(Some).collect()
     } else {
         vec![None; linked.len()]
     };
@@ -334,6 +337,17 @@ fn invited_margins(
     })
 }
 
+/// Records how raking went for a campaign the step weighed, as the close does.
+fn store_report(
+    conn: &mut Conn,
+    campaign_id: i64,
+    report: &crate::stats::weighting::RakingReport,
+) -> Result<(), ServiceError> {
+    let json =
+        serde_json::to_string(report).map_err(|e| ServiceError::internal("加权报告无法保存", e))?;
+    Ok(campaigns::set_raking_report(conn, campaign_id, &json)?)
+}
+
 /// Ratings a release before weights closed with their enterprise's strata: a weighted campaign's
 /// get the weight the close now gives — the enterprises that answered (completed invitations,
 /// registry strata) raked to the invited margins, each rating taking its stratum's raked weight
@@ -362,8 +376,10 @@ fn weigh_strata(conn: &mut Conn, options: &UpgradeOptions) -> Result<usize, Serv
                 margins: invited_margins(conn, campaign_id)?,
                 respondents,
             };
-            let (raked, _) = crate::stats::weighting::rake_respondents(&weighting, &options.raking)
-                .map_err(|e| ServiceError::internal("升级时加权", e))?;
+            let (raked, report) =
+                crate::stats::weighting::rake_respondents(&weighting, &options.raking)
+                    .map_err(|e| ServiceError::internal("升级时加权", e))?;
+            store_report(conn, campaign_id, &report)?;
             let mut of_stratum: HashMap<&crate::stats::Strata, f64> = HashMap::new();
             for (s, w) in weighting.respondents.iter().zip(&raked) {
                 of_stratum.entry(s).or_insert(*w);

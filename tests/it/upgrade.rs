@@ -651,6 +651,16 @@ fn strata_become_weights(db: &TestDb) {
         Some(1),
     )
     .unwrap();
+    let result: String = qiping::db::schema::aggregations::table
+        .select(qiping::db::schema::aggregations::result_json)
+        .first(conn)
+        .unwrap();
+    let result: serde_json::Value = serde_json::from_str(&result).unwrap();
+    assert!(
+        result["weighting"]["converged"].is_boolean(),
+        "[{tag}] the raking report reaches the results: {}",
+        result["weighting"]
+    );
 }
 
 #[test]
