@@ -54,6 +54,7 @@ fn an_enterprise_answers_on_a_phone_and_its_ratings_are_stored() {
         overflow.as_u64().unwrap() <= 360,
         "no sideways scrolling: {overflow}"
     );
+    browser.assert_accessible("the survey page");
     // Answer part of it, reload: the phone kept the progress (localStorage, never the server).
     browser.click("label[for='u0-attitude-5']");
     browser.click("label[for='u0-efficiency-4']");
@@ -220,6 +221,7 @@ fn the_office_sees_the_numbers_before_publishing_and_cancelling_changes_nothing(
     // marked as a preview, on the phone's width.
     browser.goto(&preview_url);
     let preview = browser.wait_for_text("main", "未公布 · 预览");
+    browser.assert_accessible("the results' preview");
     assert!(
         preview.contains("只有营商办能看到") && preview.contains("尚未公布"),
         "{preview}"
@@ -231,10 +233,12 @@ fn the_office_sees_the_numbers_before_publishing_and_cancelling_changes_nothing(
     );
     assert_eq!(state(&mut conn), "closed", "previewing published nothing");
     browser.goto(&page);
+    browser.assert_accessible("the closed campaign's page");
     let publish = "form[action$='/actions/publish'] button[type=submit]";
     browser.click(publish);
     browser.wait_for_url("/actions/publish");
     let asked = browser.wait_for_text("main", "不能撤回");
+    browser.assert_accessible("the publish confirmation");
     for says in [
         "请确认",
         "将公布第 1 版",

@@ -234,6 +234,51 @@ impl Browser {
             .to_owned()
     }
 
+    /// The accessibility violations axe-core finds on the current page (WCAG 2.1 A and AA rules),
+    /// one line each: rule, impact, the first elements. `None` when axe-core is not installed:
+    /// `QIPING_AXE_JS` names its `axe.min.js` (`.ci/run` installs it with npm and sets it).
+    pub fn axe_violations(&self) -> Option<Vec<String>> {
+        let path = std::env::var("QIPING_AXE_JS").ok()?;
+        let source =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("QIPING_AXE_JS={path}: {e}"));
+        self.call(
+            "POST",
+            "/execute/sync",
+            json!({"script": format!("{source}\nreturn true;"), "args": []}),
+        )
+        .unwrap();
+        let found = self
+            .call(
+                "POST",
+                "/execute/async",
+                json!({"script": "const done = arguments[arguments.length - 1];\
+                    axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})\
+                    .then(r => done(r.violations.map(v => v.id + ' (' + v.impact + '): ' + \
+                        v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', '))))\
+                    .catch(e => done(['axe failed: ' + e]));", "args": []}),
+            )
+            .unwrap();
+        Some(
+            found
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_str().unwrap_or_default().to_owned())
+                .collect(),
+        )
+    }
+
+    /// Asserts axe-core finds no violation on the current page (`what` names it), or says that
+    /// the check was skipped.
+    pub fn assert_accessible(&self, what: &str) {
+        match self.axe_violations() {
+            Some(violations) => {
+                assert!(violations.is_empty(), "axe-core on {what}: {violations:#?}")
+            }
+            None => eprintln!("SKIPPED axe-core on {what}: QIPING_AXE_JS not set"),
+        }
+    }
+
     /// A PNG of the viewport.
     pub fn screenshot(&self) -> Vec<u8> {
         let encoded = self.call("GET", "/screenshot", Value::Null).unwrap();
