@@ -206,6 +206,7 @@ fn the_office_sees_the_numbers_before_publishing_and_cancelling_changes_nothing(
         viewer.type_text("input[name=password]", "correct-horse-battery");
         viewer.click("button[type=submit]");
         viewer.wait_for_url("/unit/");
+        viewer.assert_accessible("the unit viewer's page");
         viewer.goto(&preview_url);
         let seen = viewer.wait_for_text("body", "404");
         assert!(seen.contains("404") && !seen.contains("预览"), "{seen}");
@@ -234,6 +235,22 @@ fn the_office_sees_the_numbers_before_publishing_and_cancelling_changes_nothing(
     assert_eq!(state(&mut conn), "closed", "previewing published nothing");
     browser.goto(&page);
     browser.assert_accessible("the closed campaign's page");
+    // The 营商办's other pages, as axe-core judges them.
+    for (path, what) in [
+        ("/admin/".to_owned(), "the admin's home"),
+        ("/admin/units".to_owned(), "the unit registry"),
+        (format!("/admin/units/{unit}"), "a unit's page"),
+        ("/admin/enterprises".to_owned(), "the enterprise registry"),
+        (
+            format!("/admin/campaigns/{}/comments", survey_support::PERIOD),
+            "the moderation page",
+        ),
+        ("/admin/problems".to_owned(), "the problem list"),
+    ] {
+        browser.goto(&format!("{base}{path}"));
+        browser.assert_accessible(what);
+    }
+    browser.goto(&page);
     let publish = "form[action$='/actions/publish'] button[type=submit]";
     browser.click(publish);
     browser.wait_for_url("/actions/publish");
