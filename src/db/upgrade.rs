@@ -141,17 +141,10 @@ pub fn ratings_with_strata(conn: &mut Conn) -> QueryResult<Vec<StrataRating>> {
         .load(conn)
 }
 
-/// How many ratings still carry strata.
+/// How many ratings still carry strata (none once the upgrade step has run: the query then
+/// returns no row).
 pub fn strata_count(conn: &mut Conn) -> QueryResult<i64> {
-    ratings::table
-        .filter(
-            ratings::size
-                .ne("")
-                .or(ratings::industry.ne(""))
-                .or(ratings::district.ne("")),
-        )
-        .count()
-        .get_result(conn)
+    Ok(ratings_with_strata(conn)?.len() as i64)
 }
 
 /// Gives a rating its weight and empties its strata.

@@ -209,6 +209,46 @@ fn fewer_than_ten_ratings_suppress_every_figure() {
     assert_eq!(result.peer_groups[0].eligible_units, 11);
 }
 
+/// The raking tests' campaign: 400 enterprises rating 4 of 36 units each (three groups of 12),
+/// with each enterprise's strata and the enterprise behind each rating.
+fn raking_scenario() -> (
+    qiping::stats::CampaignInput,
+    Vec<qiping::stats::Strata>,
+    Vec<usize>,
+) {
+    synthetic_campaign_with_respondents(&SyntheticSpec {
+        enterprises: 400,
+        units_per_enterprise: 4,
+        groups: SyntheticSpec::city(1)
+            .groups
+            .into_iter()
+            .map(|mut g| {
+                g.units = 12;
+                g
+            })
+            .collect(),
+        ..SyntheticSpec::city(9)
+    })
+}
+
+/// Margins far from the respondents' shares, by size and by district.
+fn unequal_margins() -> Margins {
+    Margins {
+        size: Some(BTreeMap::from([
+            ("micro".to_owned(), 70.0),
+            ("small".to_owned(), 20.0),
+            ("medium".to_owned(), 7.0),
+            ("large".to_owned(), 3.0),
+        ])),
+        district: Some(
+            (0..6)
+                .map(|d| (format!("D{d}"), 1.0 + f64::from(d)))
+                .collect(),
+        ),
+        ..Margins::default()
+    }
+}
+
 /// Weighs `input` as the close does (issue 39): rakes the respondents and gives each rating the
 /// mean raked weight of its cell of at least five raters of its unit.
 fn weigh(input: &mut qiping::stats::CampaignInput, weighting: &Weighting, given_by: &[usize]) {
@@ -250,19 +290,7 @@ fn weigh_in_cells(
 
 #[test]
 fn equal_raking_weights_give_the_unweighted_results() {
-    let (mut input, respondents, given_by) = synthetic_campaign_with_respondents(&SyntheticSpec {
-        enterprises: 400,
-        units_per_enterprise: 4,
-        groups: SyntheticSpec::city(1)
-            .groups
-            .into_iter()
-            .map(|mut g| {
-                g.units = 12;
-                g
-            })
-            .collect(),
-        ..SyntheticSpec::city(9)
-    });
+    let (mut input, respondents, given_by) = raking_scenario();
     let plain = aggregate(&input, &settings(), 3).unwrap();
     // population margins proportional to the respondents: raking leaves every weight at 1
     let mut sizes: BTreeMap<String, f64> = BTreeMap::new();
@@ -358,36 +386,11 @@ fn invalid_levels_and_unknown_units_are_errors() {
 
 #[test]
 fn unequal_raking_weights_lower_n_eff_and_keep_margins() {
-    let (mut input, respondents, given_by) = synthetic_campaign_with_respondents(&SyntheticSpec {
-        enterprises: 400,
-        units_per_enterprise: 4,
-        groups: SyntheticSpec::city(1)
-            .groups
-            .into_iter()
-            .map(|mut g| {
-                g.units = 12;
-                g
-            })
-            .collect(),
-        ..SyntheticSpec::city(9)
-    });
-    let sizes = BTreeMap::from([
-        ("micro".to_owned(), 70.0),
-        ("small".to_owned(), 20.0),
-        ("medium".to_owned(), 7.0),
-        ("large".to_owned(), 3.0),
-    ]);
-    let districts = (0..6)
-        .map(|d| (format!("D{d}"), 1.0 + f64::from(d)))
-        .collect();
+    let (mut input, respondents, given_by) = raking_scenario();
     weigh(
         &mut input,
         &Weighting {
-            margins: Margins {
-                size: Some(sizes),
-                district: Some(districts),
-                ..Margins::default()
-            },
+            margins: unequal_margins(),
             respondents,
         },
         &given_by,
@@ -438,34 +441,9 @@ fn ranking_by_raw_score_is_a_setting_that_the_result_records() {
 /// moves by a point or more.
 #[test]
 fn cell_weights_approximate_the_raked_ones() {
-    let (input, respondents, given_by) = synthetic_campaign_with_respondents(&SyntheticSpec {
-        enterprises: 400,
-        units_per_enterprise: 4,
-        groups: SyntheticSpec::city(1)
-            .groups
-            .into_iter()
-            .map(|mut g| {
-                g.units = 12;
-                g
-            })
-            .collect(),
-        ..SyntheticSpec::city(9)
-    });
+    let (input, respondents, given_by) = raking_scenario();
     let weighting = Weighting {
-        margins: Margins {
-            size: Some(BTreeMap::from([
-                ("micro".to_owned(), 70.0),
-                ("small".to_owned(), 20.0),
-                ("medium".to_owned(), 7.0),
-                ("large".to_owned(), 3.0),
-            ])),
-            district: Some(
-                (0..6)
-                    .map(|d| (format!("D{d}"), 1.0 + f64::from(d)))
-                    .collect(),
-            ),
-            ..Margins::default()
-        },
+        margins: unequal_margins(),
         respondents,
     };
     let mut raked = input.clone();
