@@ -190,7 +190,10 @@ pub fn list(conn: &mut Conn) -> Result<Vec<CampaignSummary>, ServiceError> {
         .collect()
 }
 
-fn summarize(conn: &mut Conn, row: CampaignRow) -> Result<CampaignSummary, ServiceError> {
+pub(super) fn summarize(
+    conn: &mut Conn,
+    row: CampaignRow,
+) -> Result<CampaignSummary, ServiceError> {
     let counts = rows::invitation_counts(conn, row.id)?;
     let failures = invitations::failures(conn, row.id)?
         .into_iter()

@@ -301,7 +301,11 @@ fn unseal(
     // unit, made before the shuffle and kept with the entry; the respondents are forgotten.
     let (weights, raking) = if weighted && !entries.is_empty() {
         let weighting = stats::Weighting {
-            margins: invited_margins(&strata, strata_of.values()),
+            // The invited population's counts by stratum: the margins raking aims at.
+            margins: stats::Margins::from_counts(strata_of.values().map(|&i| {
+                let (size, industry, district) = &strata[i];
+                (size.as_str(), industry.as_str(), district.as_str(), 1.0)
+            })),
             respondents: answered
                 .iter()
                 .map(|invitation| {
@@ -382,28 +386,6 @@ fn unseal(
         excluded: unopenable,
         scrubbed: false,
     })
-}
-
-/// The invited population's counts by size, industry and district: the margins weighting rakes
-/// the respondents to. `invited` holds each invitation's stratum number in `strata`.
-fn invited_margins<'a>(
-    strata: &[(String, String, String)],
-    invited: impl Iterator<Item = &'a usize>,
-) -> stats::Margins {
-    let mut size = BTreeMap::new();
-    let mut industry = BTreeMap::new();
-    let mut district = BTreeMap::new();
-    for &i in invited {
-        let (s, ind, d) = &strata[i];
-        *size.entry(s.clone()).or_insert(0.0) += 1.0;
-        *industry.entry(ind.clone()).or_insert(0.0) += 1.0;
-        *district.entry(d.clone()).or_insert(0.0) += 1.0;
-    }
-    stats::Margins {
-        size: Some(size),
-        industry: Some(industry),
-        district: Some(district),
-    }
 }
 
 /// Step 4: scrubs the deleted ballots from the files and records it. Returns whether it finished;

@@ -55,9 +55,7 @@ pub fn open(
 
 /// `campaign close` / 截止评议: the answers so far, of how many invited, and how early.
 pub fn close(conn: &mut Conn, period: &Period) -> Result<Vec<String>, ServiceError> {
-    campaign::state_of(&campaign::find(conn, period)?)?.apply(CampaignAction::Close)?;
-    let summary = campaign::show(conn, period)?;
-    let ballots = sealed(conn, period)?;
+    let (summary, ballots) = answers_so_far(conn, period, CampaignAction::Close)?;
     let mut lines = vec![format!(
         "{period} 截止评议:所有问卷链接随即失效,不再接受答卷;现有 {ballots} 份密封答卷({}),将全部开启、打乱顺序后保存。",
         of_invited(ballots, &summary)
@@ -83,9 +81,7 @@ pub fn discard(
     reason: &str,
 ) -> Result<Vec<String>, ServiceError> {
     campaign::discard_reason(reason)?;
-    campaign::state_of(&campaign::find(conn, period)?)?.apply(CampaignAction::Discard)?;
-    let summary = campaign::show(conn, period)?;
-    let ballots = sealed(conn, period)?;
+    let (summary, ballots) = answers_so_far(conn, period, CampaignAction::Discard)?;
     let mut lines = vec![format!(
         "{period} 作废:将删除 {ballots} 份答卷({}),不开启、不公布任何结果。",
         of_invited(ballots, &summary)
@@ -100,10 +96,17 @@ pub fn discard(
     Ok(lines)
 }
 
-/// The sealed ballots of the period's campaign.
-fn sealed(conn: &mut Conn, period: &Period) -> Result<i64, ServiceError> {
+/// The period's campaign, refused if its state does not allow `action`, with its sealed
+/// ballots so far: the campaign is read once.
+fn answers_so_far(
+    conn: &mut Conn,
+    period: &Period,
+    action: CampaignAction,
+) -> Result<(CampaignSummary, i64), ServiceError> {
     let row = campaign::find(conn, period)?;
-    Ok(crate::db::ballots::count(conn, row.id)?)
+    campaign::state_of(&row)?.apply(action)?;
+    let ballots = crate::db::ballots::count(conn, row.id)?;
+    Ok((campaign::summarize(conn, row)?, ballots))
 }
 
 fn of_invited(ballots: i64, summary: &CampaignSummary) -> String {

@@ -321,20 +321,10 @@ fn invited_margins(
     conn: &mut Conn,
     campaign_id: i64,
 ) -> Result<crate::stats::Margins, ServiceError> {
-    let mut size = BTreeMap::new();
-    let mut industry = BTreeMap::new();
-    let mut district = BTreeMap::new();
-    for (s, i, d, count) in crate::db::ratings::invited_strata(conn, campaign_id)? {
-        let count = count as f64;
-        *size.entry(s).or_insert(0.0) += count;
-        *industry.entry(i).or_insert(0.0) += count;
-        *district.entry(d).or_insert(0.0) += count;
-    }
-    Ok(crate::stats::Margins {
-        size: Some(size),
-        industry: Some(industry),
-        district: Some(district),
-    })
+    let counts = crate::db::ratings::invited_strata(conn, campaign_id)?;
+    Ok(crate::stats::Margins::from_counts(counts.iter().map(
+        |(s, i, d, n)| (s.as_str(), i.as_str(), d.as_str(), *n as f64),
+    )))
 }
 
 /// Records how raking went for a campaign the step weighed, as the close does.

@@ -94,6 +94,27 @@ pub struct Margins {
     pub district: Option<BTreeMap<String, f64>>,
 }
 
+impl Margins {
+    /// All three margins from counts of the invited enterprises by stratum: (size, industry,
+    /// district, how many), a stratum possibly more than once.
+    pub fn from_counts<'a>(
+        counts: impl IntoIterator<Item = (&'a str, &'a str, &'a str, f64)>,
+    ) -> Self {
+        let (mut size, mut industry, mut district) =
+            (BTreeMap::new(), BTreeMap::new(), BTreeMap::new());
+        for (s, i, d, n) in counts {
+            *size.entry(s.to_owned()).or_insert(0.0) += n;
+            *industry.entry(i.to_owned()).or_insert(0.0) += n;
+            *district.entry(d.to_owned()).or_insert(0.0) += n;
+        }
+        Margins {
+            size: Some(size),
+            industry: Some(industry),
+            district: Some(district),
+        }
+    }
+}
+
 /// What weighting rakes, at the close: the enterprises that answered, by their strata, to the
 /// invited population's margins ([`crate::stats::weighting::rating_weights`]).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
