@@ -1,7 +1,8 @@
-//! Closing a campaign of 10,000 sealed ballots (issue 38): the close's check of the key, its
+//! Closing a campaign of 10,000 sealed ballots (issues 38, 39): the close's check of the key, its
 //! `closing` commit, the one transaction that opens every ballot, shuffles and stores the ratings
 //! and deletes the ballots, and the scrub — on SQLite, and on PostgreSQL when `QIPING_BENCH_PG_URL`
-//! names a server to create a scratch database on. Beside it, in the same run: opening the same
+//! names a server to create a scratch database on, with the process's resident peak during the
+//! close (reset before it; the process also holds the setup's leftovers). Beside it, in the same run: opening the same
 //! ballots in memory alone (what the close cannot do without), and the progress page of the open
 //! campaign, which recomputes one spent key per invitation to tell who has answered. Also the
 //! database size the ballots take.
@@ -39,6 +40,8 @@ fn count() -> usize {
 
 struct Figures {
     close: Duration,
+    /// The process's resident peak during the close, MiB.
+    close_peak: f64,
     open_in_memory: Duration,
     progress_page: Duration,
     bytes: Option<u64>,
@@ -153,6 +156,7 @@ fn run(url: &str) -> Figures {
     let open_in_memory = started.elapsed();
     drop(sealed);
 
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
     let started = Instant::now();
     let report = closing::close(
         &mut conn,
@@ -164,10 +168,19 @@ fn run(url: &str) -> Figures {
     )
     .unwrap();
     let close = started.elapsed();
+    let close_peak = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        })
+        .map_or(f64::NAN, |kb| kb / 1024.0);
     assert_eq!(report.ballots, n);
     assert!(report.scrubbed);
     Figures {
         close,
+        close_peak,
         open_in_memory,
         progress_page,
         bytes,
@@ -206,11 +219,12 @@ fn database_bytes(conn: &mut Conn, url: &str) -> Option<u64> {
 fn print(backend: &str, f: &Figures, what_bytes: &str) {
     let n = count() as f64;
     println!(
-        "  {backend:<9} close {:>6.2} s ({:.0} µs per ballot, {} ratings stored)   \
-         baseline: opening them in memory {:.2} s (close = {:.1}×)",
+        "  {backend:<9} close {:>6.2} s ({:.0} µs per ballot, {} ratings stored, peak {:.0} MiB)   \
+         baseline: opening them in memory on one core {:.2} s (close = {:.1}×)",
         f.close.as_secs_f64(),
         f.close.as_secs_f64() * 1e6 / n,
         f.ratings,
+        f.close_peak,
         f.open_in_memory.as_secs_f64(),
         f.close.as_secs_f64() / f.open_in_memory.as_secs_f64()
     );

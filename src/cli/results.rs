@@ -25,11 +25,7 @@ pub fn close(
         &secret,
         period,
         key.as_ref(),
-        CloseOptions {
-            exclude_unopenable,
-            weighting_default: ctx.config.weighting.enabled,
-            raking: ctx.config.stats.raking.clone(),
-        },
+        CloseOptions::from_config(&ctx.config, exclude_unopenable),
     )?;
     eprintln!(
         "{period} 评议活动已截止:问卷链接全部失效;已开启 {} 份密封答卷,保存 {} 条评价{}{}",

@@ -79,6 +79,16 @@ filter = "info"
 # size, industry, district); `campaign create --weighted | --unweighted` chooses per campaign.
 enabled = false
 
+[close]
+# 截止时一次在内存中打乱的答卷量(按密封答卷的大小计,MiB)。超出时,开启后的答案分桶暂存在
+# 临时文件中,以仅存于内存、截止后即销毁的临时密钥加密;全省百万份答卷也只占有限内存。
+# How much of the ballots' sealed size the close shuffles in memory at once (MiB); above it the
+# opened answers wait in scratch files sealed under a key held only in memory.
+memory_mib = 256
+# 暂存文件的目录(默认系统临时目录,TMPDIR)。全省规模约需与评价数据等量的空间。
+# Where those files go (default: the system's temporary folder, TMPDIR).
+# scratch_dir = "/var/lib/qiping/tmp"
+
 # 统计方法的阈值与开关,各项含义与默认值见 docs/method.md §8。修改后请在报告中说明。
 # The method's thresholds and switches; docs/method.md §8 explains each and its default.
 [stats]

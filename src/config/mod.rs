@@ -35,6 +35,7 @@ pub struct Config {
     /// The statistical method's thresholds and switches (docs/method.md §8: each with its default).
     pub stats: crate::stats::Settings,
     pub weighting: WeightingConfig,
+    pub close: CloseConfig,
     /// Working days for problem deadlines: holidays and make-up working days (default: 2026's).
     pub calendar: crate::domain::calendar::WorkCalendar,
     /// The problem list's deadlines (问题清单, 一次督办, 二次督办).
@@ -47,6 +48,33 @@ pub struct Config {
 #[serde(default, deny_unknown_fields)]
 pub struct WeightingConfig {
     pub enabled: bool,
+}
+
+/// The close (`campaign close`): how it holds a large campaign's opened answers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CloseConfig {
+    /// How much of the ballots' sealed size the close shuffles in memory at once (MiB); above
+    /// it the opened answers wait in scratch files sealed under a key held only in memory.
+    pub memory_mib: u64,
+    /// Where those scratch files go; unset, the system's temporary folder (`TMPDIR`).
+    pub scratch_dir: Option<PathBuf>,
+}
+
+impl Default for CloseConfig {
+    fn default() -> Self {
+        CloseConfig {
+            memory_mib: 256,
+            scratch_dir: None,
+        }
+    }
+}
+
+impl CloseConfig {
+    /// The memory bound in bytes (at least 1 MiB).
+    pub fn memory_bytes(&self) -> usize {
+        usize::try_from(self.memory_mib.max(1).saturating_mul(1024 * 1024)).unwrap_or(usize::MAX)
+    }
 }
 
 impl std::fmt::Debug for Config {
@@ -64,6 +92,7 @@ impl std::fmt::Debug for Config {
             .field("reminders", &self.reminders)
             .field("stats", &self.stats)
             .field("weighting", &self.weighting)
+            .field("close", &self.close)
             .field("calendar", &self.calendar)
             .field("problems", &self.problems)
             .finish()
@@ -169,6 +198,7 @@ impl Default for Config {
             log: LogConfig::default(),
             stats: crate::stats::Settings::default(),
             weighting: WeightingConfig::default(),
+            close: CloseConfig::default(),
             mail: MailConfig::default(),
             reminders: RemindersConfig::default(),
             calendar: calendar::official_2026(),

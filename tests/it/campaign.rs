@@ -165,7 +165,7 @@ fn opening_without_interactions_is_refused_unless_confirmed() {
 /// carry a weight shared by at least five raters of their unit (never their strata) and its
 /// results the raking; an unweighted one's neither.
 fn weighting_choice(db: &common::TestDb, weighted: bool) {
-    use qiping::db::schema::{aggregations, ratings};
+    use qiping::db::schema::ratings;
     use qiping::service::closing::{self, CloseOptions};
     let tag = db.backend;
     let mut conn = db.conn();
@@ -209,6 +209,7 @@ fn weighting_choice(db: &common::TestDb, weighted: bool) {
             exclude_unopenable: false,
             weighting_default: !weighted,
             raking: Default::default(),
+            ..Default::default()
         },
     )
     .unwrap();
@@ -288,23 +289,7 @@ fn weighting_choice(db: &common::TestDb, weighted: bool) {
             );
         }
     }
-    qiping::service::aggregate::aggregate(
-        &mut conn,
-        &qiping::service::Actor::cli(),
-        &period,
-        &qiping::stats::Settings {
-            draws: 200,
-            ..Default::default()
-        },
-        !weighted,
-        Some(7),
-    )
-    .unwrap();
-    let result: String = aggregations::table
-        .select(aggregations::result_json)
-        .first(&mut conn)
-        .unwrap();
-    let result: serde_json::Value = serde_json::from_str(&result).unwrap();
+    let result = aggregated(&mut conn, &period, !weighted);
     assert_eq!(
         !result["weighting"].is_null(),
         weighted,
@@ -317,4 +302,188 @@ fn weighting_choice(db: &common::TestDb, weighted: bool) {
 fn the_weighting_choice_is_stored_with_the_campaign_and_decides_its_close_and_results() {
     crate::common::on_each_backend(|db| weighting_choice(db, true));
     crate::common::on_each_backend(|db| weighting_choice(db, false));
+}
+
+/// A stored rating as a test compares it: unit, answers, problems, comment, weight bits.
+type StoredRating = (i64, String, String, Option<String>, Option<u64>);
+
+/// One campaign of 12 invitees, 10 of whom answer with varied levels, problems and comments, closed
+/// with `options` and aggregated (seed fixed). Returns what was stored (unit, answers, problems,
+/// comment, weight bits; sorted) and the aggregation's figures.
+fn close_with(
+    db: &common::TestDb,
+    options: qiping::service::closing::CloseOptions,
+) -> (Vec<StoredRating>, serde_json::Value) {
+    use qiping::db::schema::ratings;
+    let mut conn = db.conn();
+    let tokens = crate::common::scenario::open_survey_campaign_as(&mut conn, 12, true);
+    let period: qiping::domain::Period = crate::survey_support::PERIOD.parse().unwrap();
+    let cache = qiping::service::survey::SurveyContext::new(&crate::common::scenario::secret());
+    for (e, token) in tokens[..10].iter().enumerate() {
+        let mut submission =
+            crate::common::scenario::complete(&crate::survey_support::asked_codes());
+        for (u, rating) in submission.ratings.iter_mut().enumerate() {
+            for (q, level) in rating.answers.values_mut().enumerate() {
+                *level = Some(((e * 3 + u * 2 + q) % 5 + 1) as i64);
+            }
+            rating.comment = (e % 3 == 0).then(|| format!("第{e}家企业对第{u}个单位的意见"));
+        }
+        qiping::service::response::submit(&mut conn, &cache, token, &submission).unwrap();
+    }
+    let key = crate::common::keys::key_of(&mut conn, &period);
+    qiping::service::closing::close(
+        &mut conn,
+        &qiping::service::Actor::cli(),
+        &crate::common::scenario::secret(),
+        &period,
+        Some(&key),
+        options,
+    )
+    .unwrap();
+    let mut stored: Vec<StoredRating> = ratings::table
+        .select((
+            ratings::unit_id,
+            ratings::answers,
+            ratings::problems,
+            ratings::comment,
+            ratings::weight,
+        ))
+        .load::<(i64, String, String, Option<String>, Option<f64>)>(&mut conn)
+        .unwrap()
+        .into_iter()
+        .map(|(u, a, p, c, w)| (u, a, p, c, w.map(f64::to_bits)))
+        .collect();
+    stored.sort();
+    (stored, aggregated(&mut conn, &period, false))
+}
+
+/// Aggregates `period` (R = 200, seed 7; `unweighted` as `--unweighted`) and returns the stored
+/// figures.
+fn aggregated(
+    conn: &mut qiping::db::Conn,
+    period: &qiping::domain::Period,
+    unweighted: bool,
+) -> serde_json::Value {
+    use qiping::db::schema::aggregations;
+    qiping::service::aggregate::aggregate(
+        conn,
+        &qiping::service::Actor::cli(),
+        period,
+        &qiping::stats::Settings {
+            draws: 200,
+            ..Default::default()
+        },
+        unweighted,
+        Some(7),
+    )
+    .unwrap();
+    let result: String = aggregations::table
+        .select(aggregations::result_json)
+        .first(conn)
+        .unwrap();
+    serde_json::from_str(&result).unwrap()
+}
+
+/// A close above its memory bound (`[close] memory_mib`; here one byte, so every entry waits in
+/// a sealed scratch file of its own bucket) stores exactly what a close in memory stores — the
+/// same ratings, weights and figures — and leaves nothing in its scratch folder (issue 39's
+/// province scale: one close implementation, streaming above the bound).
+#[test]
+fn a_close_above_its_memory_bound_stores_what_a_close_in_memory_stores() {
+    crate::common::on_each_backend(|db| {
+        let tag = db.backend;
+        let twin = match tag {
+            "sqlite" => common::TestDb::sqlite(),
+            _ => common::TestDb::postgres().unwrap(),
+        };
+        let scratch = tempfile::tempdir().unwrap();
+        let in_memory = close_with(db, Default::default());
+        let spilled = close_with(
+            &twin,
+            qiping::service::closing::CloseOptions {
+                memory_bound: 1,
+                scratch_dir: Some(scratch.path().to_path_buf()),
+                ..Default::default()
+            },
+        );
+        assert_eq!(
+            in_memory.0.len(),
+            10 * crate::survey_support::asked_codes().len()
+        );
+        assert!(
+            in_memory.0.iter().all(|r| r.4.is_some()),
+            "[{tag}] weighted"
+        );
+        assert!(
+            in_memory.0.iter().any(|r| r.3.is_some()),
+            "[{tag}] comments"
+        );
+        assert!(
+            in_memory.0 == spilled.0,
+            "[{tag}] the stored ratings differ"
+        );
+        assert_eq!(in_memory.1["units"], spilled.1["units"], "[{tag}]");
+        assert_eq!(
+            std::fs::read_dir(scratch.path()).unwrap().count(),
+            0,
+            "[{tag}] scratch files left behind"
+        );
+    });
+}
+
+/// A close whose scratch folder cannot take its files (here it does not exist) fails saying
+/// where, changes nothing but the campaign's `closing` state (no rating stored, every ballot
+/// still sealed in its table), and a rerun with a usable folder finishes it.
+#[test]
+fn a_close_that_cannot_write_its_scratch_files_changes_nothing_and_can_be_rerun() {
+    crate::common::on_each_backend(|db| {
+        use qiping::service::closing::{self, CloseOptions};
+        let tag = db.backend;
+        let mut conn = db.conn();
+        let tokens = crate::common::scenario::open_survey_campaign(&mut conn, 8);
+        let period: qiping::domain::Period = crate::survey_support::PERIOD.parse().unwrap();
+        let cache = qiping::service::survey::SurveyContext::new(&crate::common::scenario::secret());
+        for token in &tokens[..6] {
+            let submission =
+                crate::common::scenario::complete(&crate::survey_support::asked_codes());
+            qiping::service::response::submit(&mut conn, &cache, token, &submission).unwrap();
+        }
+        let key = crate::common::keys::key_of(&mut conn, &period);
+        let missing = tempfile::tempdir().unwrap().path().join("不存在的目录");
+        let close = |conn: &mut qiping::db::Conn, scratch: &std::path::Path| {
+            closing::close(
+                conn,
+                &qiping::service::Actor::cli(),
+                &crate::common::scenario::secret(),
+                &period,
+                Some(&key),
+                CloseOptions {
+                    memory_bound: 1,
+                    scratch_dir: Some(scratch.to_path_buf()),
+                    ..Default::default()
+                },
+            )
+        };
+        let refused = close(&mut conn, &missing).unwrap_err().to_string();
+        assert!(
+            refused.contains("不存在的目录") && refused.contains("临时文件"),
+            "[{tag}] {refused}"
+        );
+        assert_eq!(crate::common::keys::ballots(&mut conn), 6, "[{tag}]");
+        let ratings: i64 = qiping::db::schema::ratings::table
+            .count()
+            .get_result(&mut conn)
+            .unwrap();
+        assert_eq!(ratings, 0, "[{tag}] ratings stored by a failed close");
+        assert_eq!(
+            campaign::find(&mut conn, &period).unwrap().state,
+            "closing",
+            "[{tag}]"
+        );
+        let scratch = tempfile::tempdir().unwrap();
+        let report = close(&mut conn, scratch.path()).unwrap();
+        assert_eq!(report.ballots, 6, "[{tag}]");
+        assert!(report.scrubbed, "[{tag}]");
+        assert_eq!(crate::common::keys::ballots(&mut conn), 0, "[{tag}]");
+    });
 }

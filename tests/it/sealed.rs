@@ -1097,8 +1097,7 @@ fn a_wrong_key_refuses_the_close_and_changes_nothing() {
                     Some(key),
                     CloseOptions {
                         exclude_unopenable,
-                        weighting_default: false,
-                        raking: Default::default(),
+                        ..Default::default()
                     },
                 );
                 let Err(ServiceError::Invalid(text)) = &refused else {

@@ -208,11 +208,7 @@ impl Script<'_> {
             self.secret,
             &period,
             Some(&key),
-            closing::CloseOptions {
-                exclude_unopenable: false,
-                weighting_default: config.weighting.enabled,
-                raking: config.stats.raking.clone(),
-            },
+            closing::CloseOptions::from_config(config, false),
         )?;
         drop(key);
         aggregate::aggregate(

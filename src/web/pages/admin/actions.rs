@@ -423,11 +423,7 @@ pub async fn close(
                 &secret,
                 &period,
                 key.as_ref(),
-                CloseOptions {
-                    exclude_unopenable,
-                    weighting_default: config.weighting.enabled,
-                    raking: config.stats.raking.clone(),
-                },
+                CloseOptions::from_config(&config, exclude_unopenable),
             ))
         })
         .await?;
