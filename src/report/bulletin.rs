@@ -126,7 +126,7 @@ pub fn render(
         groups,
         flags,
 
-        flag_min_units: 2 * bottom_n,
+        flag_min_units: crate::stats::BottomRule::new(bottom_n).min_ranked(),
         method_version: &results.method_version,
         seed: results.seed,
         m,
@@ -161,7 +161,7 @@ fn group_view<'a>(
         name: &group.name,
         ranked,
         unranked,
-        flaggable: ranked_count >= 2 * bottom_n,
+        flaggable: crate::stats::BottomRule::new(bottom_n).flaggable(ranked_count),
         charts: charts.all().collect(),
     }
 }

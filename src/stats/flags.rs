@@ -78,6 +78,36 @@ impl FlagDecision {
     }
 }
 
+/// The bottom-N rule (docs/method.md §6), written once: a peer group can flag its units only when
+/// at least 2N of them are ranked, and a ranked unit is in the bottom N when fewer than N rank
+/// below it. Flags, charts, the bulletin and the public rankings page all ask it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BottomRule {
+    n: usize,
+}
+
+impl BottomRule {
+    /// The rule for the N of `[stats] bottom_n`.
+    pub fn new(n: usize) -> Self {
+        BottomRule { n }
+    }
+
+    /// Ranked units a peer group needs before any of them can be flagged: 2N.
+    pub fn min_ranked(self) -> usize {
+        2 * self.n
+    }
+
+    /// Whether a peer group of `ranked` ranked units can flag any of them.
+    pub fn flaggable(self, ranked: usize) -> bool {
+        ranked >= self.min_ranked()
+    }
+
+    /// Whether `rank` (1 = best) is among the N lowest of `ranked`; an unranked unit never is.
+    pub fn in_bottom(self, rank: Option<u32>, ranked: usize) -> bool {
+        rank.is_some_and(|r| r as usize + self.n > ranked)
+    }
+}
+
 /// docs/method.md §6.1: a department or office is flagged when it is among the N lowest by published
 /// rank of its peer group in K consecutive half-years (the newest in `history` and the K − 1
 /// before it), each time in a group with ≥ 2N eligible units; credible when τ² > 0 and
@@ -106,7 +136,8 @@ pub fn flag_units(
         .map(|p| (*p, dated.iter().find(|(q, _)| q == p).map(|(_, c)| *c)))
         .collect();
     let period_names: Vec<String> = periods.iter().map(Period::to_string).collect();
-    let required = 2 * settings.bottom_n;
+    let rule = BottomRule::new(settings.bottom_n);
+    let required = rule.min_ranked();
 
     let mut decisions = Vec::new();
     for group in &current.peer_groups {
@@ -144,7 +175,7 @@ pub fn flag_units(
                     reason.get_or_insert(NotFlaggedReason::NotEligible { period: name });
                     continue;
                 };
-                if g.eligible_units < required {
+                if !rule.flaggable(g.eligible_units) {
                     reason.get_or_insert(NotFlaggedReason::SmallPeerGroup {
                         period: name,
                         eligible_units: g.eligible_units,
@@ -152,7 +183,7 @@ pub fn flag_units(
                     });
                     continue;
                 }
-                if (rank as usize) + settings.bottom_n <= g.eligible_units {
+                if !rule.in_bottom(Some(rank), g.eligible_units) {
                     reason.get_or_insert(NotFlaggedReason::NotInBottom {
                         period: name,
                         rank,
@@ -181,4 +212,24 @@ pub fn flag_units(
     }
     decisions.sort_by(|a, b| a.unit_code.cmp(&b.unit_code));
     Ok(decisions)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::BottomRule;
+
+    #[test]
+    fn the_bottom_five_rule_by_hand() {
+        let rule = BottomRule::new(5);
+        assert_eq!(rule.min_ranked(), 10);
+        assert!(!rule.flaggable(9));
+        assert!(rule.flaggable(10));
+        // Of 10 ranked: ranks 6..=10 are the five lowest, rank 5 is not, an unranked unit never.
+        assert!(!rule.in_bottom(Some(5), 10));
+        assert!((6..=10).all(|r| rule.in_bottom(Some(r), 10)));
+        assert!(!rule.in_bottom(None, 10));
+        // Of 12: ranks 8..=12.
+        assert!(!rule.in_bottom(Some(7), 12));
+        assert!(rule.in_bottom(Some(8), 12));
+    }
 }

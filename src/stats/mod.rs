@@ -42,7 +42,7 @@ pub use aggregate::{aggregate, aggregate_prepared};
 pub use prepare::{Prepared, Preparer};
 
 pub use error::StatsError;
-pub use flags::{Evidence, FlagDecision, FlagOutcome, NotFlaggedReason, flag_units};
+pub use flags::{BottomRule, Evidence, FlagDecision, FlagOutcome, NotFlaggedReason, flag_units};
 
 pub use input::{
     CampaignInput, Margins, Question, Rating, Strata, Template, UnitInfo, UnitKind, Weighting,

@@ -110,6 +110,7 @@ pub(crate) fn rankings_html(
     bottom_n: usize,
     preview: Option<String>,
 ) -> Result<String, WebError> {
+    let rule = crate::stats::BottomRule::new(bottom_n);
     let flagged: std::collections::HashSet<&str> =
         results.flags.iter().map(|f| f.unit_code.as_str()).collect();
     let groups = results
@@ -120,9 +121,7 @@ pub(crate) fn rankings_html(
             let view = |unit| UnitView {
                 unit,
                 kind_zh: kind_zh(&unit.kind),
-                bottom_five: unit
-                    .rank
-                    .is_some_and(|r| r as usize + bottom_n > ranked_count),
+                bottom_five: rule.in_bottom(unit.rank, ranked_count),
                 flagged: flagged.contains(unit.code.as_str()),
             };
             let mut ranked: Vec<UnitView> = group
@@ -142,7 +141,7 @@ pub(crate) fn rankings_html(
                 group,
                 ranked,
                 unranked,
-                flaggable: ranked_count >= 2 * bottom_n,
+                flaggable: rule.flaggable(ranked_count),
             }
         })
         .collect();
@@ -150,7 +149,7 @@ pub(crate) fn rankings_html(
         results,
         groups,
         versions,
-        flag_min_units: 2 * bottom_n,
+        flag_min_units: rule.min_ranked(),
         preview,
     };
     page.render().map_err(WebError::internal)

@@ -125,10 +125,9 @@ pub fn ranked(group: &PublicPeerGroup) -> Vec<&PublicUnit> {
     units
 }
 
-/// Whether a ranked unit is among the `bottom_n` lowest of `ranked_count`.
+/// Whether a unit is among the `bottom_n` lowest of `ranked_count` ([`crate::stats::BottomRule`]).
 pub fn in_bottom(unit: &PublicUnit, ranked_count: usize, bottom_n: usize) -> bool {
-    unit.rank
-        .is_some_and(|r| r as usize + bottom_n > ranked_count)
+    crate::stats::BottomRule::new(bottom_n).in_bottom(unit.rank, ranked_count)
 }
 
 /// A score axis around the intervals of `units`, widened to whole fives and kept within 0–100.
