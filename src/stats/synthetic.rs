@@ -34,6 +34,14 @@ pub struct SyntheticSpec {
 }
 
 impl SyntheticSpec {
+    /// The same city with `units` units in each peer group.
+    pub fn with_group_units(mut self, units: usize) -> Self {
+        for g in &mut self.groups {
+            g.units = units;
+        }
+        self
+    }
+
     /// The benchmark's city: 10,000 enterprises × 10 units × 6 questions; 300 units in 3 groups.
     pub fn city(seed: u64) -> Self {
         SyntheticSpec {

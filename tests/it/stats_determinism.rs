@@ -12,15 +12,7 @@ fn campaign() -> CampaignInput {
     synthetic_campaign(&SyntheticSpec {
         enterprises: 600,
         units_per_enterprise: 5,
-        groups: SyntheticSpec::city(0)
-            .groups
-            .into_iter()
-            .map(|mut g| {
-                g.units = 15;
-                g
-            })
-            .collect(),
-        ..SyntheticSpec::city(31)
+        ..SyntheticSpec::city(31).with_group_units(15)
     })
 }
 

@@ -219,15 +219,7 @@ fn raking_scenario() -> (
     synthetic_campaign_with_respondents(&SyntheticSpec {
         enterprises: 400,
         units_per_enterprise: 4,
-        groups: SyntheticSpec::city(1)
-            .groups
-            .into_iter()
-            .map(|mut g| {
-                g.units = 12;
-                g
-            })
-            .collect(),
-        ..SyntheticSpec::city(9)
+        ..SyntheticSpec::city(9).with_group_units(12)
     })
 }
 

@@ -773,10 +773,11 @@ fn random_ids(n: usize) -> Result<Vec<i64>, ServiceError> {
             SysRng
                 .try_fill_bytes(&mut bytes[..8 * want])
                 .map_err(|e| ServiceError::internal("系统随机数不可用", e))?;
-            ids.extend(bytes[..8 * want].chunks_exact(8).map(|b| {
-                let b: [u8; 8] = b.try_into().unwrap_or_default();
-                (i64::from_le_bytes(b) & i64::MAX).max(1)
-            }));
+            ids.extend(
+                bytes[..8 * want]
+                    .chunks_exact(8)
+                    .map(|b| id_of(b.try_into().unwrap_or_default())),
+            );
         }
         ids.sort_unstable();
         ids.dedup();
@@ -790,5 +791,10 @@ pub(crate) fn random_id() -> Result<i64, ServiceError> {
     SysRng
         .try_fill_bytes(&mut bytes)
         .map_err(|e| ServiceError::internal("系统随机数不可用", e))?;
-    Ok((i64::from_le_bytes(bytes) & i64::MAX).max(1))
+    Ok(id_of(bytes))
+}
+
+/// The positive id below 2^63 that eight random bytes make.
+fn id_of(bytes: [u8; 8]) -> i64 {
+    (i64::from_le_bytes(bytes) & i64::MAX).max(1)
 }

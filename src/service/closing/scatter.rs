@@ -90,7 +90,7 @@ impl Scatter {
         let b = if self.buckets.len() == 1 {
             0
         } else {
-            random_below(self.buckets.len())?
+            random_below(self.buckets.len())
         };
         let len = u32::try_from(parts.iter().map(|p| p.len()).sum::<usize>())
             .map_err(|_| ServiceError::internal("截止", "一条答案过长"))?;
@@ -217,13 +217,10 @@ fn chunk_aad(bucket: usize, chunk: u64) -> [u8; 16] {
     aad
 }
 
-/// A number below `n`, uniform, from the operating system.
-fn random_below(n: usize) -> Result<usize, ServiceError> {
-    let mut probe = [0u8; 1];
-    SysRng
-        .try_fill_bytes(&mut probe)
-        .map_err(|e| ServiceError::internal("系统随机数不可用", e))?;
-    Ok(rand::rand_core::UnwrapErr(SysRng).random_range(0..n))
+/// A number below `n`, uniform, from the operating system (whose source [`Scatter::new`] has
+/// already drawn the key from, so it is there).
+fn random_below(n: usize) -> usize {
+    rand::rand_core::UnwrapErr(SysRng).random_range(0..n)
 }
 
 #[cfg(test)]
